@@ -1,0 +1,8 @@
+//! ferry: a declarative GitOps reconciler for Kubernetes.
+//!
+//! The crate is laid out as the pipeline in `DESIGN.md`:
+//! trigger → [`source`] → [`manifest`] (bundle) → [`plan`] (with [`diff`]) → [`apply`] → gate → record,
+//! with [`cluster`] as the only module that talks to the API server and [`reconcile`] as the
+//! only place that strings the stages together.
+
+pub mod source;

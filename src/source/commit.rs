@@ -1,0 +1,79 @@
+//! Commit metadata as ferry records and prints it.
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde::Serialize;
+
+/// What ferry knows about one commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitInfo {
+    /// Full hex sha.
+    pub sha: String,
+    /// Author name.
+    pub author: String,
+    /// Author email.
+    pub email: String,
+    /// Commit (committer) time.
+    pub time: DateTime<Utc>,
+    /// First line of the message.
+    pub subject: String,
+    /// The rest of the message, trimmed.
+    pub body: String,
+    /// The sha named by a `This reverts commit <sha>` line, when this commit is a revert.
+    pub reverts: Option<String>,
+}
+
+impl CommitInfo {
+    /// The first 7 hex digits, as git prints them.
+    pub fn short_sha(&self) -> &str {
+        &self.sha[..self.sha.len().min(7)]
+    }
+
+    /// Describes a libgit2 commit.
+    pub(crate) fn from_commit(commit: &git2::Commit<'_>) -> CommitInfo {
+        let message = String::from_utf8_lossy(commit.message_bytes()).to_string();
+        let (subject, body) = match message.split_once('\n') {
+            Some((s, b)) => (s.trim().to_string(), b.trim().to_string()),
+            None => (message.trim().to_string(), String::new()),
+        };
+        let author = commit.author();
+        let time = Utc
+            .timestamp_opt(commit.time().seconds(), 0)
+            .single()
+            .unwrap_or_default();
+        CommitInfo {
+            sha: commit.id().to_string(),
+            author: String::from_utf8_lossy(author.name_bytes()).to_string(),
+            email: String::from_utf8_lossy(author.email_bytes()).to_string(),
+            time,
+            reverts: reverted_sha(&message),
+            subject,
+            body,
+        }
+    }
+}
+
+/// Finds the sha in git's standard revert message line `This reverts commit <sha>.`
+pub fn reverted_sha(message: &str) -> Option<String> {
+    message.lines().find_map(|line| {
+        let rest = line.trim().strip_prefix("This reverts commit ")?;
+        let sha: String = rest.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+        (sha.len() >= 7).then_some(sha)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_reverted_sha_in_git_revert_message() {
+        let msg =
+            "Revert \"bump\"\n\nThis reverts commit 0123456789abcdef0123456789abcdef01234567.\n";
+        assert_eq!(
+            reverted_sha(msg).as_deref(),
+            Some("0123456789abcdef0123456789abcdef01234567")
+        );
+        assert_eq!(reverted_sha("bump nginx"), None);
+        assert_eq!(reverted_sha("This reverts commit xyz"), None);
+    }
+}
