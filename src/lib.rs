@@ -5,4 +5,5 @@
 //! with [`cluster`] as the only module that talks to the API server and [`reconcile`] as the
 //! only place that strings the stages together.
 
+pub mod manifest;
 pub mod source;

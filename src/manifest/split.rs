@@ -1,0 +1,193 @@
+//! Splitting a YAML stream into its documents, keeping each document's first line.
+//!
+//! serde_yaml can iterate over documents too, but it does not say where each one starts, and
+//! ferry reports problems as `file:line`. The split follows the YAML spec's document markers:
+//! a line that is exactly `---`, or starts with `--- ` / `---\t`, at column 0 starts a
+//! document; a line `...` (or `... `/`...\t`) ends one. Markers are forbidden inside content,
+//! even inside block scalars, so splitting by lines is exact.
+//!
+//! Comments, blank lines and `%` directives before the first `---` (or after a `...`) belong
+//! to the next document rather than forming one of their own, as in YAML.
+
+/// One document of a YAML stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Chunk<'a> {
+    /// The document's text, including its `---` / `...` markers and any directives.
+    pub text: &'a str,
+    /// 1-based line of the file where `text` starts.
+    pub first_line: usize,
+    /// 1-based line of the first line with content: not blank, not a comment, not a marker
+    /// or directive. `None` when the document is empty or holds only comments.
+    pub content_line: Option<usize>,
+}
+
+/// Iterator over the documents of a YAML stream, in order.
+pub(super) struct Documents<'a> {
+    text: &'a str,
+    pos: usize,
+    line: usize,
+}
+
+/// The documents of `text` (a leading byte-order mark is ignored).
+pub(super) fn documents(text: &str) -> Documents<'_> {
+    Documents {
+        text: text.strip_prefix('\u{feff}').unwrap_or(text),
+        pos: 0,
+        line: 1,
+    }
+}
+
+fn is_marker(line: &str, marker: &str) -> bool {
+    match line.strip_prefix(marker) {
+        Some(rest) => rest.is_empty() || rest.starts_with([' ', '\t']),
+        None => false,
+    }
+}
+
+fn is_blank_or_comment(line: &str) -> bool {
+    let t = line.trim_start_matches([' ', '\t']);
+    t.is_empty() || t.starts_with('#')
+}
+
+impl<'a> Iterator for Documents<'a> {
+    type Item = Chunk<'a>;
+
+    fn next(&mut self) -> Option<Chunk<'a>> {
+        let mut start = self.pos;
+        let mut first_line = self.line;
+        let mut explicit = false;
+        let mut content_line = None;
+        while self.pos < self.text.len() {
+            let rest = &self.text[self.pos..];
+            let raw = match rest.find('\n') {
+                Some(i) => &rest[..=i],
+                None => rest,
+            };
+            let line = raw.trim_end_matches(['\n', '\r']);
+            if is_marker(line, "---") {
+                if explicit || content_line.is_some() {
+                    // The next document starts here.
+                    break;
+                }
+                explicit = true;
+                if !is_blank_or_comment(&line[3..]) {
+                    content_line = Some(self.line);
+                }
+            } else if is_marker(line, "...") {
+                self.pos += raw.len();
+                self.line += 1;
+                if explicit || content_line.is_some() {
+                    return Some(self.chunk(start, first_line, content_line));
+                }
+                // A stray end marker with no document before it: drop it.
+                start = self.pos;
+                first_line = self.line;
+                continue;
+            } else if content_line.is_none()
+                && !is_blank_or_comment(line)
+                && (explicit || !line.starts_with('%'))
+            {
+                content_line = Some(self.line);
+            }
+            self.pos += raw.len();
+            self.line += 1;
+        }
+        if self.pos == start {
+            return None;
+        }
+        Some(self.chunk(start, first_line, content_line))
+    }
+}
+
+impl<'a> Documents<'a> {
+    fn chunk(&self, start: usize, first_line: usize, content_line: Option<usize>) -> Chunk<'a> {
+        Chunk {
+            text: &self.text[start..self.pos],
+            first_line,
+            content_line,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(text: &str) -> Vec<(usize, Option<usize>, String)> {
+        documents(text)
+            .map(|c| (c.first_line, c.content_line, c.text.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn single_document_without_markers() {
+        assert_eq!(
+            summary("a: 1\nb: 2\n"),
+            vec![(1, Some(1), "a: 1\nb: 2\n".into())]
+        );
+        assert!(summary("").is_empty());
+    }
+
+    #[test]
+    fn second_document_starts_at_its_marker() {
+        let text = "# head\n---\na: 1\nb: 2\n\n---\n# about b\nc: 3\n";
+        let docs = summary(text);
+        assert_eq!(docs.len(), 2);
+        // Leading comments and the first `---` are one document, not two.
+        assert_eq!(docs[0], (1, Some(3), "# head\n---\na: 1\nb: 2\n\n".into()));
+        assert_eq!(docs[1], (6, Some(8), "---\n# about b\nc: 3\n".into()));
+    }
+
+    #[test]
+    fn empty_and_comment_only_documents_have_no_content() {
+        let docs = summary("---\n---\n# only a comment\n   # indented\n---\nx: 1\n---\n");
+        let content: Vec<_> = docs.iter().map(|d| d.1).collect();
+        assert_eq!(content, vec![None, None, Some(6), None]);
+    }
+
+    #[test]
+    fn marker_variants() {
+        // `----` and ` ---` are content, not markers; `--- ` and `---\t` are markers.
+        let docs = summary("a: |\n  x\n ---\n----: 1\n--- \nb: 1\n---\t# c\nc: 1\n");
+        assert_eq!(docs.len(), 3);
+        assert_eq!(docs[0].0, 1);
+        assert_eq!(docs[1].0, 5);
+        assert_eq!(docs[2], (7, Some(8), "---\t# c\nc: 1\n".into()));
+    }
+
+    #[test]
+    fn content_on_the_marker_line() {
+        let docs = summary("--- {a: 1}\n--- |\n  text\n--- # comment\nb: 2\n");
+        assert_eq!(
+            docs.iter().map(|d| (d.0, d.1)).collect::<Vec<_>>(),
+            vec![(1, Some(1)), (2, Some(2)), (4, Some(5))]
+        );
+    }
+
+    #[test]
+    fn crlf_and_bom() {
+        let docs = summary("\u{feff}a: 1\r\n---\r\nb: 2\r\n");
+        assert_eq!(docs.len(), 2);
+        assert_eq!((docs[1].0, docs[1].1), (2, Some(3)));
+        assert_eq!(docs[1].2, "---\r\nb: 2\r\n");
+    }
+
+    #[test]
+    fn end_markers_and_directives() {
+        let text = "a: 1\n...\n%YAML 1.2\n---\nb: 2\n...\nc: 3\n";
+        let docs = summary(text);
+        assert_eq!(docs.len(), 3, "{docs:?}");
+        assert_eq!(docs[0], (1, Some(1), "a: 1\n...\n".into()));
+        assert_eq!(docs[1], (3, Some(5), "%YAML 1.2\n---\nb: 2\n...\n".into()));
+        assert_eq!(docs[2], (7, Some(7), "c: 3\n".into()));
+        // A stray end marker makes no document.
+        let docs = summary("...\n---\nx: 1\n");
+        assert_eq!(docs, vec![(2, Some(3), "---\nx: 1\n".into())]);
+    }
+
+    #[test]
+    fn no_trailing_newline() {
+        let docs = summary("a: 1\n---\nb: 2");
+        assert_eq!(docs[1], (2, Some(3), "---\nb: 2".into()));
+    }
+}
