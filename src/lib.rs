@@ -5,5 +5,6 @@
 //! with [`cluster`] as the only module that talks to the API server and [`reconcile`] as the
 //! only place that strings the stages together.
 
+pub mod diff;
 pub mod manifest;
 pub mod source;

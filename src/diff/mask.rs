@@ -1,0 +1,210 @@
+//! Hiding Secret values from diffs, logs and history while keeping changes visible.
+//!
+//! Each value becomes `<masked: N bytes (hmac:1a2b3c4d)>`: the length plus 32 bits of an
+//! HMAC-SHA256 under a random per-process key. Two different values therefore render
+//! differently (a change still shows as a change) and equal contents render equally within one
+//! process, whether they come from `data` (base64) or `stringData` (plain); but because the key
+//! never leaves the process, a printed placeholder cannot be used to test password guesses
+//! offline, as a bare hash prefix could.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// A copy of a Secret with every value under `data` and `stringData` replaced by a
+/// `<masked: N bytes (hmac:…)>` placeholder, and the
+/// `kubectl.kubernetes.io/last-applied-configuration` annotation (which embeds the data)
+/// replaced by `<masked>`. Objects that are not core/v1 Secrets are returned unchanged.
+pub fn mask_secret(obj: &Value) -> Value {
+    let mut out = obj.clone();
+    if !is_secret(obj) {
+        return out;
+    }
+    let Some(root) = out.as_object_mut() else {
+        return out;
+    };
+    for (field, base64) in [("data", true), ("stringData", false)] {
+        if let Some(map) = root.get_mut(field).and_then(Value::as_object_mut) {
+            for value in map.values_mut() {
+                *value = Value::String(placeholder(value, base64));
+            }
+        }
+    }
+    if let Some(ann) = root
+        .get_mut("metadata")
+        .and_then(|m| m.get_mut("annotations"))
+        .and_then(Value::as_object_mut)
+    {
+        if let Some(v) = ann.get_mut(LAST_APPLIED) {
+            *v = Value::String("<masked>".into());
+        }
+    }
+    out
+}
+
+/// True for `kind: Secret` in the core group (`apiVersion: v1`, or no apiVersion at all).
+pub fn is_secret(obj: &Value) -> bool {
+    let core = match obj.get("apiVersion") {
+        None | Some(Value::Null) => true,
+        Some(v) => v.as_str() == Some("v1"),
+    };
+    core && obj.get("kind").and_then(Value::as_str) == Some("Secret")
+}
+
+fn placeholder(value: &Value, base64: bool) -> String {
+    let bytes: Vec<u8> = match value {
+        Value::String(s) if base64 => decode_base64(s).unwrap_or_else(|| s.as_bytes().to_vec()),
+        Value::String(s) => s.as_bytes().to_vec(),
+        other => other.to_string().into_bytes(),
+    };
+    let mac = hmac_sha256(process_key(), &bytes);
+    format!(
+        "<masked: {} bytes (hmac:{})>",
+        bytes.len(),
+        hex::encode(&mac[..4])
+    )
+}
+
+/// A random key, fixed for the life of the process.
+fn process_key() -> &'static [u8; 32] {
+    static KEY: OnceLock<[u8; 32]> = OnceLock::new();
+    KEY.get_or_init(|| {
+        let mut seed = Sha256::new();
+        for i in 0..4u64 {
+            let mut h = RandomState::new().build_hasher();
+            h.write_u64(i);
+            seed.update(h.finish().to_le_bytes());
+        }
+        seed.update(std::process::id().to_le_bytes());
+        if let Ok(t) = SystemTime::now().duration_since(UNIX_EPOCH) {
+            seed.update(t.as_nanos().to_le_bytes());
+        }
+        seed.finalize().into()
+    })
+}
+
+/// HMAC-SHA256 (RFC 2104) for a key no longer than one block.
+fn hmac_sha256(key: &[u8; 32], msg: &[u8]) -> [u8; 32] {
+    let mut ipad = [0x36u8; 64];
+    let mut opad = [0x5cu8; 64];
+    for (i, k) in key.iter().enumerate() {
+        ipad[i] ^= k;
+        opad[i] ^= k;
+    }
+    let inner = Sha256::new()
+        .chain_update(ipad)
+        .chain_update(msg)
+        .finalize();
+    Sha256::new()
+        .chain_update(opad)
+        .chain_update(inner)
+        .finalize()
+        .into()
+}
+
+/// Decodes standard base64 (with or without padding); `None` when malformed.
+fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    let s = s.trim_end_matches('=');
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    (bits < 6).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn secret(data: Value) -> Value {
+        json!({
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {
+                "name": "db",
+                "annotations": {
+                    "kubectl.kubernetes.io/last-applied-configuration": "{\"data\":{\"password\":\"aHVudGVyMg==\"}}",
+                    "team": "infra"
+                }
+            },
+            "type": "Opaque",
+            "data": data
+        })
+    }
+
+    #[test]
+    fn hides_values_but_differences_stay_visible() {
+        let a = mask_secret(&secret(
+            json!({"password": "aHVudGVyMg==", "user": "YWRtaW4="}),
+        ));
+        let b = mask_secret(&secret(json!({"password": "c2VjcmV0", "user": "YWRtaW4="})));
+        let text = a.to_string() + &b.to_string();
+        assert!(!text.contains("aHVudGVyMg"), "{text}");
+        assert!(!text.contains("c2VjcmV0"), "{text}");
+        let pa = a["data"]["password"].as_str().unwrap_or_default();
+        assert!(pa.starts_with("<masked: 7 bytes (hmac:"), "{pa}");
+        assert_ne!(a["data"]["password"], b["data"]["password"]);
+        assert_eq!(a["data"]["user"], b["data"]["user"]);
+        assert_eq!(
+            a["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"],
+            json!("<masked>")
+        );
+        assert_eq!(a["metadata"]["annotations"]["team"], json!("infra"));
+        assert_eq!(a["type"], json!("Opaque"));
+        let changes = super::super::field_changes(&a, &b);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].path, "data.password");
+    }
+
+    #[test]
+    fn string_data_masks_like_decoded_data() {
+        let mut s = secret(json!({"user": "YWRtaW4="}));
+        s["stringData"] = json!({"user": "admin"});
+        let m = mask_secret(&s);
+        assert_eq!(m["stringData"]["user"], m["data"]["user"]);
+        assert!(!m.to_string().contains("admin"));
+    }
+
+    #[test]
+    fn non_secrets_unchanged() {
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"k": "v"}});
+        assert_eq!(mask_secret(&cm), cm);
+        let crd = json!({"apiVersion": "example.com/v1", "kind": "Secret", "data": {"k": "v"}});
+        assert_eq!(mask_secret(&crd), crd);
+        assert_eq!(mask_secret(&json!(null)), json!(null));
+        let odd = json!({"kind": "Secret", "data": [1], "metadata": "x"});
+        assert_eq!(mask_secret(&odd), odd);
+    }
+
+    #[test]
+    fn base64_decoding() {
+        assert_eq!(decode_base64("aHVudGVyMg=="), Some(b"hunter2".to_vec()));
+        assert_eq!(decode_base64("YWRtaW4="), Some(b"admin".to_vec()));
+        assert_eq!(decode_base64(""), Some(Vec::new()));
+        assert_eq!(decode_base64("a"), None);
+        assert_eq!(decode_base64("a b"), None);
+    }
+}
