@@ -5,6 +5,7 @@
 //! with [`cluster`] as the only module that talks to the API server and [`reconcile`] as the
 //! only place that strings the stages together.
 
+pub mod cluster;
 pub mod diff;
 pub mod manifest;
 pub mod source;

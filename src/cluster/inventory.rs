@@ -1,0 +1,115 @@
+//! The app's inventory record: which kinds it has applied, so objects of a kind that is no
+//! longer in git can still be found (by label) and pruned. One ConfigMap per app in ferry's
+//! namespace; written only when the set of kinds changes.
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+use kube::api::{Api, Patch, PatchParams};
+
+use super::{Cluster, ClusterError, APP_LABEL, FIELD_MANAGER, MANAGED_BY_LABEL};
+
+/// ferry's own namespace unless configured otherwise.
+pub const DEFAULT_FERRY_NAMESPACE: &str = "ferry-system";
+const DATA_KEY: &str = "kinds";
+
+/// A kind by group, version and kind name.
+pub type KindRef = (String, String, String);
+
+fn record_name(app: &str) -> String {
+    format!("ferry-inventory-{app}")
+}
+
+impl Cluster {
+    /// Reads the kinds recorded for `app`; empty when there is no record yet.
+    pub async fn inventory_kinds(
+        &self,
+        ferry_namespace: &str,
+        app: &str,
+    ) -> Result<BTreeSet<KindRef>, ClusterError> {
+        self.counters.read();
+        let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), ferry_namespace);
+        let name = record_name(app);
+        let found = api.get_opt(&name).await.map_err(|e| {
+            ClusterError::from_kube(format!("reading inventory {ferry_namespace}/{name}"), e)
+        })?;
+        let Some(cm) = found else {
+            return Ok(BTreeSet::new());
+        };
+        let text = cm
+            .data
+            .and_then(|d| d.get(DATA_KEY).cloned())
+            .unwrap_or_default();
+        let mut kinds = BTreeSet::new();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let parts: Vec<&str> = line.trim().split('\t').collect();
+            if let [group, version, kind] = parts[..] {
+                kinds.insert((group.to_string(), version.to_string(), kind.to_string()));
+            }
+        }
+        Ok(kinds)
+    }
+
+    /// Records the kinds for `app`, creating ferry's namespace when missing.
+    pub async fn write_inventory_kinds(
+        &self,
+        ferry_namespace: &str,
+        app: &str,
+        kinds: &BTreeSet<KindRef>,
+    ) -> Result<(), ClusterError> {
+        self.ensure_namespace(ferry_namespace).await?;
+        let text: String = kinds
+            .iter()
+            .map(|(g, v, k)| format!("{g}\t{v}\t{k}\n"))
+            .collect();
+        let name = record_name(app);
+        let body = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": name,
+                "namespace": ferry_namespace,
+                "labels": { MANAGED_BY_LABEL: "ferry-system", APP_LABEL: app },
+            },
+            "data": { DATA_KEY: text },
+        });
+        self.counters.write();
+        let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), ferry_namespace);
+        api.patch(
+            &name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&body),
+        )
+        .await
+        .map_err(|e| {
+            ClusterError::from_kube(format!("writing inventory {ferry_namespace}/{name}"), e)
+        })?;
+        Ok(())
+    }
+
+    /// Creates a namespace if it does not exist (ferry's own bookkeeping namespace).
+    pub async fn ensure_namespace(&self, name: &str) -> Result<(), ClusterError> {
+        self.counters.read();
+        let api: Api<Namespace> = Api::all(self.client.clone());
+        let exists = api
+            .get_opt(name)
+            .await
+            .map_err(|e| ClusterError::from_kube(format!("reading namespace {name}"), e))?
+            .is_some();
+        if exists {
+            return Ok(());
+        }
+        self.counters.write();
+        let body = serde_json::json!({
+            "apiVersion": "v1", "kind": "Namespace", "metadata": { "name": name }
+        });
+        api.patch(
+            name,
+            &PatchParams::apply(FIELD_MANAGER).force(),
+            &Patch::Apply(&body),
+        )
+        .await
+        .map_err(|e| ClusterError::from_kube(format!("creating namespace {name}"), e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,177 @@
+//! The only module that talks to the API server.
+//!
+//! Owns the `kube::Client` (kubeconfig, `--context`, or in-cluster config), discovery of which
+//! kinds the server serves (cached per group/version), reading live objects (one by one, or all
+//! of an app's inventory by label), server-side apply (real and dry-run) with field manager
+//! `ferry`, and deletion. It decides nothing: callers say what to read or write.
+
+mod discovery;
+mod inventory;
+mod objects;
+
+pub use discovery::ServedKind;
+pub use inventory::{KindRef, DEFAULT_FERRY_NAMESPACE};
+pub use objects::{ApiCounters, Propagation};
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use kube::config::{KubeConfigOptions, Kubeconfig};
+
+/// The field manager ferry applies with.
+pub const FIELD_MANAGER: &str = "ferry";
+/// Label every object ferry applies carries.
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+/// Value of [`MANAGED_BY_LABEL`] for ferry's objects.
+pub const MANAGED_BY_VALUE: &str = "ferry";
+/// Label naming the ferry app that owns an object.
+pub const APP_LABEL: &str = "ferry.dev/app";
+
+/// Everything that can go wrong talking to the cluster.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// No usable client configuration (kubeconfig or in-cluster).
+    #[error("cannot configure a Kubernetes client: {0}")]
+    Config(String),
+    /// The API server answered with an error status.
+    #[error("{action}: {code} {reason}: {message}")]
+    Api {
+        action: String,
+        code: u16,
+        reason: String,
+        message: String,
+    },
+    /// The API server could not be reached or the connection failed.
+    #[error("{action}: cannot reach the API server: {cause}")]
+    Transport { action: String, cause: String },
+    /// A response or object that could not be (de)serialised.
+    #[error("{action}: {cause}")]
+    Decode { action: String, cause: String },
+}
+
+impl ClusterError {
+    /// Wraps a kube error with what we were doing.
+    pub(crate) fn from_kube(action: impl Into<String>, err: kube::Error) -> ClusterError {
+        let action = action.into();
+        match err {
+            kube::Error::Api(status) => ClusterError::Api {
+                action,
+                code: status.code,
+                reason: status.reason.clone(),
+                message: status.message.clone(),
+            },
+            kube::Error::SerdeError(e) => ClusterError::Decode {
+                action,
+                cause: e.to_string(),
+            },
+            other => ClusterError::Transport {
+                action,
+                cause: error_chain(&other),
+            },
+        }
+    }
+
+    /// The HTTP status code when the server answered with an error.
+    pub fn code(&self) -> Option<u16> {
+        match self {
+            ClusterError::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// The server's message alone (for Api errors), else the whole error.
+    pub fn server_message(&self) -> String {
+        match self {
+            ClusterError::Api { message, .. } => message.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+/// How to find the cluster.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterTarget {
+    /// Explicit kubeconfig file (`--kubeconfig`); otherwise `KUBECONFIG`, `~/.kube/config`,
+    /// then in-cluster config.
+    pub kubeconfig: Option<PathBuf>,
+    /// Context inside the kubeconfig (`--context`); otherwise its current context.
+    pub context: Option<String>,
+}
+
+/// A connection to one cluster, with a discovery cache and API call counters.
+#[derive(Clone)]
+pub struct Cluster {
+    client: kube::Client,
+    discovery: Arc<discovery::DiscoveryCache>,
+    counters: Arc<ApiCounters>,
+    server: String,
+}
+
+impl Cluster {
+    /// Builds a client for the target. Does not contact the server yet.
+    pub async fn connect(target: &ClusterTarget) -> Result<Cluster, ClusterError> {
+        let options = KubeConfigOptions {
+            context: target.context.clone(),
+            ..Default::default()
+        };
+        let config = match (&target.kubeconfig, &target.context) {
+            (Some(path), _) => {
+                let kubeconfig = Kubeconfig::read_from(path).map_err(|e| {
+                    ClusterError::Config(format!("reading {}: {}", path.display(), error_chain(&e)))
+                })?;
+                kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+                    .await
+                    .map_err(|e| ClusterError::Config(error_chain(&e)))?
+            }
+            (None, Some(_)) => kube::Config::from_kubeconfig(&options)
+                .await
+                .map_err(|e| ClusterError::Config(error_chain(&e)))?,
+            (None, None) => kube::Config::infer()
+                .await
+                .map_err(|e| ClusterError::Config(error_chain(&e)))?,
+        };
+        let server = config.cluster_url.to_string();
+        let client =
+            kube::Client::try_from(config).map_err(|e| ClusterError::Config(error_chain(&e)))?;
+        Ok(Cluster::from_client(client, server))
+    }
+
+    /// Wraps an existing client (tests, in-process servers).
+    pub fn from_client(client: kube::Client, server: String) -> Cluster {
+        Cluster {
+            client,
+            discovery: Arc::new(discovery::DiscoveryCache::default()),
+            counters: Arc::new(ApiCounters::default()),
+            server,
+        }
+    }
+
+    /// The underlying client.
+    pub fn client(&self) -> &kube::Client {
+        &self.client
+    }
+
+    /// The API server URL, for messages.
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// Counts of the API calls made through this handle.
+    pub fn counters(&self) -> &ApiCounters {
+        &self.counters
+    }
+}

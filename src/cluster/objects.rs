@@ -1,0 +1,201 @@
+//! Reading and writing objects: get, list by label, server-side apply (real or dry-run), delete.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
+use serde_json::Value;
+
+use super::{Cluster, ClusterError, ServedKind, FIELD_MANAGER};
+
+/// How many API calls of each sort went through one [`Cluster`] handle.
+#[derive(Debug, Default)]
+pub struct ApiCounters {
+    reads: AtomicU64,
+    dry_runs: AtomicU64,
+    writes: AtomicU64,
+}
+
+impl ApiCounters {
+    pub(crate) fn read(&self) {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+    }
+    fn dry_run(&self) {
+        self.dry_runs.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn write(&self) {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+    }
+    /// GET/LIST and discovery requests.
+    pub fn reads(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
+    }
+    /// Server-side dry-run applies.
+    pub fn dry_runs(&self) -> u64 {
+        self.dry_runs.load(Ordering::Relaxed)
+    }
+    /// Requests that change cluster state (apply, delete).
+    pub fn writes(&self) -> u64 {
+        self.writes.load(Ordering::Relaxed)
+    }
+}
+
+/// How a delete cascades to dependents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Propagation {
+    /// Dependents are deleted first; the object disappears last (used to recreate Jobs).
+    Foreground,
+    /// The object goes now; the garbage collector removes dependents afterwards.
+    Background,
+}
+
+fn display(kind: &ServedKind, namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) => format!("{} {ns}/{name}", kind.resource.kind),
+        None => format!("{} {name}", kind.resource.kind),
+    }
+}
+
+impl Cluster {
+    fn api(&self, kind: &ServedKind, namespace: Option<&str>) -> Api<DynamicObject> {
+        match (kind.namespaced, namespace) {
+            (true, Some(ns)) => Api::namespaced_with(self.client.clone(), ns, &kind.resource),
+            _ => Api::all_with(self.client.clone(), &kind.resource),
+        }
+    }
+
+    /// Reads one object; `Ok(None)` when it does not exist.
+    pub async fn get(
+        &self,
+        kind: &ServedKind,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Option<Value>, ClusterError> {
+        self.counters.read();
+        let action = format!("reading {}", display(kind, namespace, name));
+        let found = self
+            .api(kind, namespace)
+            .get_opt(name)
+            .await
+            .map_err(|e| ClusterError::from_kube(&action, e))?;
+        found.map(|o| to_value(kind, &action, &o)).transpose()
+    }
+
+    /// Lists all objects of a kind (in every namespace) that carry the label selector.
+    pub async fn list_labelled(
+        &self,
+        kind: &ServedKind,
+        selector: &str,
+    ) -> Result<Vec<Value>, ClusterError> {
+        self.counters.read();
+        let action = format!("listing {} with {selector}", kind.resource.plural);
+        let list = Api::<DynamicObject>::all_with(self.client.clone(), &kind.resource)
+            .list(&ListParams::default().labels(selector))
+            .await
+            .map_err(|e| ClusterError::from_kube(&action, e))?;
+        list.items
+            .iter()
+            .map(|o| to_value(kind, &action, o))
+            .collect()
+    }
+
+    /// Server-side applies `object` as field manager `ferry`, taking ownership of conflicting
+    /// fields (`force`). With `dry_run` nothing is persisted and the server returns the object
+    /// as it would be after the apply (defaulted, validated, admitted).
+    pub async fn apply(
+        &self,
+        kind: &ServedKind,
+        namespace: Option<&str>,
+        name: &str,
+        object: &Value,
+        dry_run: bool,
+    ) -> Result<Value, ClusterError> {
+        let mut params = PatchParams::apply(FIELD_MANAGER).force();
+        if dry_run {
+            params = params.dry_run();
+            self.counters.dry_run();
+        } else {
+            self.counters.write();
+        }
+        let verb = if dry_run {
+            "dry-run applying"
+        } else {
+            "applying"
+        };
+        let action = format!("{verb} {}", display(kind, namespace, name));
+        let applied = self
+            .api(kind, namespace)
+            .patch(name, &params, &Patch::Apply(object))
+            .await
+            .map_err(|e| ClusterError::from_kube(&action, e))?;
+        to_value(kind, &action, &applied)
+    }
+
+    /// Deletes an object; a missing object is not an error (returns false).
+    pub async fn delete(
+        &self,
+        kind: &ServedKind,
+        namespace: Option<&str>,
+        name: &str,
+        propagation: Propagation,
+    ) -> Result<bool, ClusterError> {
+        self.counters.write();
+        let params = match propagation {
+            Propagation::Foreground => DeleteParams::foreground(),
+            Propagation::Background => DeleteParams::background(),
+        };
+        let action = format!("deleting {}", display(kind, namespace, name));
+        match self.api(kind, namespace).delete(name, &params).await {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),
+            Err(e) => Err(ClusterError::from_kube(action, e)),
+        }
+    }
+
+    /// Waits until an object is gone (after a foreground delete), polling every 250 ms.
+    pub async fn wait_gone(
+        &self,
+        kind: &ServedKind,
+        namespace: Option<&str>,
+        name: &str,
+        timeout: Duration,
+    ) -> Result<(), ClusterError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if self.get(kind, namespace, name).await?.is_none() {
+                return Ok(());
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(ClusterError::Api {
+                    action: format!(
+                        "waiting for {} to be deleted",
+                        display(kind, namespace, name)
+                    ),
+                    code: 408,
+                    reason: "Timeout".into(),
+                    message: format!("still present after {}s", timeout.as_secs()),
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
+
+/// Serialises an object, filling in `apiVersion`/`kind`, which list responses leave out.
+fn to_value(
+    kind: &ServedKind,
+    action: &str,
+    object: &DynamicObject,
+) -> Result<Value, ClusterError> {
+    let mut value = serde_json::to_value(object).map_err(|e| ClusterError::Decode {
+        action: action.to_string(),
+        cause: e.to_string(),
+    })?;
+    if let Some(map) = value.as_object_mut() {
+        map.entry("apiVersion")
+            .or_insert_with(|| kind.resource.api_version.clone().into());
+        map.entry("kind")
+            .or_insert_with(|| kind.resource.kind.clone().into());
+    }
+    Ok(value)
+}
