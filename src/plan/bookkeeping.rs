@@ -1,0 +1,94 @@
+//! The labels and annotations ferry adds to every object it applies.
+
+use serde_json::{Map, Value};
+
+use crate::cluster::{APP_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE};
+use crate::source::CommitInfo;
+
+/// Annotation holding the sha of the commit that last changed the object.
+pub const COMMIT_ANNOTATION: &str = "ferry.dev/commit";
+/// Annotation Kubernetes copies onto a new ControllerRevision; ferry writes
+/// `ferry <short-sha>: <subject>` on DaemonSets and StatefulSets.
+pub const CHANGE_CAUSE_ANNOTATION: &str = "kubernetes.io/change-cause";
+/// Per-object opt-out of pruning: `ferry.dev/prune: "false"`.
+pub const PRUNE_ANNOTATION: &str = "ferry.dev/prune";
+
+/// Returns the manifest with ferry's inventory labels and commit annotations added. The
+/// change-cause goes on DaemonSets and StatefulSets in the same apply that changes their
+/// template, because Kubernetes copies it only when it creates the revision.
+pub fn with_bookkeeping(object: &Value, app: &str, commit: &CommitInfo) -> Value {
+    let mut out = object.clone();
+    let kind = object
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let Some(meta) = out.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return out;
+    };
+    let labels = child_map(meta, "labels");
+    labels.insert(MANAGED_BY_LABEL.into(), MANAGED_BY_VALUE.into());
+    labels.insert(APP_LABEL.into(), app.into());
+    let annotations = child_map(meta, "annotations");
+    annotations.insert(COMMIT_ANNOTATION.into(), commit.sha.clone().into());
+    if kind == "DaemonSet" || kind == "StatefulSet" {
+        annotations.insert(
+            CHANGE_CAUSE_ANNOTATION.into(),
+            format!("ferry {}: {}", commit.short_sha(), commit.subject).into(),
+        );
+    }
+    out
+}
+
+fn child_map<'a>(meta: &'a mut Map<String, Value>, key: &str) -> &'a mut Map<String, Value> {
+    let slot = meta
+        .entry(key.to_string())
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !slot.is_object() {
+        *slot = Value::Object(Map::new());
+    }
+    match slot {
+        Value::Object(map) => map,
+        _ => unreachable!("slot was just made an object"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn commit() -> CommitInfo {
+        CommitInfo {
+            sha: "0123456789abcdef0123456789abcdef01234567".into(),
+            author: "a".into(),
+            email: "a@b".into(),
+            time: Default::default(),
+            subject: "Bump fluentd".into(),
+            body: String::new(),
+            reverts: None,
+        }
+    }
+
+    #[test]
+    fn daemonsets_get_change_cause_and_everything_gets_labels() {
+        let ds = json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "f", "labels": {"x": "y"}}});
+        let out = with_bookkeeping(&ds, "logs", &commit());
+        assert_eq!(out["metadata"]["labels"]["x"], "y");
+        assert_eq!(out["metadata"]["labels"][MANAGED_BY_LABEL], "ferry");
+        assert_eq!(out["metadata"]["labels"][APP_LABEL], "logs");
+        assert_eq!(
+            out["metadata"]["annotations"][CHANGE_CAUSE_ANNOTATION],
+            "ferry 0123456: Bump fluentd"
+        );
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}});
+        let out = with_bookkeeping(&cm, "logs", &commit());
+        assert!(out["metadata"]["annotations"]
+            .get(CHANGE_CAUSE_ANNOTATION)
+            .is_none());
+        assert_eq!(
+            out["metadata"]["annotations"][COMMIT_ANNOTATION],
+            commit().sha.as_str()
+        );
+    }
+}

@@ -1,0 +1,339 @@
+//! Building a plan: live inventory, then one decision per object, then prunes.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Instant;
+
+use futures::{StreamExt, TryStreamExt};
+use serde_json::Value;
+
+use super::project::project_onto;
+use super::{with_bookkeeping, Action, Change, Plan, PlanError, PlanStats, PRUNE_ANNOTATION};
+use crate::cluster::{
+    Cluster, ClusterError, ServedKind, APP_LABEL, FIELD_MANAGER, MANAGED_BY_LABEL, MANAGED_BY_VALUE,
+};
+use crate::diff::{self, fields};
+use crate::manifest::{Bundle, ObjectKey, Resource};
+use crate::source::CommitInfo;
+
+/// What a plan is built from.
+pub struct PlanInput<'a> {
+    /// The app's name (its inventory label value).
+    pub app: &'a str,
+    /// The commit being planned.
+    pub commit: &'a CommitInfo,
+    /// The resolved bundle of that commit.
+    pub bundle: &'a Bundle,
+    /// The served kind for every (group, version, kind) in the bundle.
+    pub kinds: &'a HashMap<(String, String, String), ServedKind>,
+    /// Kinds this app applied before (its inventory), so objects of kinds no longer in git
+    /// can be pruned.
+    pub inventory_kinds: &'a [ServedKind],
+    /// Whether objects no longer in git are deleted.
+    pub prune: bool,
+    /// Field managers whose fields ferry leaves alone (besides anything written through a
+    /// `scale` subresource, e.g. by an HPA).
+    pub yield_to_managers: &'a [String],
+    /// How many objects are read / dry-run at once.
+    pub concurrency: usize,
+}
+
+/// (group, kind, namespace, name): an object's identity regardless of API version.
+type Identity = (String, String, Option<String>, String);
+
+fn identity_of_key(key: &ObjectKey) -> Identity {
+    (
+        key.group.clone(),
+        key.kind.clone(),
+        key.namespace.clone(),
+        key.name.clone(),
+    )
+}
+
+/// The label selector for an app's inventory.
+pub fn inventory_selector(app: &str) -> String {
+    format!("{MANAGED_BY_LABEL}={MANAGED_BY_VALUE},{APP_LABEL}={app}")
+}
+
+/// Builds the plan for one commit: reads the app's live inventory, decides per object, and
+/// lists prunes. Reads and dry-runs only.
+pub async fn build_plan(cluster: &Cluster, input: PlanInput<'_>) -> Result<Plan, PlanError> {
+    let started = Instant::now();
+    let reads_before = cluster.counters().reads();
+    let dry_runs_before = cluster.counters().dry_runs();
+
+    // 1. Live inventory, one LIST per kind.
+    let mut list_kinds: Vec<ServedKind> = Vec::new();
+    let mut seen = HashSet::new();
+    for kind in input.kinds.values().chain(input.inventory_kinds.iter()) {
+        if seen.insert((kind.resource.group.clone(), kind.resource.kind.clone())) {
+            list_kinds.push(kind.clone());
+        }
+    }
+    let selector = inventory_selector(input.app);
+    let lists: Vec<(ServedKind, Vec<Value>)> = futures::stream::iter(list_kinds)
+        .map(|kind| {
+            let selector = selector.clone();
+            async move {
+                match cluster.list_labelled(&kind, &selector).await {
+                    Ok(items) => Ok((kind, items)),
+                    // A kind from the inventory that the server no longer serves (CRD gone).
+                    Err(ClusterError::Api { code: 404, .. }) => Ok((kind, Vec::new())),
+                    Err(e) => Err(e),
+                }
+            }
+        })
+        .buffer_unordered(input.concurrency.max(1))
+        .try_collect()
+        .await?;
+    let mut live: HashMap<Identity, (ServedKind, Value)> = HashMap::new();
+    for (kind, items) in lists {
+        for item in items {
+            let meta = &item["metadata"];
+            let name = meta["name"].as_str().unwrap_or_default().to_string();
+            let namespace = meta["namespace"].as_str().map(str::to_string);
+            let id = (
+                kind.resource.group.clone(),
+                kind.resource.kind.clone(),
+                namespace,
+                name,
+            );
+            live.insert(id, (kind.clone(), item));
+        }
+    }
+
+    // 2. One decision per desired object, in wave order.
+    let mut resources: Vec<&Resource> = input.bundle.resources.iter().collect();
+    resources.sort_by_key(|r| r.wave);
+    let namespaces_created: HashSet<String> = input
+        .bundle
+        .resources
+        .iter()
+        .filter(|r| r.key.group.is_empty() && r.key.kind == "Namespace")
+        .map(|r| r.key.name.clone())
+        .collect();
+    let desired_ids: HashSet<Identity> =
+        resources.iter().map(|r| identity_of_key(&r.key)).collect();
+    let skipped = std::sync::atomic::AtomicU64::new(0);
+    let input_ref = &input;
+    let skipped_ref = &skipped;
+    let namespaces_ref = &namespaces_created;
+    let live_ref = &live;
+    let mut changes: Vec<Change> = futures::stream::iter(resources)
+        .map(|resource| async move {
+            let current = live_ref
+                .get(&identity_of_key(&resource.key))
+                .map(|(_, v)| v.clone());
+            plan_one(
+                cluster,
+                input_ref,
+                resource,
+                current,
+                namespaces_ref,
+                skipped_ref,
+            )
+            .await
+        })
+        .buffered(input.concurrency.max(1))
+        .try_collect()
+        .await?;
+
+    // 3. Inventory objects no longer in git.
+    let mut orphans: Vec<(Identity, &(ServedKind, Value))> = live
+        .iter()
+        .filter(|(id, _)| !desired_ids.contains(*id))
+        .map(|(id, v)| (id.clone(), v))
+        .collect();
+    orphans.sort_by(|a, b| a.0.cmp(&b.0));
+    for ((_, _, namespace, name), (kind, object)) in orphans {
+        let opted_out =
+            object["metadata"]["annotations"][PRUNE_ANNOTATION].as_str() == Some("false");
+        let action = if opted_out {
+            Action::Orphan {
+                reason: format!("{PRUNE_ANNOTATION}: \"false\""),
+            }
+        } else if !input.prune {
+            Action::Orphan {
+                reason: "pruning is off for this app (use --prune or prune: true)".into(),
+            }
+        } else {
+            Action::Prune
+        };
+        let key = ObjectKey {
+            group: kind.resource.group.clone(),
+            version: kind.resource.version.clone(),
+            kind: kind.resource.kind.clone(),
+            namespace,
+            name,
+        };
+        changes.push(Change {
+            wave: crate::manifest::default_wave(&key.group, &key.kind),
+            key,
+            origin: None,
+            action,
+            fields: Vec::new(),
+            before: Some(diff::mask_secret(&diff::normalize(object))),
+            after: None,
+            desired: None,
+            kind: Some(kind.clone()),
+            note: None,
+        });
+    }
+
+    Ok(Plan {
+        app: input.app.to_string(),
+        commit: input.commit.clone(),
+        changes,
+        stats: PlanStats {
+            reads: cluster.counters().reads() - reads_before,
+            dry_runs: cluster.counters().dry_runs() - dry_runs_before,
+            skipped_dry_runs: skipped.load(std::sync::atomic::Ordering::Relaxed),
+            elapsed_ms: started.elapsed().as_millis() as u64,
+        },
+    })
+}
+
+/// Errors the server returns for a bad object (as opposed to an unreachable server).
+fn rejected(err: &ClusterError) -> bool {
+    matches!(err.code(), Some(400 | 403 | 404 | 409 | 422))
+}
+
+async fn plan_one(
+    cluster: &Cluster,
+    input: &PlanInput<'_>,
+    resource: &Resource,
+    live: Option<Value>,
+    namespaces_created: &HashSet<String>,
+    skipped: &std::sync::atomic::AtomicU64,
+) -> Result<Change, PlanError> {
+    let key = &resource.key;
+    let kind = input
+        .kinds
+        .get(&(key.group.clone(), key.version.clone(), key.kind.clone()))
+        .ok_or_else(|| PlanError::UnresolvedKind(format!("{}/{}", key.api_version(), key.kind)))?;
+    let namespace = key.namespace.as_deref();
+    let mut desired = with_bookkeeping(&resource.object, input.app, input.commit);
+    let mut change = Change {
+        key: key.clone(),
+        origin: Some(resource.origin.clone()),
+        wave: resource.wave,
+        action: Action::Unchanged,
+        fields: Vec::new(),
+        before: None,
+        after: None,
+        desired: None,
+        kind: Some(kind.clone()),
+        note: None,
+    };
+    // Objects not in the inventory may still exist (created by hand or by another tool):
+    // ferry adopts them.
+    let live = match live {
+        Some(v) => Some(v),
+        None => cluster.get(kind, namespace, &key.name).await?,
+    };
+    let Some(live) = live else {
+        match cluster
+            .apply(kind, namespace, &key.name, &desired, true)
+            .await
+        {
+            Ok(after) => {
+                change.after = Some(diff::mask_secret(&diff::normalize(&after)));
+            }
+            Err(e)
+                if e.code() == Some(404)
+                    && namespace.is_some_and(|ns| namespaces_created.contains(ns)) =>
+            {
+                change.after = Some(diff::mask_secret(&diff::normalize(&desired)));
+                change.note = Some(format!(
+                    "not dry-run: namespace {} is created by this commit",
+                    namespace.unwrap_or_default()
+                ));
+            }
+            Err(e) if rejected(&e) => {
+                change.action = Action::Invalid {
+                    message: e.server_message(),
+                };
+                return Ok(change);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        change.action = Action::Create;
+        change.desired = Some(desired);
+        return Ok(change);
+    };
+
+    // Leave fields to the controllers that took them over (an HPA's replicas…).
+    let entries = fields::managed_entries(&live);
+    let yield_to = input.yield_to_managers;
+    let yielded = fields::strip_owned(
+        &mut desired,
+        &entries,
+        &|e: &fields::ManagedEntry| {
+            e.manager != FIELD_MANAGER
+                && (e.subresource.as_deref() == Some("scale") || yield_to.contains(&e.manager))
+        },
+        FIELD_MANAGER,
+    );
+    if !yielded.is_empty() {
+        change.note = Some(format!(
+            "left to other field managers: {}",
+            yielded.join(", ")
+        ));
+    }
+    let live_n = diff::normalize(&live);
+    let desired_n = diff::normalize(&desired);
+    change.before = Some(diff::mask_secret(&live_n));
+
+    if key.group == "batch" && key.kind == "Job" {
+        // A Job's template is immutable: no dry-run can show the change, and an update fails.
+        if diff::is_subset(&desired_n, &live_n) {
+            skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Ok(change);
+        }
+        let projected = project_onto(&live_n, &desired_n);
+        change.fields = diff::field_changes(&projected, &desired_n);
+        change.after = Some(diff::mask_secret(&desired_n));
+        let spec_changed = change.fields.iter().any(|f| f.path.starts_with("spec"));
+        change.action = if spec_changed {
+            Action::Recreate {
+                reason:
+                    "a Job's spec is immutable; ferry deletes it (foreground) and creates it again"
+                        .into(),
+            }
+        } else {
+            Action::Update
+        };
+        change.desired = Some(desired);
+        return Ok(change);
+    }
+
+    let ferry_owned_but_unset = entries
+        .iter()
+        .filter(|e| e.manager == FIELD_MANAGER && e.operation == "Apply")
+        .any(|e| !fields::owned_but_absent(&e.fields, &desired).is_empty());
+    if !ferry_owned_but_unset && diff::is_subset(&desired_n, &live_n) {
+        skipped.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return Ok(change);
+    }
+    match cluster
+        .apply(kind, namespace, &key.name, &desired, true)
+        .await
+    {
+        Ok(after) => {
+            let after_n = diff::mask_secret(&diff::normalize(&after));
+            let before_n = diff::mask_secret(&live_n);
+            change.fields = diff::field_changes(&before_n, &after_n);
+            change.after = Some(after_n);
+            if !change.fields.is_empty() {
+                change.action = Action::Update;
+                change.desired = Some(desired);
+            }
+        }
+        Err(e) if rejected(&e) => {
+            change.action = Action::Invalid {
+                message: e.server_message(),
+            };
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(change)
+}

@@ -1,0 +1,67 @@
+//! Restricting a live object to the shape of a desired one, so a diff shows only the fields
+//! git sets (used where no server dry-run is possible, e.g. an immutable Job template).
+
+use serde_json::{Map, Value};
+
+/// Returns the parts of `live` at the paths `desired` sets. Lists of named objects are matched
+/// by `name`, other lists by position.
+pub fn project_onto(live: &Value, desired: &Value) -> Value {
+    match (live, desired) {
+        (Value::Object(l), Value::Object(d)) => {
+            let mut out = Map::new();
+            for (key, dv) in d {
+                if let Some(lv) = l.get(key) {
+                    out.insert(key.clone(), project_onto(lv, dv));
+                }
+            }
+            Value::Object(out)
+        }
+        (Value::Array(l), Value::Array(d)) => {
+            let named = |items: &Vec<Value>| {
+                items
+                    .iter()
+                    .all(|i| i.get("name").and_then(Value::as_str).is_some())
+            };
+            if !d.is_empty() && named(d) && named(l) {
+                let mut out = Vec::new();
+                for dv in d {
+                    if let Some(lv) = l.iter().find(|lv| lv.get("name") == dv.get("name")) {
+                        out.push(project_onto(lv, dv));
+                    }
+                }
+                Value::Array(out)
+            } else {
+                Value::Array(
+                    l.iter()
+                        .enumerate()
+                        .map(|(i, lv)| match d.get(i) {
+                            Some(dv) => project_onto(lv, dv),
+                            None => lv.clone(),
+                        })
+                        .collect(),
+                )
+            }
+        }
+        _ => live.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn keeps_only_desired_paths() {
+        let live = json!({"spec": {"backoffLimit": 4, "completions": 1, "template": {"spec": {
+            "containers": [{"name": "c", "image": "a", "imagePullPolicy": "Always"}],
+            "restartPolicy": "Never"}}}});
+        let desired = json!({"spec": {"backoffLimit": 4, "template": {"spec": {
+            "containers": [{"name": "c", "image": "b"}]}}}});
+        assert_eq!(
+            project_onto(&live, &desired),
+            json!({"spec": {"backoffLimit": 4, "template": {"spec": {
+                "containers": [{"name": "c", "image": "a"}]}}}})
+        );
+    }
+}
