@@ -42,7 +42,8 @@ impl Cluster {
             .unwrap_or_default();
         let mut kinds = BTreeSet::new();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            let parts: Vec<&str> = line.trim().split('\t').collect();
+            // Not trim(): the core group is an empty first field.
+            let parts: Vec<&str> = line.trim_end_matches('\r').split('\t').collect();
             if let [group, version, kind] = parts[..] {
                 kinds.insert((group.to_string(), version.to_string(), kind.to_string()));
             }
