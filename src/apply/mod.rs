@@ -1,0 +1,318 @@
+//! Stage 4 of the pipeline: executing a plan.
+//!
+//! Applies wave by wave (objects of one wave concurrently, bounded) with server-side apply;
+//! recreates Jobs whose immutable spec changed (foreground delete, wait, apply); prunes after
+//! every wave succeeded, workloads first and namespaces last. A plan with any invalid object is
+//! refused whole: nothing is applied. Health gating between waves belongs to `rollout`.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde::Serialize;
+
+use crate::cluster::{Cluster, ClusterError, Propagation};
+use crate::manifest::{ObjectKey, Origin};
+use crate::plan::{Action, Change, Plan};
+
+/// Knobs for applying.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// Objects applied at once within a wave.
+    pub concurrency: usize,
+    /// How long to wait for a Job (and its pods) to be gone before recreating it.
+    pub recreate_timeout: Duration,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            concurrency: 8,
+            recreate_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// What happened to one object.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", content = "detail", rename_all = "lowercase")]
+pub enum Outcome {
+    /// Created by server-side apply.
+    Created,
+    /// Updated in place by server-side apply.
+    Updated,
+    /// Deleted and created again.
+    Recreated,
+    /// Deleted because it is no longer in git.
+    Pruned,
+    /// Nothing to do.
+    Unchanged,
+    /// Not in git but kept (why).
+    Kept(String),
+    /// The API call failed (the server's message).
+    Failed(String),
+    /// Not attempted because an earlier wave failed.
+    Skipped(String),
+}
+
+/// One object's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct ObjectResult {
+    /// Which object.
+    pub key: ObjectKey,
+    /// Where it is defined in git.
+    pub origin: Option<Origin>,
+    /// Its wave.
+    pub wave: i32,
+    /// What happened.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// The object as the server returned it after the write (for gates and history).
+    #[serde(skip)]
+    pub live: Option<serde_json::Value>,
+}
+
+/// The result of applying a plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplyReport {
+    /// Per-object results in plan order.
+    pub results: Vec<ObjectResult>,
+    /// Waves that were fully applied.
+    pub waves_applied: Vec<i32>,
+}
+
+impl ApplyReport {
+    /// True when nothing failed.
+    pub fn succeeded(&self) -> bool {
+        !self
+            .results
+            .iter()
+            .any(|r| matches!(r.outcome, Outcome::Failed(_)))
+    }
+
+    /// Count of objects with each outcome name.
+    pub fn count(&self, name: &str) -> usize {
+        self.results
+            .iter()
+            .filter(|r| outcome_name(&r.outcome) == name)
+            .count()
+    }
+}
+
+/// The lowercase name of an outcome, as printed.
+pub fn outcome_name(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Created => "created",
+        Outcome::Updated => "updated",
+        Outcome::Recreated => "recreated",
+        Outcome::Pruned => "pruned",
+        Outcome::Unchanged => "unchanged",
+        Outcome::Kept(_) => "kept",
+        Outcome::Failed(_) => "failed",
+        Outcome::Skipped(_) => "skipped",
+    }
+}
+
+/// Everything that stops a plan from being applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The server rejected objects during the dry-run; the plan is refused whole.
+    #[error("nothing applied: the API server rejected {} object(s):\n{}", .0.len(), .0.join("\n"))]
+    InvalidPlan(Vec<String>),
+    /// A change is missing what apply needs (a bug in plan).
+    #[error("plan entry for {0} has no object to apply")]
+    Incomplete(String),
+}
+
+/// Called after each wave is applied, before the next one starts (rollout gates hook in here).
+/// Returning `Err(reason)` stops later waves and pruning.
+pub trait WaveHook: Send + Sync {
+    /// Inspect the wave's results; `Err` halts the sync with that reason.
+    fn after_wave<'a>(
+        &'a self,
+        wave: i32,
+        results: &'a [ObjectResult],
+    ) -> futures::future::BoxFuture<'a, Result<(), String>>;
+}
+
+/// Formats an entry as "Kind ns/name (file:line)".
+fn describe(change: &Change) -> String {
+    match &change.origin {
+        Some(o) => format!("{} ({o})", change.key),
+        None => change.key.to_string(),
+    }
+}
+
+/// Applies a plan. Invalid plans are refused before any write.
+pub async fn execute(
+    cluster: &Cluster,
+    plan: &Plan,
+    options: &ApplyOptions,
+    hook: Option<&dyn WaveHook>,
+) -> Result<ApplyReport, ApplyError> {
+    let invalid: Vec<String> = plan
+        .invalid()
+        .map(|c| match &c.action {
+            Action::Invalid { message } => format!("  {}: {message}", describe(c)),
+            _ => describe(c),
+        })
+        .collect();
+    if !invalid.is_empty() {
+        return Err(ApplyError::InvalidPlan(invalid));
+    }
+    for change in &plan.changes {
+        let needs_object = matches!(
+            change.action,
+            Action::Create | Action::Update | Action::Recreate { .. }
+        );
+        if (needs_object && change.desired.is_none())
+            || (change.action.is_change() && change.kind.is_none())
+        {
+            return Err(ApplyError::Incomplete(change.key.to_string()));
+        }
+    }
+
+    let mut results: Vec<ObjectResult> = Vec::new();
+    let mut waves_applied = Vec::new();
+    let mut waves: Vec<i32> = plan
+        .changes
+        .iter()
+        .filter(|c| !matches!(c.action, Action::Prune | Action::Orphan { .. }))
+        .map(|c| c.wave)
+        .collect();
+    waves.sort_unstable();
+    waves.dedup();
+
+    let mut halted: Option<String> = None;
+    for wave in waves {
+        let members: Vec<&Change> = plan
+            .changes
+            .iter()
+            .filter(|c| {
+                c.wave == wave && !matches!(c.action, Action::Prune | Action::Orphan { .. })
+            })
+            .collect();
+        if let Some(reason) = &halted {
+            results.extend(members.iter().map(|c| skipped(c, reason)));
+            continue;
+        }
+        let wave_results: Vec<ObjectResult> = futures::stream::iter(members)
+            .map(|change| apply_one(cluster, change, options))
+            .buffered(options.concurrency.max(1))
+            .collect()
+            .await;
+        let failed = wave_results
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Failed(_)))
+            .count();
+        if failed > 0 {
+            halted = Some(format!("wave {wave} had {failed} failed object(s)"));
+        } else if let Some(hook) = hook {
+            if let Err(reason) = hook.after_wave(wave, &wave_results).await {
+                halted = Some(format!("wave {wave}: {reason}"));
+            }
+        }
+        if halted.is_none() {
+            waves_applied.push(wave);
+        }
+        tracing::info!(wave, objects = wave_results.len(), failed, "wave applied");
+        results.extend(wave_results);
+    }
+
+    // Prune only after everything else succeeded: workloads first, namespaces last.
+    let mut prunes: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Prune | Action::Orphan { .. }))
+        .collect();
+    prunes.sort_by_key(|c| std::cmp::Reverse(c.wave));
+    for change in prunes {
+        if let Action::Orphan { reason } = &change.action {
+            results.push(result(change, Outcome::Kept(reason.clone()), None));
+            continue;
+        }
+        if let Some(reason) = &halted {
+            results.push(skipped(change, reason));
+            continue;
+        }
+        let outcome = match prune_one(cluster, change).await {
+            Ok(()) => Outcome::Pruned,
+            Err(e) => Outcome::Failed(e.to_string()),
+        };
+        results.push(result(change, outcome, None));
+    }
+    Ok(ApplyReport {
+        results,
+        waves_applied,
+    })
+}
+
+fn result(change: &Change, outcome: Outcome, live: Option<serde_json::Value>) -> ObjectResult {
+    ObjectResult {
+        key: change.key.clone(),
+        origin: change.origin.clone(),
+        wave: change.wave,
+        outcome,
+        live,
+    }
+}
+
+fn skipped(change: &Change, reason: &str) -> ObjectResult {
+    let outcome = if change.action.is_change() {
+        Outcome::Skipped(reason.to_string())
+    } else {
+        Outcome::Unchanged
+    };
+    result(change, outcome, None)
+}
+
+async fn apply_one(cluster: &Cluster, change: &Change, options: &ApplyOptions) -> ObjectResult {
+    let (Some(kind), Some(desired)) = (&change.kind, &change.desired) else {
+        return result(change, Outcome::Unchanged, None);
+    };
+    let namespace = change.key.namespace.as_deref();
+    let name = &change.key.name;
+    let attempt = async {
+        if let Action::Recreate { .. } = change.action {
+            cluster
+                .delete(kind, namespace, name, Propagation::Foreground)
+                .await?;
+            cluster
+                .wait_gone(kind, namespace, name, options.recreate_timeout)
+                .await?;
+        }
+        cluster.apply(kind, namespace, name, desired, false).await
+    };
+    let outcome: Result<serde_json::Value, ClusterError> = attempt.await;
+    match outcome {
+        Ok(live) => {
+            let outcome = match change.action {
+                Action::Create => Outcome::Created,
+                Action::Update => Outcome::Updated,
+                Action::Recreate { .. } => Outcome::Recreated,
+                _ => Outcome::Unchanged,
+            };
+            tracing::info!(object = %change.key, outcome = outcome_name(&outcome), "applied");
+            result(change, outcome, Some(live))
+        }
+        Err(e) => {
+            tracing::warn!(object = %change.key, error = %e, "apply failed");
+            result(change, Outcome::Failed(e.to_string()), None)
+        }
+    }
+}
+
+async fn prune_one(cluster: &Cluster, change: &Change) -> Result<(), ClusterError> {
+    let Some(kind) = &change.kind else {
+        return Ok(());
+    };
+    cluster
+        .delete(
+            kind,
+            change.key.namespace.as_deref(),
+            &change.key.name,
+            Propagation::Background,
+        )
+        .await?;
+    tracing::info!(object = %change.key, "pruned");
+    Ok(())
+}
