@@ -1,0 +1,326 @@
+//! The app configuration (`ferry.yaml`) and how command-line flags override it.
+//!
+//! ```yaml
+//! ferryNamespace: ferry-system     # where ferry keeps its records (optional)
+//! apps:
+//!   - name: logging                # inventory label value; defaults to the path's last part
+//!     repo: https://git.example.com/platform/cluster.git   # URL or local path
+//!     branch: main                 # or tag: v1.2.0, or rev: <sha>; default: remote HEAD
+//!     path: clusters/prod          # directory inside the repo ("" = root)
+//!     recursive: true              # include subdirectories (default true)
+//!     ignore: ["*.draft.yaml"]     # gitignore-style globs, relative to path
+//!     namespace: logging           # for namespaced objects that name none (default "default")
+//!     prune: true                  # delete objects removed from git (default false)
+//!     yieldToManagers: []          # field managers whose fields ferry leaves alone
+//!     auth: { tokenEnv: GIT_TOKEN }  # or sshKeyFile / tokenFile / username
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::manifest::SelectOptions;
+use crate::source::{GitAuth, GitRef, RepoLocation};
+
+/// The whole configuration file.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Namespace for ferry's own records (inventory, history).
+    #[serde(default)]
+    pub ferry_namespace: Option<String>,
+    /// The apps ferry reconciles.
+    #[serde(default)]
+    pub apps: Vec<AppConfig>,
+}
+
+/// One app as written in `ferry.yaml`; every field can be overridden by a flag.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AppConfig {
+    /// App name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Repository URL or local path.
+    #[serde(default)]
+    pub repo: Option<String>,
+    /// Branch to follow.
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// Tag to follow.
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Commit to pin.
+    #[serde(default)]
+    pub rev: Option<String>,
+    /// Directory of manifests inside the repository.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Whether subdirectories are included.
+    #[serde(default)]
+    pub recursive: Option<bool>,
+    /// Ignore patterns.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// Default namespace for namespaced objects.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Delete objects that were removed from git.
+    #[serde(default)]
+    pub prune: Option<bool>,
+    /// Field managers ferry yields to.
+    #[serde(default)]
+    pub yield_to_managers: Vec<String>,
+    /// Git credentials.
+    #[serde(default)]
+    pub auth: GitAuth,
+}
+
+/// A fully resolved app: what the pipeline runs on.
+#[derive(Debug, Clone)]
+pub struct AppSpec {
+    /// Inventory label value.
+    pub name: String,
+    /// Where the repository is.
+    pub location: RepoLocation,
+    /// What to follow in it.
+    pub reference: GitRef,
+    /// Credentials.
+    pub auth: GitAuth,
+    /// Which files are manifests.
+    pub select: SelectOptions,
+    /// Default namespace.
+    pub namespace: String,
+    /// Prune objects removed from git.
+    pub prune: bool,
+    /// Field managers ferry yields to.
+    pub yield_to_managers: Vec<String>,
+}
+
+/// Configuration problems.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid YAML for this schema.
+    #[error("{path}:{line}: {message}")]
+    Parse {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    /// Semantically wrong settings.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Reads and parses `ferry.yaml`.
+pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_yaml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        line: e.location().map(|l| l.line()).unwrap_or(0),
+        message: e.to_string(),
+    })
+}
+
+impl ConfigFile {
+    /// Picks the app to run: by name, or the only one.
+    pub fn app(&self, name: Option<&str>) -> Result<AppConfig, ConfigError> {
+        match name {
+            // Without a config file, --app only names the app.
+            Some(_) if self.apps.is_empty() => Ok(AppConfig::default()),
+            Some(n) => self
+                .apps
+                .iter()
+                .find(|a| a.name.as_deref() == Some(n))
+                .cloned()
+                .ok_or_else(|| ConfigError::Invalid(format!("no app named {n:?} in the config"))),
+            None if self.apps.len() == 1 => Ok(self.apps[0].clone()),
+            None if self.apps.is_empty() => Ok(AppConfig::default()),
+            None => Err(ConfigError::Invalid(format!(
+                "the config has {} apps; choose one with --app",
+                self.apps.len()
+            ))),
+        }
+    }
+}
+
+impl AppConfig {
+    /// Overlays `flags` (set fields win) on this config.
+    pub fn overridden_by(mut self, flags: AppConfig) -> AppConfig {
+        macro_rules! take {
+            ($($f:ident),*) => { $( if flags.$f.is_some() { self.$f = flags.$f; } )* };
+        }
+        take!(name, repo, path, recursive, namespace, prune);
+        if flags.branch.is_some() || flags.tag.is_some() || flags.rev.is_some() {
+            self.branch = flags.branch;
+            self.tag = flags.tag;
+            self.rev = flags.rev;
+        }
+        if !flags.ignore.is_empty() {
+            self.ignore = flags.ignore;
+        }
+        if !flags.yield_to_managers.is_empty() {
+            self.yield_to_managers = flags.yield_to_managers;
+        }
+        self
+    }
+
+    /// Validates and fills defaults.
+    pub fn resolve(self) -> Result<AppSpec, ConfigError> {
+        let repo = self.repo.ok_or_else(|| {
+            ConfigError::Invalid("no repository: pass --repo or set repo in the config".into())
+        })?;
+        let reference = match (self.branch, self.tag, self.rev) {
+            (None, None, None) => GitRef::Head,
+            (Some(b), None, None) => GitRef::Branch(b),
+            (None, Some(t), None) => GitRef::Tag(t),
+            (None, None, Some(r)) => GitRef::Commit(r),
+            _ => {
+                return Err(ConfigError::Invalid(
+                    "choose one of branch, tag or rev".into(),
+                ))
+            }
+        };
+        let path = self.path.unwrap_or_default();
+        let name = match self.name {
+            Some(n) => n,
+            None => default_app_name(&repo, &path),
+        };
+        validate_label_value(&name)?;
+        Ok(AppSpec {
+            name,
+            location: RepoLocation::parse(&repo),
+            reference,
+            auth: self.auth,
+            select: SelectOptions {
+                path,
+                recursive: self.recursive.unwrap_or(true),
+                ignore: self.ignore,
+            },
+            namespace: self.namespace.unwrap_or_else(|| "default".into()),
+            prune: self.prune.unwrap_or(false),
+            yield_to_managers: self.yield_to_managers,
+        })
+    }
+}
+
+/// The app name when none is given: the manifest directory's last component, else the
+/// repository's name, made into a valid label value.
+pub fn default_app_name(repo: &str, path: &str) -> String {
+    let from_path = path
+        .trim_matches('/')
+        .rsplit('/')
+        .find(|s| !s.is_empty() && *s != ".");
+    let from_repo = || {
+        let trimmed = repo.trim_end_matches('/').trim_end_matches(".git");
+        let last = trimmed.rsplit(['/', ':']).next().unwrap_or("app");
+        if last.is_empty() || last == "." {
+            std::env::current_dir()
+                .ok()
+                .and_then(|d| d.file_name().map(|n| n.to_string_lossy().to_string()))
+                .unwrap_or_else(|| "app".into())
+        } else {
+            last.to_string()
+        }
+    };
+    let raw = from_path.map(str::to_string).unwrap_or_else(from_repo);
+    let cleaned: String = raw
+        .to_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let cleaned = cleaned
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string();
+    let mut name: String = cleaned.chars().take(63).collect();
+    name = name
+        .trim_end_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string();
+    if name.is_empty() {
+        "app".into()
+    } else {
+        name
+    }
+}
+
+fn validate_label_value(name: &str) -> Result<(), ConfigError> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(())
+    } else {
+        Err(ConfigError::Invalid(format!(
+            "app name {name:?} must be a valid label value (≤63 characters, alphanumerics, '-', '_', '.')"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_names_come_from_path_then_repo() {
+        assert_eq!(default_app_name(".", "examples-repo"), "examples-repo");
+        assert_eq!(default_app_name("https://x/org/Cluster.git", ""), "cluster");
+        assert_eq!(
+            default_app_name("git@x:org/my_repo.git", "apps/Logging/"),
+            "logging"
+        );
+    }
+
+    #[test]
+    fn flags_override_config_and_refs_are_exclusive() {
+        let file = AppConfig {
+            repo: Some("/r".into()),
+            branch: Some("main".into()),
+            prune: Some(true),
+            ..Default::default()
+        };
+        let flags = AppConfig {
+            tag: Some("v1".into()),
+            ..Default::default()
+        };
+        let spec = file.overridden_by(flags).resolve().unwrap();
+        assert_eq!(spec.reference, GitRef::Tag("v1".into()));
+        assert!(spec.prune);
+        let both = AppConfig {
+            repo: Some("/r".into()),
+            branch: Some("a".into()),
+            tag: Some("b".into()),
+            ..Default::default()
+        };
+        assert!(both.resolve().is_err());
+    }
+
+    #[test]
+    fn config_errors_name_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ferry.yaml");
+        std::fs::write(&path, "apps:\n  - name: a\n    repoo: x\n").unwrap();
+        let err = load(&path).unwrap_err().to_string();
+        assert!(err.contains(":3:"), "{err}");
+        assert!(err.contains("repoo"), "{err}");
+    }
+}

@@ -1,0 +1,273 @@
+//! The only place that strings the stages together:
+//! source → manifest (bundle) → plan → apply (→ gate → record in later stages).
+//!
+//! It holds no stage logic of its own: it fetches the commit, reads its manifests, resolves
+//! their kinds against the cluster, builds the plan, and applies it.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::apply::{self, ApplyError, ApplyOptions, ApplyReport, WaveHook};
+use crate::cluster::{Cluster, ClusterError, KindRef, ServedKind};
+use crate::config::AppSpec;
+use crate::manifest::{self, Bundle, Limits, ManifestError, Scope, SourceFile};
+use crate::plan::{self, Action, Plan, PlanError, PlanInput};
+use crate::source::{CommitInfo, GitSource, SourceError};
+
+/// Shared settings for running the pipeline against one cluster.
+#[derive(Clone)]
+pub struct Engine {
+    /// The cluster.
+    pub cluster: Cluster,
+    /// Where remote repositories are cloned.
+    pub cache_dir: PathBuf,
+    /// Namespace of ferry's own records.
+    pub ferry_namespace: String,
+    /// Manifest size limits.
+    pub limits: Limits,
+    /// Objects read / dry-run / applied at once.
+    pub concurrency: usize,
+}
+
+/// Everything that can stop a plan or a sync, by stage.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    /// Git failed.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// The manifests are invalid.
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    /// The cluster failed.
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    /// Planning failed.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// Applying was refused.
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+    /// A blocking git task panicked or was cancelled.
+    #[error("internal: git task failed: {0}")]
+    Task(String),
+}
+
+/// A commit read and validated: its bundle and the kinds it uses.
+pub struct PreparedCommit {
+    /// The commit.
+    pub commit: CommitInfo,
+    /// Its resolved bundle.
+    pub bundle: Bundle,
+    /// Served kind per (group, version, kind).
+    pub kinds: HashMap<(String, String, String), ServedKind>,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncReport {
+    /// The plan that was executed.
+    pub plan: Plan,
+    /// The apply result (absent for `--dry-run`).
+    pub apply: Option<ApplyReport>,
+    /// True when nothing was written on purpose.
+    pub dry_run: bool,
+}
+
+/// Options for [`sync`].
+#[derive(Default)]
+pub struct SyncOptions<'a> {
+    /// Plan and validate only.
+    pub dry_run: bool,
+    /// Called after each wave (rollout gates).
+    pub wave_hook: Option<&'a dyn WaveHook>,
+}
+
+/// Fetches the app's repository and resolves its ref (blocking git work off the runtime).
+pub async fn fetch(
+    engine: &Engine,
+    app: &AppSpec,
+) -> Result<(GitSource, CommitInfo), ReconcileError> {
+    let app = app.clone();
+    let cache = engine.cache_dir.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut source = GitSource::open(
+            app.location.clone(),
+            app.reference.clone(),
+            app.auth.clone(),
+            &cache,
+        )?;
+        let commit = source.fetch()?;
+        Ok::<_, SourceError>((source, commit))
+    })
+    .await
+    .map_err(|e| ReconcileError::Task(e.to_string()))?
+    .map_err(ReconcileError::from)
+}
+
+/// Reads and validates one commit of the app: files → bundle → kinds resolved on the cluster.
+pub async fn prepare(
+    engine: &Engine,
+    app: &AppSpec,
+    source: GitSource,
+    commit: CommitInfo,
+) -> Result<(GitSource, PreparedCommit), ReconcileError> {
+    let filter = app.select.compile()?;
+    let dir = app.select.path.clone();
+    let sha = commit.sha.clone();
+    let max = engine.limits.max_file_bytes;
+    let (source, files) = tokio::task::spawn_blocking(move || {
+        let files = source.read_files(&sha, &dir, &|p| filter.matches(p), max);
+        (source, files)
+    })
+    .await
+    .map_err(|e| ReconcileError::Task(e.to_string()))?;
+    let files: Vec<SourceFile> = files?
+        .into_iter()
+        .map(|f| SourceFile {
+            path: f.path,
+            contents: f.contents,
+        })
+        .collect();
+    let bundle = manifest::parse_bundle(&files, &engine.limits)?;
+
+    let mut kinds = HashMap::new();
+    for r in &bundle.resources {
+        let k = (
+            r.key.group.clone(),
+            r.key.version.clone(),
+            r.key.kind.clone(),
+        );
+        if kinds.contains_key(&k) {
+            continue;
+        }
+        if let Some(served) = engine.cluster.served_kind(&k.0, &k.1, &k.2).await? {
+            kinds.insert(k, served);
+        }
+    }
+    let scope_of = |key: &manifest::ObjectKey| {
+        kinds
+            .get(&(key.group.clone(), key.version.clone(), key.kind.clone()))
+            .map(|s| {
+                if s.namespaced {
+                    Scope::Namespaced
+                } else {
+                    Scope::Cluster
+                }
+            })
+    };
+    let bundle = manifest::resolve(bundle, &scope_of, &app.namespace)?;
+    Ok((
+        source,
+        PreparedCommit {
+            commit,
+            bundle,
+            kinds,
+        },
+    ))
+}
+
+/// Builds the plan for a prepared commit.
+pub async fn plan_prepared(
+    engine: &Engine,
+    app: &AppSpec,
+    prepared: &PreparedCommit,
+) -> Result<Plan, ReconcileError> {
+    let recorded = engine
+        .cluster
+        .inventory_kinds(&engine.ferry_namespace, &app.name)
+        .await?;
+    let mut inventory_kinds = Vec::new();
+    for (g, v, k) in &recorded {
+        if let Some(served) = engine.cluster.served_kind(g, v, k).await? {
+            inventory_kinds.push(served);
+        }
+    }
+    let plan = plan::build_plan(
+        &engine.cluster,
+        PlanInput {
+            app: &app.name,
+            commit: &prepared.commit,
+            bundle: &prepared.bundle,
+            kinds: &prepared.kinds,
+            inventory_kinds: &inventory_kinds,
+            prune: app.prune,
+            yield_to_managers: &app.yield_to_managers,
+            concurrency: engine.concurrency,
+        },
+    )
+    .await?;
+    Ok(plan)
+}
+
+/// Fetch, read and plan the app's current commit.
+pub async fn plan(engine: &Engine, app: &AppSpec) -> Result<Plan, ReconcileError> {
+    let (source, commit) = fetch(engine, app).await?;
+    let (_source, prepared) = prepare(engine, app, source, commit).await?;
+    plan_prepared(engine, app, &prepared).await
+}
+
+/// Fetch, read, plan and apply the app's current commit.
+pub async fn sync(
+    engine: &Engine,
+    app: &AppSpec,
+    options: SyncOptions<'_>,
+) -> Result<SyncReport, ReconcileError> {
+    let (source, commit) = fetch(engine, app).await?;
+    let (_source, prepared) = prepare(engine, app, source, commit).await?;
+    let plan = plan_prepared(engine, app, &prepared).await?;
+    if options.dry_run {
+        if plan.invalid().next().is_some() {
+            // Same refusal a real sync gives, so --dry-run predicts it.
+            apply::execute(&engine.cluster, &plan, &ApplyOptions::default(), None).await?;
+        }
+        return Ok(SyncReport {
+            plan,
+            apply: None,
+            dry_run: true,
+        });
+    }
+    let apply_options = ApplyOptions {
+        concurrency: engine.concurrency,
+        ..Default::default()
+    };
+    let report = apply::execute(&engine.cluster, &plan, &apply_options, options.wave_hook).await?;
+    record_inventory(engine, app, &plan).await?;
+    Ok(SyncReport {
+        plan,
+        apply: Some(report),
+        dry_run: false,
+    })
+}
+
+/// Keeps the app's inventory record (kinds it manages) current; writes only on change.
+async fn record_inventory(
+    engine: &Engine,
+    app: &AppSpec,
+    plan: &Plan,
+) -> Result<(), ReconcileError> {
+    let kinds: BTreeSet<KindRef> = plan
+        .changes
+        .iter()
+        .filter(|c| !matches!(c.action, Action::Prune))
+        .map(|c| {
+            (
+                c.key.group.clone(),
+                c.key.version.clone(),
+                c.key.kind.clone(),
+            )
+        })
+        .collect();
+    let recorded = engine
+        .cluster
+        .inventory_kinds(&engine.ferry_namespace, &app.name)
+        .await?;
+    if kinds != recorded {
+        engine
+            .cluster
+            .write_inventory_kinds(&engine.ferry_namespace, &app.name, &kinds)
+            .await?;
+    }
+    Ok(())
+}
