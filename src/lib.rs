@@ -5,7 +5,12 @@
 //! with [`cluster`] as the only module that talks to the API server and [`reconcile`] as the
 //! only place that strings the stages together.
 
+pub mod apply;
+pub mod cli;
 pub mod cluster;
+pub mod config;
 pub mod diff;
 pub mod manifest;
+pub mod plan;
+pub mod reconcile;
 pub mod source;

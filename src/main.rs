@@ -1,1 +1,132 @@
-fn main() {}
+//! The `ferry` binary: parses arguments, runs one command, maps results to exit codes.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Parser;
+
+use ferry::cli::{render_plan, render_sync, AppArgs, Cli, ClusterArgs, Command, OutputFormat};
+use ferry::cluster::{Cluster, ClusterTarget, DEFAULT_FERRY_NAMESPACE};
+use ferry::config::{self, AppSpec, ConfigFile};
+use ferry::manifest::Limits;
+use ferry::reconcile::{self, Engine, SyncOptions};
+
+/// Exit code for errors (plan uses 0/1 for no-changes/changes, like `kubectl diff`).
+const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Plan(args) => {
+            let (engine, app) = setup(&args.app, &args.cluster, args.prune.then_some(true)).await?;
+            let plan = reconcile::plan(&engine, &app).await?;
+            match args.output {
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&plan)?),
+                OutputFormat::Text => {
+                    print!("{}", render_plan(&plan, args.diff, args.color.enabled()))
+                }
+            }
+            if plan.invalid().next().is_some() {
+                return Ok(EXIT_ERROR);
+            }
+            Ok(u8::from(plan.has_changes()))
+        }
+        Command::Sync(args) => {
+            let (engine, app) = setup(&args.app, &args.cluster, args.prune.then_some(true)).await?;
+            let report = reconcile::sync(
+                &engine,
+                &app,
+                SyncOptions {
+                    dry_run: args.dry_run,
+                    wave_hook: None,
+                },
+            )
+            .await?;
+            match args.output {
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                OutputFormat::Text => {
+                    print!("{}", render_sync(&report, args.diff, args.color.enabled()))
+                }
+            }
+            let ok = report.apply.as_ref().is_none_or(|a| a.succeeded());
+            Ok(if ok { 0 } else { EXIT_ERROR })
+        }
+    }
+}
+
+async fn setup(
+    app_args: &AppArgs,
+    cluster_args: &ClusterArgs,
+    prune: Option<bool>,
+) -> anyhow::Result<(Engine, AppSpec)> {
+    let file = match &app_args.config {
+        Some(path) => config::load(path)?,
+        None => ConfigFile::default(),
+    };
+    let app = file
+        .app(app_args.app.as_deref())?
+        .overridden_by(app_args.as_overrides(prune))
+        .resolve()?;
+    let cluster = Cluster::connect(&ClusterTarget {
+        kubeconfig: cluster_args.kubeconfig.clone(),
+        context: cluster_args.context.clone(),
+    })
+    .await?;
+    let cache_dir = match &cluster_args.cache_dir {
+        Some(dir) => dir.clone(),
+        None => default_cache_dir().context("cannot find a cache directory; pass --cache-dir")?,
+    };
+    let ferry_namespace = cluster_args
+        .ferry_namespace
+        .clone()
+        .or(file.ferry_namespace.clone())
+        .unwrap_or_else(|| DEFAULT_FERRY_NAMESPACE.to_string());
+    Ok((
+        Engine {
+            cluster,
+            cache_dir,
+            ferry_namespace,
+            limits: Limits::default(),
+            concurrency: cluster_args.concurrency.max(1),
+        },
+        app,
+    ))
+}
+
+fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME") {
+        return Some(PathBuf::from(dir).join("ferry"));
+    }
+    std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("ferry"))
+}

@@ -1,0 +1,174 @@
+//! Command-line arguments (clap).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::AppConfig;
+
+/// ferry: GitOps for DaemonSets, StatefulSets and Jobs.
+///
+/// ferry turns a commit in a git repository of Kubernetes manifests into the cluster state it
+/// describes: it shows exactly what will change (a structured diff against the live cluster,
+/// computed with a server-side-apply dry-run), then applies it with server-side apply, wave by
+/// wave, and prunes what was removed from git.
+#[derive(Debug, Parser)]
+#[command(
+    name = "ferry",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Log level filter (e.g. `info`, `ferry=debug`); logs go to stderr. Also `FERRY_LOG`.
+    #[arg(long, global = true, env = "FERRY_LOG", default_value = "warn")]
+    pub log: String,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// ferry's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what syncing the repository would change in the cluster.
+    ///
+    /// Exit code: 0 = no changes, 1 = changes, 2 or more = error (like `kubectl diff`).
+    Plan(PlanArgs),
+    /// Apply the repository to the cluster: plan, then server-side apply wave by wave, then prune.
+    ///
+    /// Exit code: 0 = success, 2 = error (nothing is applied when any object is invalid).
+    Sync(SyncArgs),
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Human-readable text.
+    Text,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// Which repository, ref and directory; all override `ferry.yaml`.
+#[derive(Debug, Clone, Args)]
+pub struct AppArgs {
+    /// App config file (`ferry.yaml`); flags override its values.
+    #[arg(long, short = 'f', env = "FERRY_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// App name (selects the app in the config file; labels the objects ferry manages).
+    #[arg(long)]
+    pub app: Option<String>,
+    /// Repository: a URL (https://, ssh://, git@host:path, file://) or a local path.
+    #[arg(long)]
+    pub repo: Option<String>,
+    /// Follow this branch (default: the remote's default branch, or HEAD of a local repo).
+    #[arg(long, conflicts_with_all = ["tag", "rev"])]
+    pub branch: Option<String>,
+    /// Follow this tag.
+    #[arg(long, conflicts_with_all = ["branch", "rev"])]
+    pub tag: Option<String>,
+    /// Use exactly this commit.
+    #[arg(long, conflicts_with_all = ["branch", "tag"])]
+    pub rev: Option<String>,
+    /// Directory of manifests inside the repository (default: the root).
+    #[arg(long)]
+    pub path: Option<String>,
+    /// Only read the directory itself, not its subdirectories.
+    #[arg(long)]
+    pub no_recursive: bool,
+    /// Ignore files matching this gitignore-style glob (relative to --path); repeatable.
+    #[arg(long = "ignore", value_name = "GLOB")]
+    pub ignore: Vec<String>,
+    /// Namespace for namespaced objects that do not name one (default: `default`).
+    #[arg(long, short = 'n')]
+    pub namespace: Option<String>,
+    /// Leave fields owned by this field manager alone (repeatable).
+    #[arg(long = "yield-to", value_name = "MANAGER")]
+    pub yield_to: Vec<String>,
+}
+
+impl AppArgs {
+    /// The flags as a partial app config, to lay over the file's.
+    pub fn as_overrides(&self, prune: Option<bool>) -> AppConfig {
+        AppConfig {
+            name: self.app.clone(),
+            repo: self.repo.clone(),
+            branch: self.branch.clone(),
+            tag: self.tag.clone(),
+            rev: self.rev.clone(),
+            path: self.path.clone(),
+            recursive: self.no_recursive.then_some(false),
+            ignore: self.ignore.clone(),
+            namespace: self.namespace.clone(),
+            prune,
+            yield_to_managers: self.yield_to.clone(),
+            auth: Default::default(),
+        }
+    }
+}
+
+/// Which cluster.
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, then in-cluster config).
+    #[arg(long)]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context (default: the current context).
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Namespace where ferry keeps its inventory and history.
+    #[arg(long, env = "FERRY_NAMESPACE")]
+    pub ferry_namespace: Option<String>,
+    /// Objects read, dry-run or applied at once.
+    #[arg(long, default_value_t = 16)]
+    pub concurrency: usize,
+    /// Where remote repositories are cloned (default: $XDG_CACHE_HOME/ferry or ~/.cache/ferry).
+    #[arg(long, env = "FERRY_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// `ferry plan`.
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub app: AppArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Show prunes as they would happen with pruning on.
+    #[arg(long)]
+    pub prune: bool,
+    /// Also print a unified YAML diff per changed object.
+    #[arg(long)]
+    pub diff: bool,
+    /// Colour: auto (when stdout is a terminal), always, never.
+    #[arg(long, value_enum, default_value_t = crate::cli::ColorChoice::Auto)]
+    pub color: crate::cli::ColorChoice,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+/// `ferry sync`.
+#[derive(Debug, Clone, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub app: AppArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Delete objects ferry applied before that are no longer in git.
+    #[arg(long)]
+    pub prune: bool,
+    /// Plan and validate (server dry-run) without writing anything.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also print a unified YAML diff per changed object.
+    #[arg(long)]
+    pub diff: bool,
+    /// Colour: auto, always, never.
+    #[arg(long, value_enum, default_value_t = crate::cli::ColorChoice::Auto)]
+    pub color: crate::cli::ColorChoice,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}

@@ -1,0 +1,7 @@
+//! The `ferry` command line: argument definitions and what each command prints.
+
+mod args;
+mod render;
+
+pub use args::{AppArgs, Cli, ClusterArgs, Command, OutputFormat, PlanArgs, SyncArgs};
+pub use render::{render_plan, render_sync, ColorChoice};
