@@ -126,8 +126,9 @@ metadata:
     kubernetes.io/hostname: $name
     kubernetes.io/os: linux
     kubernetes.io/arch: amd64
-    type: kwok
 NODE
+      # One worker carries the label the examples' node-exporter selects.
+      if (( i == 1 )); then echo "    type: platform-tools"; fi
       if (( i == 0 )); then
         cat <<NODE
     node-role.kubernetes.io/control-plane: ""
