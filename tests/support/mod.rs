@@ -1,0 +1,277 @@
+//! Test harness: the local control plane (started once, or reused via
+//! `FERRY_TEST_KUBECONFIG`), one namespace per test, git repositories in temp dirs, and
+//! helpers to run `kubectl` and the `ferry` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
+use kube::api::{Api, DeleteParams, PostParams};
+
+/// The repository root (where Cargo.toml is).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Kubeconfig of the local control plane. Starts it with `dev/cluster/cluster.sh up` (which
+/// reuses a running one) unless `FERRY_TEST_KUBECONFIG` points at a cluster already.
+pub fn kubeconfig() -> PathBuf {
+    static KUBECONFIG: OnceLock<PathBuf> = OnceLock::new();
+    KUBECONFIG
+        .get_or_init(|| {
+            if let Some(path) = std::env::var_os("FERRY_TEST_KUBECONFIG") {
+                return PathBuf::from(path);
+            }
+            let script = repo_root().join("dev/cluster/cluster.sh");
+            let out = Command::new("bash")
+                .arg(&script)
+                .arg("up")
+                .output()
+                .expect("running dev/cluster/cluster.sh up");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if !out.status.success() {
+                if stderr.contains("is not built") {
+                    panic!(
+                        "the local control plane is not installed; run:\n    bash dev/cluster/install.sh\n{stderr}"
+                    );
+                }
+                panic!("could not start the local control plane:\n{stderr}");
+            }
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            PathBuf::from(stdout.lines().last().expect("cluster.sh printed the kubeconfig path").trim())
+        })
+        .clone()
+}
+
+/// A client for the local control plane (one per test: clients belong to a runtime).
+pub async fn client() -> kube::Client {
+    let path = kubeconfig();
+    let kc = kube::config::Kubeconfig::read_from(&path).expect("reading test kubeconfig");
+    let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+        .await
+        .expect("test kubeconfig");
+    kube::Client::try_from(config).expect("test client")
+}
+
+/// A namespace of its own for one test; deleted when dropped.
+pub struct TestNamespace {
+    /// The namespace name.
+    pub name: String,
+}
+
+impl TestNamespace {
+    /// Creates `<prefix>-<random>` and waits for its default ServiceAccount (pods need it).
+    pub async fn new(client: &kube::Client, prefix: &str) -> TestNamespace {
+        let name = format!("{prefix}-{}", random_suffix());
+        let api: Api<Namespace> = Api::all(client.clone());
+        let ns: Namespace = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": name, "labels": {"ferry-test": "true"}}
+        }))
+        .unwrap();
+        api.create(&PostParams::default(), &ns)
+            .await
+            .expect("create test namespace");
+        let sa: Api<ServiceAccount> = Api::namespaced(client.clone(), &name);
+        wait_until(
+            Duration::from_secs(30),
+            "default ServiceAccount",
+            || async { sa.get_opt("default").await.ok().flatten() },
+        )
+        .await;
+        TestNamespace { name }
+    }
+}
+
+impl Drop for TestNamespace {
+    fn drop(&mut self) {
+        if std::env::var_os("FERRY_TEST_KEEP").is_some() {
+            return;
+        }
+        let _ = kubectl(&["delete", "namespace", &self.name, "--wait=false"]);
+    }
+}
+
+/// Deletes a cluster-scoped object by kind/name (best effort, for test cleanup).
+pub async fn delete_cluster_scoped<K>(client: &kube::Client, name: &str)
+where
+    K: kube::Resource<Scope = k8s_openapi::ClusterResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+    K::DynamicType: Default,
+{
+    let api: Api<K> = Api::all(client.clone());
+    let _ = api.delete(name, &DeleteParams::default()).await;
+}
+
+/// A short random suffix for names.
+pub fn random_suffix() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let t = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    let mixed = (t ^ (std::process::id() as u64) << 20 ^ n.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+        .wrapping_mul(0x2545_f491_4f6c_dd1d);
+    format!("{:x}", mixed & 0xff_ffff)
+}
+
+/// Polls `check` every 200 ms until it returns `Some`, or panics naming `what` after `timeout`.
+pub async fn wait_until<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if start.elapsed() > timeout {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Runs kubectl against the local control plane.
+pub fn kubectl(args: &[&str]) -> Output {
+    Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig())
+        .args(args)
+        .output()
+        .expect("running kubectl")
+}
+
+/// Runs kubectl and returns stdout, panicking with stderr on failure.
+pub fn kubectl_ok(args: &[&str]) -> String {
+    let out = kubectl(args);
+    assert!(
+        out.status.success(),
+        "kubectl {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// Applies YAML with kubectl (server-side) into a namespace.
+pub fn kubectl_apply(namespace: &str, yaml: &str) {
+    use std::io::Write;
+    let mut child = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig())
+        .args(["apply", "--server-side", "-n", namespace, "-f", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawning kubectl");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(yaml.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "kubectl apply failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The result of running the ferry binary.
+pub struct FerryRun {
+    /// Exit code.
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+/// Runs the `ferry` binary with the test kubeconfig and a private cache dir.
+pub fn ferry(args: &[&str]) -> FerryRun {
+    let cache = std::env::temp_dir().join("ferry-test-cache");
+    let out = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(args)
+        .env("KUBECONFIG", kubeconfig())
+        .env("FERRY_CACHE_DIR", &cache)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("running ferry");
+    FerryRun {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).to_string(),
+        stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+    }
+}
+
+/// A git repository in a temp dir, written and committed with git2.
+pub struct GitRepo {
+    /// Keeps the directory alive.
+    pub dir: tempfile::TempDir,
+    /// The repository.
+    pub repo: git2::Repository,
+}
+
+impl GitRepo {
+    /// A new non-bare repository with `main` as its initial branch.
+    pub fn new() -> GitRepo {
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = git2::RepositoryInitOptions::new();
+        opts.initial_head("main");
+        let repo = git2::Repository::init_opts(dir.path(), &opts).unwrap();
+        GitRepo { dir, repo }
+    }
+
+    /// The work tree path.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The path as a string, for `--repo`.
+    pub fn path_str(&self) -> String {
+        self.dir.path().display().to_string()
+    }
+
+    /// Writes a file (creating directories).
+    pub fn write(&self, rel: &str, contents: &str) -> &Self {
+        let p = self.dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, contents).unwrap();
+        self
+    }
+
+    /// Removes a file.
+    pub fn remove(&self, rel: &str) -> &Self {
+        std::fs::remove_file(self.dir.path().join(rel)).unwrap();
+        self
+    }
+
+    /// Stages everything (including removals) and commits; returns the sha.
+    pub fn commit(&self, message: &str) -> String {
+        let mut index = self.repo.index().unwrap();
+        index
+            .add_all(["*"].iter(), git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
+        index.update_all(["*"].iter(), None).unwrap();
+        index.write().unwrap();
+        let tree_id = index.write_tree().unwrap();
+        let tree = self.repo.find_tree(tree_id).unwrap();
+        let sig = git2::Signature::now("Test Author", "author@example.com").unwrap();
+        let parent = self.repo.head().ok().and_then(|h| h.peel_to_commit().ok());
+        let parents: Vec<&git2::Commit> = parent.iter().collect();
+        self.repo
+            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+            .unwrap()
+            .to_string()
+    }
+}
