@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs ferry's whole test suite against the local control plane:
+#   1. builds the control plane from Go modules once (cached in ~/.cache/ferry/k8s),
+#   2. starts it on 127.0.0.1 (or reuses the running one),
+#   3. runs `cargo test` with FERRY_TEST_KUBECONFIG pointing at it.
+# The Go build and the cargo build never run at the same time. Extra arguments go to cargo test.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash dev/cluster/install.sh
+kubeconfig="$(bash dev/cluster/cluster.sh up)"
+export FERRY_TEST_KUBECONFIG="$kubeconfig"
+# Most end-to-end tests wait on controllers, not CPU: run several at once.
+export RUST_TEST_THREADS="${RUST_TEST_THREADS:-6}"
+cargo test --locked "$@"
