@@ -687,3 +687,42 @@ async fn remote_repositories_are_cloned_and_follow_branches_and_tags() {
         out.stderr
     );
 }
+
+#[tokio::test]
+async fn objects_in_a_namespace_the_commit_creates_are_still_validated_first() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "p-newns").await;
+    let new_ns = format!("{}-new", ns.name);
+    let repo = GitRepo::new();
+    repo.write(
+        "ns.yaml",
+        &format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {new_ns}\n"),
+    )
+    .write(
+        "agent.yaml",
+        &ds_yaml("agent", "nginx:1.27")
+            .replacen(
+                "name: agent\n",
+                &format!("name: agent\n  namespace: {new_ns}\n"),
+                1,
+            )
+            .replace("- name: agent", "- name: Not_A_Valid_Name"),
+    );
+    repo.commit("new namespace with an invalid DaemonSet");
+    let plan = run("plan", &repo, &ns.name, &[]);
+    assert_code(&plan, 2);
+    assert!(plan.stderr.is_empty(), "{}", plan.stderr);
+    assert!(
+        plan.stdout.contains("! invalid  DaemonSet"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("agent.yaml:2"), "{}", plan.stdout);
+    let sync = run("sync", &repo, &ns.name, &[]);
+    assert_code(&sync, 2);
+    let namespaces = Api::<Namespace>::all(client.clone());
+    assert!(
+        namespaces.get_opt(&new_ns).await.unwrap().is_none(),
+        "the namespace of a rejected commit is not created"
+    );
+}

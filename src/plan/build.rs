@@ -242,11 +242,25 @@ async fn plan_one(
                 if e.code() == Some(404)
                     && namespace.is_some_and(|ns| namespaces_created.contains(ns)) =>
             {
-                change.after = Some(diff::mask_secret(&diff::normalize(&desired)));
-                change.note = Some(format!(
-                    "not dry-run: namespace {} is created by this commit",
-                    namespace.unwrap_or_default()
-                ));
+                let target = namespace.unwrap_or_default();
+                match stand_in_dry_run(cluster, kind, &key.name, &desired).await? {
+                    StandIn::Validated(after) => {
+                        change.after = Some(diff::mask_secret(&diff::normalize(&after)));
+                        change.note = Some(format!(
+                            "dry-run in namespace {STAND_IN_NAMESPACE}: {target} is created by this commit"
+                        ));
+                    }
+                    StandIn::Rejected(message) => {
+                        change.action = Action::Invalid { message };
+                        return Ok(change);
+                    }
+                    StandIn::Unavailable(why) => {
+                        change.after = Some(diff::mask_secret(&diff::normalize(&desired)));
+                        change.note = Some(format!(
+                            "not dry-run: namespace {target} is created by this commit ({why})"
+                        ));
+                    }
+                }
             }
             Err(e) if rejected(&e) => {
                 change.action = Action::Invalid {
@@ -336,4 +350,52 @@ async fn plan_one(
         Err(e) => return Err(e.into()),
     }
     Ok(change)
+}
+
+/// Where objects bound for a namespace that this commit creates are dry-run, so they are
+/// validated by the server before anything is applied.
+const STAND_IN_NAMESPACE: &str = "default";
+
+enum StandIn {
+    /// The server accepted the object (returned with the real namespace put back).
+    Validated(Value),
+    /// The server rejected it: the commit is invalid.
+    Rejected(String),
+    /// No faithful stand-in (an object of that name already lives there).
+    Unavailable(String),
+}
+
+/// Dry-runs `desired` in [`STAND_IN_NAMESPACE`] instead of its own (not yet created)
+/// namespace. Skipped when an object of that name exists there, since the dry-run would
+/// then be an update of an unrelated object.
+async fn stand_in_dry_run(
+    cluster: &Cluster,
+    kind: &ServedKind,
+    name: &str,
+    desired: &Value,
+) -> Result<StandIn, PlanError> {
+    if cluster
+        .get(kind, Some(STAND_IN_NAMESPACE), name)
+        .await?
+        .is_some()
+    {
+        return Ok(StandIn::Unavailable(format!(
+            "{} {STAND_IN_NAMESPACE}/{name} exists, so it cannot stand in",
+            kind.resource.kind
+        )));
+    }
+    let mut moved = desired.clone();
+    let original = moved["metadata"]["namespace"].clone();
+    moved["metadata"]["namespace"] = Value::String(STAND_IN_NAMESPACE.into());
+    match cluster
+        .apply(kind, Some(STAND_IN_NAMESPACE), name, &moved, true)
+        .await
+    {
+        Ok(mut after) => {
+            after["metadata"]["namespace"] = original;
+            Ok(StandIn::Validated(after))
+        }
+        Err(e) if rejected(&e) => Ok(StandIn::Rejected(e.server_message())),
+        Err(e) => Err(e.into()),
+    }
 }
