@@ -130,7 +130,7 @@ pub struct PlanStats {
     pub dry_runs: u64,
     /// Objects the local check proved unchanged without a dry-run.
     pub skipped_dry_runs: u64,
-    /// Wall time in milliseconds.
+    /// Wall time in milliseconds (fetch, parse, discovery and planning).
     pub elapsed_ms: u64,
 }
 

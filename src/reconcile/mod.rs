@@ -203,9 +203,38 @@ pub async fn plan_prepared(
 
 /// Fetch, read and plan the app's current commit.
 pub async fn plan(engine: &Engine, app: &AppSpec) -> Result<Plan, ReconcileError> {
+    let started = CostMark::now(engine);
     let (source, commit) = fetch(engine, app).await?;
     let (_source, prepared) = prepare(engine, app, source, commit).await?;
-    plan_prepared(engine, app, &prepared).await
+    let mut plan = plan_prepared(engine, app, &prepared).await?;
+    started.charge(engine, &mut plan);
+    Ok(plan)
+}
+
+/// Counters and clock at the start of a run, so a plan's stats cover every API call it
+/// needed (discovery and inventory included), not only the planning step.
+struct CostMark {
+    reads: u64,
+    dry_runs: u64,
+    at: std::time::Instant,
+}
+
+impl CostMark {
+    fn now(engine: &Engine) -> CostMark {
+        let c = engine.cluster.counters();
+        CostMark {
+            reads: c.reads(),
+            dry_runs: c.dry_runs(),
+            at: std::time::Instant::now(),
+        }
+    }
+
+    fn charge(&self, engine: &Engine, plan: &mut Plan) {
+        let c = engine.cluster.counters();
+        plan.stats.reads = c.reads() - self.reads;
+        plan.stats.dry_runs = c.dry_runs() - self.dry_runs;
+        plan.stats.elapsed_ms = self.at.elapsed().as_millis() as u64;
+    }
 }
 
 /// Fetch, read, plan and apply the app's current commit.
@@ -214,9 +243,11 @@ pub async fn sync(
     app: &AppSpec,
     options: SyncOptions<'_>,
 ) -> Result<SyncReport, ReconcileError> {
+    let started = CostMark::now(engine);
     let (source, commit) = fetch(engine, app).await?;
     let (_source, prepared) = prepare(engine, app, source, commit).await?;
-    let plan = plan_prepared(engine, app, &prepared).await?;
+    let mut plan = plan_prepared(engine, app, &prepared).await?;
+    started.charge(engine, &mut plan);
     if options.dry_run {
         if plan.invalid().next().is_some() {
             // Same refusal a real sync gives, so --dry-run predicts it.
