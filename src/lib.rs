@@ -13,4 +13,5 @@ pub mod diff;
 pub mod manifest;
 pub mod plan;
 pub mod reconcile;
+pub mod rollout;
 pub mod source;

@@ -8,6 +8,7 @@
 mod discovery;
 mod inventory;
 mod objects;
+mod pods;
 
 pub use discovery::ServedKind;
 pub use inventory::{KindRef, DEFAULT_FERRY_NAMESPACE};

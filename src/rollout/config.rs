@@ -1,0 +1,221 @@
+//! Gate settings: app-wide defaults and per-object annotations.
+
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::util::annotation;
+use super::RolloutError;
+
+/// Annotation: how long the gate waits for this object (`90s`, `5m`, `1h30m`).
+pub const TIMEOUT_ANNOTATION: &str = "ferry.dev/timeout";
+/// Annotation: how many pods may be failing before the gate fails (`"0"`).
+pub const FAILURES_ALLOWED_ANNOTATION: &str = "ferry.dev/failures-allowed";
+/// Annotation: what to do with `updateStrategy: OnDelete` (`skip`, `wait`, `restart-pods`).
+pub const ON_DELETE_ANNOTATION: &str = "ferry.dev/on-delete";
+
+/// What a gate does with a DaemonSet or StatefulSet whose `updateStrategy` is `OnDelete`, whose
+/// pods keep the old template until someone deletes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnDeletePolicy {
+    /// Do not wait for old pods: the gate result is `Skipped`, saying so.
+    #[default]
+    Skip,
+    /// Wait (bounded by the timeout) until someone else deletes the old pods.
+    Wait,
+    /// Delete old-revision pods one at a time, waiting for each replacement to be Ready
+    /// (DaemonSet: one node at a time within maxUnavailable; StatefulSet: highest ordinal first).
+    RestartPods,
+}
+
+impl OnDeletePolicy {
+    /// Parses the annotation value (`skip`, `wait`, `restart-pods`).
+    pub fn parse(value: &str) -> Option<OnDeletePolicy> {
+        match value.trim() {
+            "skip" => Some(OnDeletePolicy::Skip),
+            "wait" => Some(OnDeletePolicy::Wait),
+            "restart-pods" => Some(OnDeletePolicy::RestartPods),
+            _ => None,
+        }
+    }
+
+    /// The annotation spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnDeletePolicy::Skip => "skip",
+            OnDeletePolicy::Wait => "wait",
+            OnDeletePolicy::RestartPods => "restart-pods",
+        }
+    }
+}
+
+/// How gates wait. [`Default`] gives the app defaults; [`GateConfig::for_object`] applies an
+/// object's `ferry.dev/*` annotations on top.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateConfig {
+    /// Give up after this long (default 5m); the result is `TimedOut`.
+    pub timeout: Duration,
+    /// How long a pod must continuously show a terminal failure before the gate fails (default
+    /// 20s), so a transient registry hiccup does not fail a rollout.
+    pub grace: Duration,
+    /// Pods allowed to be failing (beyond `grace`) without failing the gate (default 0).
+    pub failures_allowed: u32,
+    /// What to do with `updateStrategy: OnDelete` (default `Skip`).
+    pub on_delete: OnDeletePolicy,
+    /// How often the workload and its pods are read (default 1s).
+    pub poll_interval: Duration,
+}
+
+impl Default for GateConfig {
+    fn default() -> Self {
+        GateConfig {
+            timeout: Duration::from_secs(300),
+            grace: Duration::from_secs(20),
+            failures_allowed: 0,
+            on_delete: OnDeletePolicy::Skip,
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+impl GateConfig {
+    /// This config with the object's annotations applied (`ferry.dev/timeout`,
+    /// `ferry.dev/failures-allowed`, `ferry.dev/on-delete`). A bad value is an error naming the
+    /// annotation and the value.
+    pub fn for_object(&self, live: &Value) -> Result<GateConfig, RolloutError> {
+        let mut config = self.clone();
+        let invalid =
+            |annotation: &str, value: &str, expected: &str| RolloutError::InvalidAnnotation {
+                annotation: annotation.to_string(),
+                value: value.to_string(),
+                expected: expected.to_string(),
+            };
+        if let Some(value) = annotation(live, TIMEOUT_ANNOTATION) {
+            config.timeout = parse_duration(value).ok_or_else(|| {
+                invalid(
+                    TIMEOUT_ANNOTATION,
+                    value,
+                    "a duration such as 90s, 5m or 1h30m",
+                )
+            })?;
+        }
+        if let Some(value) = annotation(live, FAILURES_ALLOWED_ANNOTATION) {
+            config.failures_allowed = value.trim().parse().map_err(|_| {
+                invalid(
+                    FAILURES_ALLOWED_ANNOTATION,
+                    value,
+                    "a non-negative whole number",
+                )
+            })?;
+        }
+        if let Some(value) = annotation(live, ON_DELETE_ANNOTATION) {
+            config.on_delete = OnDeletePolicy::parse(value).ok_or_else(|| {
+                invalid(ON_DELETE_ANNOTATION, value, "skip, wait or restart-pods")
+            })?;
+        }
+        Ok(config)
+    }
+}
+
+/// Parses a Go-style duration made of `<number><unit>` parts, units `h`, `m`, `s`, `ms`
+/// (`90s`, `5m`, `1h30m`, `1.5h`, `500ms`). A bare number, a negative value or an empty
+/// string is refused.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    if text.is_empty() {
+        return None;
+    }
+    let mut total = 0f64;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        if digits == 0 {
+            return None;
+        }
+        let number: f64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(rest.len());
+        let seconds = match &rest[..unit_len] {
+            "h" => 3600.0,
+            "m" => 60.0,
+            "s" => 1.0,
+            "ms" => 0.001,
+            _ => return None,
+        };
+        rest = &rest[unit_len..];
+        total += number * seconds;
+    }
+    (total.is_finite() && total < 1e9).then(|| Duration::from_secs_f64(total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(annotations: Value) -> Value {
+        json!({"metadata": {"name": "web", "annotations": annotations}})
+    }
+
+    #[test]
+    fn durations_parse_like_go() {
+        assert_eq!(parse_duration("90s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("5m"), Some(Duration::from_secs(300)));
+        assert_eq!(parse_duration("1h30m"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("1.5h"), Some(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        for bad in ["", "90", "5 m", "-5m", "5d", "m", "1h30"] {
+            assert_eq!(parse_duration(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let c = GateConfig::default();
+        assert_eq!(c.timeout, Duration::from_secs(300));
+        assert_eq!(c.grace, Duration::from_secs(20));
+        assert_eq!(c.failures_allowed, 0);
+        assert_eq!(c.on_delete, OnDeletePolicy::Skip);
+        assert_eq!(c.poll_interval, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn annotations_override_defaults() {
+        let c = GateConfig::default()
+            .for_object(&object(json!({
+                "ferry.dev/timeout": "1h30m",
+                "ferry.dev/failures-allowed": "2",
+                "ferry.dev/on-delete": "restart-pods"
+            })))
+            .unwrap();
+        assert_eq!(c.timeout, Duration::from_secs(5400));
+        assert_eq!(c.failures_allowed, 2);
+        assert_eq!(c.on_delete, OnDeletePolicy::RestartPods);
+        let plain = GateConfig::default()
+            .for_object(&json!({"metadata": {"name": "x"}}))
+            .unwrap();
+        assert_eq!(plain, GateConfig::default());
+    }
+
+    #[test]
+    fn bad_annotations_name_annotation_and_value() {
+        let cases = [
+            ("ferry.dev/timeout", "soon"),
+            ("ferry.dev/failures-allowed", "-1"),
+            ("ferry.dev/on-delete", "restart"),
+        ];
+        for (key, value) in cases {
+            let err = GateConfig::default()
+                .for_object(&object(json!({ key: value })))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key) && err.contains(value), "{err}");
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Gating between waves: a [`WaveHook`] for [`crate::apply::execute`].
+
+use std::sync::{Arc, Mutex};
+
+use futures::future::BoxFuture;
+
+use super::{wait_healthy, GateConfig, GateEvent, GateOutcome, GateTarget};
+use crate::apply::{ObjectResult, Outcome, WaveHook};
+use crate::cluster::Cluster;
+
+type EventSink = Arc<dyn Fn(GateEvent) + Send + Sync>;
+
+/// Gates the DaemonSets, StatefulSets and Jobs of each wave that were created, updated or
+/// recreated, before the next wave starts. A failed or timed-out gate halts the sync with its
+/// reason. Every outcome is kept: read them with [`GateHook::outcomes`] after `execute`.
+pub struct GateHook {
+    cluster: Cluster,
+    config: GateConfig,
+    on_event: EventSink,
+    outcomes: Mutex<Vec<GateOutcome>>,
+}
+
+impl GateHook {
+    /// A hook with these defaults; progress events are only logged (tracing, debug level).
+    pub fn new(cluster: Cluster, config: GateConfig) -> GateHook {
+        GateHook {
+            cluster,
+            config,
+            on_event: Arc::new(|_| {}),
+            outcomes: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Sends progress events to `on_event` (for a progress display or JSON output).
+    pub fn with_events(mut self, on_event: impl Fn(GateEvent) + Send + Sync + 'static) -> GateHook {
+        self.on_event = Arc::new(on_event);
+        self
+    }
+
+    /// The outcomes of every gate run so far, in wave order.
+    pub fn outcomes(&self) -> Vec<GateOutcome> {
+        self.outcomes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// The objects of a wave that are gated: DaemonSets, StatefulSets and Jobs that were
+    /// created, updated or recreated.
+    pub fn targets(results: &[ObjectResult]) -> Vec<GateTarget> {
+        results
+            .iter()
+            .filter(|r| {
+                matches!(
+                    r.outcome,
+                    Outcome::Created | Outcome::Updated | Outcome::Recreated
+                )
+            })
+            .filter_map(|r| GateTarget::from_key(&r.key))
+            .collect()
+    }
+}
+
+impl WaveHook for GateHook {
+    fn after_wave<'a>(
+        &'a self,
+        wave: i32,
+        results: &'a [ObjectResult],
+    ) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let targets = GateHook::targets(results);
+            if targets.is_empty() {
+                return Ok(());
+            }
+            tracing::info!(wave, gates = targets.len(), "waiting for rollouts");
+            let outcomes =
+                wait_healthy(&self.cluster, targets, &self.config, &*self.on_event).await;
+            let failures: Vec<String> = outcomes
+                .iter()
+                .filter(|o| o.is_failure())
+                .map(GateOutcome::summary)
+                .collect();
+            self.outcomes
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .extend(outcomes);
+            if failures.is_empty() {
+                Ok(())
+            } else {
+                Err(failures.join("; "))
+            }
+        })
+    }
+}

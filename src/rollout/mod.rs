@@ -1,0 +1,335 @@
+//! Stage 5 of the pipeline: rollout gates (see DESIGN.md).
+//!
+//! After a wave is applied, every DaemonSet, StatefulSet and Job in it is watched until it is
+//! healthy, fails, or times out. Each kind has a pure evaluator of its live status
+//! ([`daemonset::evaluate`], [`statefulset::evaluate`], [`job::evaluate`]) that says whether the
+//! rollout is progressing, healthy or failed, with the semantics of `kubectl rollout status`.
+//! While waiting, the workload's current-revision pods are diagnosed ([`pods::diagnose`]):
+//! ImagePullBackOff, CrashLoopBackOff, Unschedulable, OOMKilled and friends fail the gate as
+//! soon as they persisted for the grace period, naming pod, node and reason, instead of at the
+//! timeout. [`wait_healthy`] runs the gates of one wave concurrently; [`GateHook`] plugs it into
+//! [`crate::apply::execute`].
+
+mod clock;
+pub mod config;
+pub mod daemonset;
+mod hook;
+mod inspect;
+pub mod job;
+pub mod pods;
+mod restart;
+mod runner;
+pub mod statefulset;
+mod util;
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Serialize, Serializer};
+
+use crate::cluster::ClusterError;
+use crate::manifest::ObjectKey;
+
+pub use config::{GateConfig, OnDeletePolicy};
+pub use hook::GateHook;
+pub use pods::PodProblem;
+pub use runner::wait_healthy;
+
+/// What an evaluator concluded from one status snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// Still rolling out.
+    Progressing {
+        /// Where it is ("2/3 nodes updated, 1 available").
+        message: String,
+    },
+    /// Rolled out: the status says every replica is updated and available.
+    Healthy {
+        /// A summary ("3/3 nodes updated and available").
+        message: String,
+    },
+    /// Failed for good (a Job's `Failed` condition).
+    Failed {
+        /// Machine-readable reason (`BackoffLimitExceeded`, `DeadlineExceeded`…).
+        reason: String,
+        /// What the controller said.
+        message: String,
+    },
+    /// `updateStrategy: OnDelete` and pods of an old revision remain: nothing changes until
+    /// they are deleted (what happens then is the [`OnDeletePolicy`]'s call).
+    WaitingForPodDeletion {
+        /// How many pods are still on the old template.
+        message: String,
+    },
+    /// Nothing to wait for (a suspended Job).
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The kinds that are gated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum WorkloadKind {
+    /// `apps/v1` DaemonSet.
+    DaemonSet,
+    /// `apps/v1` StatefulSet.
+    StatefulSet,
+    /// `batch/v1` Job.
+    Job,
+}
+
+impl WorkloadKind {
+    /// The gated kind for an API group and kind; `None` for kinds that are not gated.
+    pub fn from_group_kind(group: &str, kind: &str) -> Option<WorkloadKind> {
+        match (group, kind) {
+            ("apps", "DaemonSet") => Some(WorkloadKind::DaemonSet),
+            ("apps", "StatefulSet") => Some(WorkloadKind::StatefulSet),
+            ("batch", "Job") => Some(WorkloadKind::Job),
+            _ => None,
+        }
+    }
+
+    /// `(group, version, kind)` as discovery knows it.
+    pub fn group_version_kind(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            WorkloadKind::DaemonSet => ("apps", "v1", "DaemonSet"),
+            WorkloadKind::StatefulSet => ("apps", "v1", "StatefulSet"),
+            WorkloadKind::Job => ("batch", "v1", "Job"),
+        }
+    }
+
+    /// The kind name.
+    pub fn as_str(self) -> &'static str {
+        self.group_version_kind().2
+    }
+}
+
+/// One workload to gate.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct GateTarget {
+    /// Its kind.
+    pub kind: WorkloadKind,
+    /// Its namespace.
+    pub namespace: String,
+    /// Its name.
+    pub name: String,
+}
+
+impl GateTarget {
+    /// A target from its parts.
+    pub fn new(kind: WorkloadKind, namespace: &str, name: &str) -> GateTarget {
+        GateTarget {
+            kind,
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+        }
+    }
+
+    /// The target for an object key; `None` when its kind is not gated (or it has no namespace).
+    pub fn from_key(key: &ObjectKey) -> Option<GateTarget> {
+        let kind = WorkloadKind::from_group_kind(&key.group, &key.kind)?;
+        Some(GateTarget::new(kind, key.namespace.as_deref()?, &key.name))
+    }
+}
+
+impl fmt::Display for GateTarget {
+    /// `DaemonSet logging/fluentd`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}/{}", self.kind.as_str(), self.namespace, self.name)
+    }
+}
+
+/// The state a gate reports in its events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GateState {
+    /// Rolling out (possibly with a problem still inside its grace period).
+    Progressing,
+    /// OnDelete: waiting for someone to delete the old pods (`ferry.dev/on-delete: wait`).
+    WaitingForPodDeletion,
+    /// OnDelete: ferry is deleting old pods one at a time (`ferry.dev/on-delete: restart-pods`).
+    RestartingPods,
+    /// Done: healthy.
+    Healthy,
+    /// Done: failed.
+    Failed,
+    /// Done: not waited for.
+    Skipped,
+    /// Done: gave up at the timeout.
+    TimedOut,
+}
+
+/// A progress report from a gate; emitted only when its state or message changes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GateEvent {
+    /// Which workload.
+    pub target: GateTarget,
+    /// Its state.
+    pub state: GateState,
+    /// What is going on, for humans.
+    pub message: String,
+    /// Time since the gate started.
+    #[serde(rename = "elapsed_seconds", serialize_with = "seconds")]
+    pub elapsed: Duration,
+}
+
+/// How a gate ended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum GateResult {
+    /// Rolled out.
+    Healthy {
+        /// Summary of the final status.
+        message: String,
+        /// How long it took.
+        #[serde(rename = "elapsed_seconds", serialize_with = "seconds")]
+        elapsed: Duration,
+    },
+    /// Failed: a terminal pod problem that outlasted the grace period, a failed Job, a deleted
+    /// object or an invalid `ferry.dev/*` annotation.
+    Failed {
+        /// `ImagePullBackOff`, `CrashLoopBackOff`, `Unschedulable`, `BackoffLimitExceeded`…
+        reason: String,
+        /// Full explanation, naming pod and node when there is one.
+        message: String,
+        /// The failing pod, when a pod is to blame.
+        pod: Option<String>,
+        /// Its node, when it has one.
+        node: Option<String>,
+        /// Time until the failure was decided.
+        #[serde(rename = "elapsed_seconds", serialize_with = "seconds")]
+        elapsed: Duration,
+    },
+    /// Not waited for (OnDelete with policy `skip`, a suspended Job).
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+    /// Neither healthy nor failed within the timeout.
+    TimedOut {
+        /// The last progress message (and the last problem or error seen).
+        message: String,
+        /// The timeout that ran out.
+        #[serde(rename = "elapsed_seconds", serialize_with = "seconds")]
+        elapsed: Duration,
+    },
+}
+
+/// The outcome of one gate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GateOutcome {
+    /// Which workload.
+    pub target: GateTarget,
+    /// How it ended.
+    #[serde(flatten)]
+    pub result: GateResult,
+    /// DaemonSet/StatefulSet: the `revision` number of the ControllerRevision of the current
+    /// template (DaemonSet: the highest revision it owns; StatefulSet: `status.updateRevision`).
+    pub revision: Option<i64>,
+}
+
+impl GateOutcome {
+    /// True for `Failed` and `TimedOut`: the sync should stop.
+    pub fn is_failure(&self) -> bool {
+        matches!(
+            self.result,
+            GateResult::Failed { .. } | GateResult::TimedOut { .. }
+        )
+    }
+
+    /// One line: `DaemonSet ns/name: failed: …`.
+    pub fn summary(&self) -> String {
+        let text = match &self.result {
+            GateResult::Healthy { message, .. } => format!("healthy: {message}"),
+            GateResult::Failed {
+                reason, message, ..
+            } if !message.contains(reason.as_str()) => format!("failed: {reason}: {message}"),
+            GateResult::Failed { message, .. } => format!("failed: {message}"),
+            GateResult::Skipped { reason } => format!("skipped: {reason}"),
+            GateResult::TimedOut { message, elapsed } => {
+                format!("timed out after {}s: {message}", elapsed.as_secs())
+            }
+        };
+        format!("{}: {text}", self.target)
+    }
+}
+
+/// Everything that can go wrong in this module.
+#[derive(Debug, thiserror::Error)]
+pub enum RolloutError {
+    /// A `ferry.dev/*` annotation with a value that cannot be used.
+    #[error("annotation {annotation}: invalid value {value:?} (expected {expected})")]
+    InvalidAnnotation {
+        /// The annotation key.
+        annotation: String,
+        /// The value found.
+        value: String,
+        /// What would have been accepted.
+        expected: String,
+    },
+    /// The API server does not serve the workload's kind.
+    #[error("the API server does not serve {0}")]
+    NotServed(String),
+    /// Talking to the cluster failed.
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+}
+
+fn seconds<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64((d.as_secs_f64() * 10.0).round() / 10.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn outcomes_serialize_flat_with_seconds() {
+        let outcome = GateOutcome {
+            target: GateTarget::new(WorkloadKind::DaemonSet, "logging", "fluentd"),
+            result: GateResult::Failed {
+                reason: "ImagePullBackOff".into(),
+                message: "pod fluentd-abc12 on kwok-worker-1: ImagePullBackOff".into(),
+                pod: Some("fluentd-abc12".into()),
+                node: Some("kwok-worker-1".into()),
+                elapsed: Duration::from_millis(3240),
+            },
+            revision: Some(2),
+        };
+        assert_eq!(
+            serde_json::to_value(&outcome).unwrap(),
+            json!({
+                "target": {"kind": "DaemonSet", "namespace": "logging", "name": "fluentd"},
+                "result": "failed", "reason": "ImagePullBackOff",
+                "message": "pod fluentd-abc12 on kwok-worker-1: ImagePullBackOff",
+                "pod": "fluentd-abc12", "node": "kwok-worker-1", "elapsed_seconds": 3.2,
+                "revision": 2
+            })
+        );
+        assert!(outcome.is_failure());
+        assert_eq!(
+            outcome.summary(),
+            "DaemonSet logging/fluentd: failed: pod fluentd-abc12 on kwok-worker-1: ImagePullBackOff"
+        );
+    }
+
+    #[test]
+    fn only_daemonsets_statefulsets_and_jobs_are_gated() {
+        let key = |group: &str, kind: &str| ObjectKey {
+            group: group.into(),
+            version: "v1".into(),
+            kind: kind.into(),
+            namespace: Some("ns".into()),
+            name: "x".into(),
+        };
+        assert_eq!(
+            GateTarget::from_key(&key("apps", "StatefulSet")).map(|t| t.to_string()),
+            Some("StatefulSet ns/x".to_string())
+        );
+        assert!(GateTarget::from_key(&key("batch", "Job")).is_some());
+        assert!(GateTarget::from_key(&key("apps", "Deployment")).is_none());
+        assert!(GateTarget::from_key(&key("", "ConfigMap")).is_none());
+    }
+}

@@ -1,0 +1,305 @@
+//! Running the gates of one wave: poll each workload and its pods until healthy, failed or
+//! timed out, reporting progress as it changes.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::clock::GraceClock;
+use super::restart::{self, Pending};
+use super::util::{int, uid};
+use super::{
+    daemonset, job, statefulset, GateConfig, GateEvent, GateOutcome, GateResult, GateState,
+    GateTarget, OnDeletePolicy, PodProblem, Progress, RolloutError, WorkloadKind,
+};
+use crate::cluster::{Cluster, ServedKind};
+
+/// The `Skipped` reason for OnDelete workloads under policy `skip`.
+pub(crate) const ON_DELETE_SKIP: &str =
+    "updateStrategy OnDelete: pods keep the old template until deleted (ferry.dev/on-delete: skip)";
+
+/// Gates all `objects` concurrently and returns one outcome per object, in the same order.
+///
+/// Each gate reads its workload every `poll_interval` (its own `ferry.dev/*` annotations
+/// override `config`), and while the rollout is not complete also the workload's pods of the
+/// current revision (and, for pods with a problem, their events). It ends `Healthy` when the
+/// evaluator says so, `Failed` as soon as more than `failures_allowed` pods have shown a
+/// terminal problem for `grace` (or a Job failed), and `TimedOut` after `timeout` with the last
+/// progress message. `on_event` receives a [`GateEvent`] whenever a gate's state or message
+/// changes, including the final one.
+pub async fn wait_healthy(
+    cluster: &Cluster,
+    objects: Vec<GateTarget>,
+    config: &GateConfig,
+    on_event: &(dyn Fn(GateEvent) + Send + Sync),
+) -> Vec<GateOutcome> {
+    let gates = objects
+        .into_iter()
+        .map(|target| Watch::new(cluster, target, config, on_event).run());
+    futures::future::join_all(gates).await
+}
+
+pub(super) enum Step {
+    Wait(GateState, String),
+    Done(GateResult),
+}
+
+pub(super) struct Watch<'a> {
+    pub(super) cluster: &'a Cluster,
+    pub(super) target: GateTarget,
+    pub(super) config: GateConfig,
+    pub(super) configured: bool,
+    pub(super) on_event: &'a (dyn Fn(GateEvent) + Send + Sync),
+    pub(super) started: Instant,
+    pub(super) kind: Option<ServedKind>,
+    pub(super) object: Option<Value>,
+    pub(super) pods: Vec<Value>,
+    pub(super) last_event: Option<(GateState, String)>,
+    pub(super) last_message: String,
+    pub(super) last_error: Option<String>,
+    pub(super) clock: GraceClock,
+    pub(super) pod_events: HashMap<String, Vec<Value>>,
+    pub(super) ds_hash: Option<(i64, String)>,
+    pub(super) pending: Vec<Pending>,
+}
+
+impl<'a> Watch<'a> {
+    fn new(
+        cluster: &'a Cluster,
+        target: GateTarget,
+        config: &GateConfig,
+        on_event: &'a (dyn Fn(GateEvent) + Send + Sync),
+    ) -> Watch<'a> {
+        Watch {
+            cluster,
+            target,
+            config: config.clone(),
+            configured: false,
+            on_event,
+            started: Instant::now(),
+            kind: None,
+            object: None,
+            pods: Vec::new(),
+            last_event: None,
+            last_message: "waiting for the first status".into(),
+            last_error: None,
+            clock: GraceClock::default(),
+            pod_events: HashMap::new(),
+            ds_hash: None,
+            pending: Vec::new(),
+        }
+    }
+
+    async fn run(mut self) -> GateOutcome {
+        tracing::debug!(object = %self.target, "gate started");
+        loop {
+            match self.poll().await {
+                Ok(Step::Done(result)) => return self.finish(result).await,
+                Ok(Step::Wait(state, message)) => {
+                    self.last_error = None;
+                    self.emit(state, &message);
+                    self.last_message = message;
+                }
+                Err(e) => {
+                    tracing::warn!(object = %self.target, error = %e, "gate could not read the workload");
+                    self.last_error = Some(e.to_string());
+                }
+            }
+            let elapsed = self.started.elapsed();
+            if elapsed >= self.config.timeout {
+                let mut message = self.last_message.clone();
+                if let Some(e) = &self.last_error {
+                    message.push_str(&format!("; last error: {e}"));
+                }
+                let elapsed = self.config.timeout;
+                return self.finish(GateResult::TimedOut { message, elapsed }).await;
+            }
+            let left = self.config.timeout - elapsed;
+            tokio::time::sleep(self.config.poll_interval.min(left)).await;
+        }
+    }
+
+    fn emit(&mut self, state: GateState, message: &str) {
+        let key = (state, message.to_string());
+        if self.last_event.as_ref() == Some(&key) {
+            return;
+        }
+        tracing::debug!(object = %self.target, state = ?state, message, "gate progress");
+        (self.on_event)(GateEvent {
+            target: self.target.clone(),
+            state,
+            message: message.to_string(),
+            elapsed: self.started.elapsed(),
+        });
+        self.last_event = Some(key);
+    }
+
+    pub(super) fn failed(&self, reason: &str, message: String, pod: Option<&PodProblem>) -> Step {
+        Step::Done(GateResult::Failed {
+            reason: reason.to_string(),
+            message,
+            pod: pod.map(|p| p.pod.clone()),
+            node: pod.and_then(|p| p.node.clone()),
+            elapsed: self.started.elapsed(),
+        })
+    }
+
+    async fn poll(&mut self) -> Result<Step, RolloutError> {
+        let kind = match &self.kind {
+            Some(kind) => kind.clone(),
+            None => {
+                let (group, version, kind) = self.target.kind.group_version_kind();
+                let Some(served) = self.cluster.served_kind(group, version, kind).await? else {
+                    let e = RolloutError::NotServed(format!("{group}/{version} {kind}"));
+                    return Ok(self.failed("NotServed", e.to_string(), None));
+                };
+                self.kind = Some(served.clone());
+                served
+            }
+        };
+        let ns = self.target.namespace.clone();
+        let Some(obj) = self
+            .cluster
+            .get(&kind, Some(&ns), &self.target.name)
+            .await?
+        else {
+            let message = format!("{} does not exist (deleted while waiting?)", self.target);
+            return Ok(self.failed("NotFound", message, None));
+        };
+        if !self.configured {
+            match self.config.for_object(&obj) {
+                Ok(config) => self.config = config,
+                Err(e) => return Ok(self.failed("InvalidAnnotation", e.to_string(), None)),
+            }
+            self.configured = true;
+        }
+        self.object = Some(obj.clone());
+        let progress = match self.target.kind {
+            WorkloadKind::DaemonSet => daemonset::evaluate(&obj),
+            WorkloadKind::StatefulSet => statefulset::evaluate(&obj),
+            WorkloadKind::Job => job::evaluate(&obj),
+        };
+        let elapsed = self.started.elapsed();
+        match progress {
+            Progress::Healthy { message } => {
+                Ok(Step::Done(GateResult::Healthy { message, elapsed }))
+            }
+            Progress::Skipped { reason } => Ok(Step::Done(GateResult::Skipped { reason })),
+            Progress::Failed { reason, message } => self.job_failed(&obj, reason, message).await,
+            Progress::Progressing { message } => {
+                self.inspect_pods(&obj, GateState::Progressing, message)
+                    .await
+            }
+            Progress::WaitingForPodDeletion { message } => match self.config.on_delete {
+                OnDeletePolicy::Skip => Ok(Step::Done(GateResult::Skipped {
+                    reason: ON_DELETE_SKIP.into(),
+                })),
+                OnDeletePolicy::Wait => {
+                    let message = format!("waiting for pods to be deleted: {message}");
+                    self.inspect_pods(&obj, GateState::WaitingForPodDeletion, message)
+                        .await
+                }
+                OnDeletePolicy::RestartPods => self.restart_pods(&obj, message).await,
+            },
+        }
+    }
+
+    /// A failed Job: name the last failed pod, its node and exit code.
+    async fn job_failed(
+        &mut self,
+        job: &Value,
+        reason: String,
+        message: String,
+    ) -> Result<Step, RolloutError> {
+        let pods = self.owned_pods(job).await.unwrap_or_default();
+        let Some((pod, node, detail)) = job::last_failed_pod(&pods) else {
+            return Ok(self.failed(&reason, message, None));
+        };
+        let at = node
+            .as_deref()
+            .map(|n| format!(" on {n}"))
+            .unwrap_or_default();
+        Ok(Step::Done(GateResult::Failed {
+            reason,
+            message: format!("{message}; last failed pod {pod}{at}: {detail}"),
+            pod: Some(pod),
+            node,
+            elapsed: self.started.elapsed(),
+        }))
+    }
+
+    /// `restart-pods`: diagnose as usual, then delete the next old-revision pod if it is time.
+    async fn restart_pods(&mut self, obj: &Value, message: String) -> Result<Step, RolloutError> {
+        let step = self
+            .inspect_pods(obj, GateState::RestartingPods, message)
+            .await?;
+        let Step::Wait(state, mut message) = step else {
+            return Ok(step);
+        };
+        let next = match self.target.kind {
+            WorkloadKind::DaemonSet => {
+                let hash = self.daemonset_hash(obj).await?;
+                restart::daemonset_next(obj, hash.as_deref(), &self.pods, &mut self.pending)
+            }
+            WorkloadKind::StatefulSet => {
+                restart::statefulset_next(obj, &self.pods, &mut self.pending)
+            }
+            WorkloadKind::Job => None,
+        };
+        if let Some(pod) = next {
+            self.cluster
+                .delete_pod(&self.target.namespace, &pod.name, Some(&pod.uid))
+                .await?;
+            tracing::info!(object = %self.target, pod = %pod.name, node = ?pod.node, "deleted an old-revision pod (on-delete: restart-pods)");
+            self.pending.push(pod);
+        }
+        if !self.pending.is_empty() {
+            let names: Vec<&str> = self.pending.iter().map(|p| p.name.as_str()).collect();
+            message = format!(
+                "{message}; restarting {} on the current template",
+                names.join(", ")
+            );
+        }
+        Ok(Step::Wait(state, message))
+    }
+
+    async fn finish(mut self, result: GateResult) -> GateOutcome {
+        // Before the controller observed the latest generation, its revisions are stale.
+        let observed = self
+            .object
+            .as_ref()
+            .filter(|o| int(o, "status.observedGeneration") >= int(o, "metadata.generation"));
+        let revision = match (observed, self.target.kind) {
+            (Some(obj), WorkloadKind::DaemonSet) => match self.revisions(obj).await {
+                Ok(revs) => daemonset::current_revision(uid(obj), &revs).map(|(_, n)| n),
+                Err(e) => {
+                    tracing::warn!(object = %self.target, error = %e, "could not read ControllerRevisions");
+                    None
+                }
+            },
+            (Some(obj), WorkloadKind::StatefulSet) => match self.revisions(obj).await {
+                Ok(revs) => statefulset::update_revision_number(obj, &revs),
+                Err(e) => {
+                    tracing::warn!(object = %self.target, error = %e, "could not read ControllerRevisions");
+                    None
+                }
+            },
+            _ => None,
+        };
+        let (state, message) = match &result {
+            GateResult::Healthy { message, .. } => (GateState::Healthy, message.clone()),
+            GateResult::Failed { message, .. } => (GateState::Failed, message.clone()),
+            GateResult::Skipped { reason } => (GateState::Skipped, reason.clone()),
+            GateResult::TimedOut { message, .. } => (GateState::TimedOut, message.clone()),
+        };
+        self.emit(state, &message);
+        let elapsed_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        tracing::info!(object = %self.target, state = ?state, revision, elapsed_ms, message = %message, "gate finished");
+        GateOutcome {
+            target: self.target,
+            result,
+            revision,
+        }
+    }
+}
