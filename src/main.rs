@@ -11,9 +11,12 @@ use ferry::cluster::{Cluster, ClusterTarget, DEFAULT_FERRY_NAMESPACE};
 use ferry::config::{self, AppSpec, ConfigFile};
 use ferry::manifest::Limits;
 use ferry::reconcile::{self, Engine, SyncOptions};
+use ferry::rollout::{GateConfig, GateEvent};
 
 /// Exit code for errors (plan uses 0/1 for no-changes/changes, like `kubectl diff`).
 const EXIT_ERROR: u8 = 2;
+/// Exit code of `ferry sync` when a rollout gate failed (applied, but not healthy).
+const EXIT_GATE_FAILED: u8 = 3;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -64,12 +67,22 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Sync(args) => {
             let (engine, app) = setup(&args.app, &args.cluster, args.prune.then_some(true)).await?;
+            let gates = (!args.no_wait).then(|| GateConfig {
+                timeout: args.timeout,
+                grace: args.grace,
+                ..GateConfig::default()
+            });
+            let json = args.output == OutputFormat::Json;
+            let on_gate_event: reconcile::GateEvents = std::sync::Arc::new(move |event| {
+                print_gate_event(&event, json);
+            });
             let report = reconcile::sync(
                 &engine,
                 &app,
                 SyncOptions {
                     dry_run: args.dry_run,
-                    wave_hook: None,
+                    gates,
+                    on_gate_event: Some(on_gate_event),
                 },
             )
             .await?;
@@ -79,8 +92,13 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                     print!("{}", render_sync(&report, args.diff, args.color.enabled()))
                 }
             }
-            let ok = report.apply.as_ref().is_none_or(|a| a.succeeded());
-            Ok(if ok { 0 } else { EXIT_ERROR })
+            Ok(if report.failed_gate().is_some() {
+                EXIT_GATE_FAILED
+            } else if report.succeeded() {
+                0
+            } else {
+                EXIT_ERROR
+            })
         }
     }
 }
@@ -129,4 +147,21 @@ fn default_cache_dir() -> Option<PathBuf> {
         return Some(PathBuf::from(dir).join("ferry"));
     }
     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("ferry"))
+}
+
+/// Rollout progress goes to stderr as it happens: one line per change of state or message
+/// (a JSON object per line with `--output json`), so stdout keeps the final report.
+fn print_gate_event(event: &GateEvent, json: bool) {
+    if json {
+        if let Ok(line) = serde_json::to_string(event) {
+            eprintln!("{line}");
+        }
+    } else {
+        eprintln!(
+            "  [{:>5.1}s] {}: {}",
+            event.elapsed.as_secs_f64(),
+            event.target,
+            event.message
+        );
+    }
 }

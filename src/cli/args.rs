@@ -162,6 +162,16 @@ pub struct SyncArgs {
     /// Plan and validate (server dry-run) without writing anything.
     #[arg(long)]
     pub dry_run: bool,
+    /// Do not wait for rollouts: apply every wave without health gates.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Per-object rollout timeout (e.g. 90s, 5m); the annotation ferry.dev/timeout overrides it.
+    #[arg(long, default_value = "5m", value_parser = parse_duration_arg)]
+    pub timeout: std::time::Duration,
+    /// How long a pod must keep failing (ImagePullBackOff, CrashLoopBackOff…) before the gate
+    /// fails; shorter fails faster, longer rides out a registry hiccup.
+    #[arg(long, default_value = "20s", value_parser = parse_duration_arg)]
+    pub grace: std::time::Duration,
     /// Also print a unified YAML diff per changed object.
     #[arg(long)]
     pub diff: bool,
@@ -171,4 +181,9 @@ pub struct SyncArgs {
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
+}
+
+fn parse_duration_arg(value: &str) -> Result<std::time::Duration, String> {
+    crate::rollout::config::parse_duration(value)
+        .ok_or_else(|| format!("{value:?} is not a duration like 90s, 5m or 1h30m"))
 }

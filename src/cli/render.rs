@@ -222,6 +222,23 @@ pub fn render_sync(report: &SyncReport, unified: bool, color: bool) -> String {
         };
         let _ = writeln!(out, "{line}");
     }
+    if !report.gates.is_empty() {
+        let _ = writeln!(out, "\n{}", p.bold("rollout"));
+        for gate in &report.gates {
+            let line = gate.summary();
+            let line = if gate.is_failure() {
+                p.red(&line)
+            } else {
+                line
+            };
+            let revision = gate
+                .revision
+                .map(|r| format!(" (revision {r})"))
+                .unwrap_or_default();
+            let _ = writeln!(out, "  {line}{revision}");
+        }
+        let _ = writeln!(out);
+    }
     let counts: Vec<String> = [
         "created",
         "updated",
@@ -235,7 +252,9 @@ pub fn render_sync(report: &SyncReport, unified: bool, color: bool) -> String {
     .filter(|(_, c)| *c > 0)
     .map(|(n, c)| format!("{c} {n}"))
     .collect();
-    let verdict = if apply.succeeded() {
+    let verdict = if let Some(gate) = report.failed_gate() {
+        p.red(&format!("Rollout failed ({}):", gate.target))
+    } else if report.succeeded() {
         p.green("Sync complete:")
     } else {
         p.red("Sync failed:")

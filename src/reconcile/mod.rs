@@ -9,11 +9,12 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::apply::{self, ApplyError, ApplyOptions, ApplyReport, WaveHook};
+use crate::apply::{self, ApplyError, ApplyOptions, ApplyReport};
 use crate::cluster::{Cluster, ClusterError, KindRef, ServedKind};
 use crate::config::AppSpec;
 use crate::manifest::{self, Bundle, Limits, ManifestError, Scope, SourceFile};
 use crate::plan::{self, Action, Plan, PlanError, PlanInput};
+use crate::rollout::{GateConfig, GateEvent, GateHook, GateOutcome};
 use crate::source::{CommitInfo, GitSource, SourceError};
 
 /// Shared settings for running the pipeline against one cluster.
@@ -73,15 +74,45 @@ pub struct SyncReport {
     pub apply: Option<ApplyReport>,
     /// True when nothing was written on purpose.
     pub dry_run: bool,
+    /// Rollout gate results, in wave order (empty with `--no-wait`).
+    pub gates: Vec<GateOutcome>,
 }
+
+impl SyncReport {
+    /// True when everything applied and every gate passed.
+    pub fn succeeded(&self) -> bool {
+        self.apply.as_ref().is_none_or(|a| a.succeeded())
+            && !self.gates.iter().any(|g| g.is_failure())
+            && !self.halted()
+    }
+
+    /// True when a gate stopped later waves.
+    pub fn halted(&self) -> bool {
+        self.apply.as_ref().is_some_and(|a| {
+            a.results
+                .iter()
+                .any(|r| matches!(r.outcome, apply::Outcome::Skipped(_)))
+        })
+    }
+
+    /// The first failed gate, if any.
+    pub fn failed_gate(&self) -> Option<&GateOutcome> {
+        self.gates.iter().find(|g| g.is_failure())
+    }
+}
+
+/// Receives rollout progress while gates wait.
+pub type GateEvents = std::sync::Arc<dyn Fn(GateEvent) + Send + Sync>;
 
 /// Options for [`sync`].
 #[derive(Default)]
-pub struct SyncOptions<'a> {
+pub struct SyncOptions {
     /// Plan and validate only.
     pub dry_run: bool,
-    /// Called after each wave (rollout gates).
-    pub wave_hook: Option<&'a dyn WaveHook>,
+    /// Gate each wave's DaemonSets/StatefulSets/Jobs before the next wave; `None` = don't wait.
+    pub gates: Option<GateConfig>,
+    /// Where gate progress goes.
+    pub on_gate_event: Option<GateEvents>,
 }
 
 /// Fetches the app's repository and resolves its ref (blocking git work off the runtime).
@@ -241,7 +272,7 @@ impl CostMark {
 pub async fn sync(
     engine: &Engine,
     app: &AppSpec,
-    options: SyncOptions<'_>,
+    options: SyncOptions,
 ) -> Result<SyncReport, ReconcileError> {
     let started = CostMark::now(engine);
     let (source, commit) = fetch(engine, app).await?;
@@ -257,18 +288,33 @@ pub async fn sync(
             plan,
             apply: None,
             dry_run: true,
+            gates: Vec::new(),
         });
     }
     let apply_options = ApplyOptions {
         concurrency: engine.concurrency,
         ..Default::default()
     };
-    let report = apply::execute(&engine.cluster, &plan, &apply_options, options.wave_hook).await?;
+    let hook = options.gates.map(|config| {
+        let hook = GateHook::new(engine.cluster.clone(), config);
+        match options.on_gate_event {
+            Some(sink) => hook.with_events(move |e| sink(e)),
+            None => hook,
+        }
+    });
+    let report = apply::execute(
+        &engine.cluster,
+        &plan,
+        &apply_options,
+        hook.as_ref().map(|h| h as &dyn apply::WaveHook),
+    )
+    .await?;
     record_inventory(engine, app, &plan).await?;
     Ok(SyncReport {
         plan,
         apply: Some(report),
         dry_run: false,
+        gates: hook.map(|h| h.outcomes()).unwrap_or_default(),
     })
 }
 
