@@ -66,6 +66,9 @@ pub struct GateConfig {
     pub on_delete: OnDeletePolicy,
     /// How often the workload and its pods are read (default 1s).
     pub poll_interval: Duration,
+    /// Before gating a StatefulSet, delete its pods stuck not-Ready on an old revision (used
+    /// when rolling back; off for ordinary syncs).
+    pub unstick_statefulsets: bool,
 }
 
 impl Default for GateConfig {
@@ -76,6 +79,7 @@ impl Default for GateConfig {
             failures_allowed: 0,
             on_delete: OnDeletePolicy::Skip,
             poll_interval: Duration::from_secs(1),
+            unstick_statefulsets: false,
         }
     }
 }

@@ -4,7 +4,10 @@ use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
 
-use super::{wait_healthy, GateConfig, GateEvent, GateOutcome, GateTarget};
+use super::{
+    unstick_statefulset, wait_healthy, GateConfig, GateEvent, GateOutcome, GateState, GateTarget,
+    WorkloadKind,
+};
 use crate::apply::{ObjectResult, Outcome, WaveHook};
 use crate::cluster::Cluster;
 
@@ -73,6 +76,26 @@ impl WaveHook for GateHook {
                 return Ok(());
             }
             tracing::info!(wave, gates = targets.len(), "waiting for rollouts");
+            if self.config.unstick_statefulsets {
+                for t in targets
+                    .iter()
+                    .filter(|t| t.kind == WorkloadKind::StatefulSet)
+                {
+                    match unstick_statefulset(&self.cluster, &t.namespace, &t.name, self.config.timeout).await {
+                        Ok(deleted) if !deleted.is_empty() => (self.on_event)(GateEvent {
+                            target: t.clone(),
+                            state: GateState::RestartingPods,
+                            message: format!(
+                                "deleted pod(s) stuck on the broken revision so the controller recreates them: {}",
+                                deleted.join(", ")
+                            ),
+                            elapsed: std::time::Duration::ZERO,
+                        }),
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(statefulset = %t, error = %e, "could not unstick"),
+                    }
+                }
+            }
             let outcomes =
                 wait_healthy(&self.cluster, targets, &self.config, &*self.on_event).await;
             let failures: Vec<String> = outcomes

@@ -20,6 +20,7 @@ pub mod pods;
 mod restart;
 mod runner;
 pub mod statefulset;
+mod unstick;
 mod util;
 
 use std::fmt;
@@ -34,6 +35,7 @@ pub use config::{GateConfig, OnDeletePolicy};
 pub use hook::GateHook;
 pub use pods::PodProblem;
 pub use runner::wait_healthy;
+pub use unstick::unstick_statefulset;
 
 /// What an evaluator concluded from one status snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
