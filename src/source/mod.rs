@@ -9,10 +9,12 @@
 mod auth;
 mod commit;
 mod repo;
+mod revert;
 
 pub use auth::GitAuth;
 pub use commit::CommitInfo;
-pub use repo::{GitSource, RepoLocation};
+pub use repo::{strip_userinfo, GitSource, RepoLocation};
+pub use revert::{revert_message, RevertCommit};
 
 use std::path::PathBuf;
 
@@ -75,6 +77,12 @@ pub enum SourceError {
     /// Credentials were configured but could not be read.
     #[error("git credentials: {0}")]
     Credentials(String),
+    /// The remote refused the push (protected branch, no permission, moved meanwhile).
+    #[error("push to {url} refused: {cause}")]
+    PushRejected { url: String, cause: String },
+    /// A revert needs a branch to commit on.
+    #[error("cannot write a revert: {0}")]
+    NotABranch(String),
     /// Creating the revert commit failed because the revert does not apply cleanly.
     #[error("reverting {sha} conflicts in: {}", files.join(", "))]
     RevertConflict { sha: String, files: Vec<String> },

@@ -95,6 +95,16 @@ impl GitSource {
         self.location.display()
     }
 
+    /// Where the repository is.
+    pub fn location(&self) -> &RepoLocation {
+        &self.location
+    }
+
+    /// The configured credentials.
+    pub(crate) fn auth(&self) -> &GitAuth {
+        &self.auth
+    }
+
     /// The ref being tracked.
     pub fn reference(&self) -> &GitRef {
         &self.reference
@@ -141,6 +151,19 @@ impl GitSource {
         let object = self.repo.revparse_single(&spec).map_err(|_| not_found())?;
         let commit = object.peel_to_commit().map_err(|_| not_found())?;
         Ok(commit.id())
+    }
+
+    /// Describes the commit a revision names (full or abbreviated sha, tag, branch).
+    pub fn commit_info_by_rev(&self, rev: &str) -> Result<CommitInfo, SourceError> {
+        let commit = self
+            .repo
+            .revparse_single(rev)
+            .and_then(|o| o.peel_to_commit())
+            .map_err(|_| SourceError::RefNotFound {
+                url: self.display_url(),
+                reference: format!("commit {rev}"),
+            })?;
+        Ok(CommitInfo::from_commit(&commit))
     }
 
     /// Describes one commit of this repository.
