@@ -6,12 +6,14 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
-use ferry::cli::{render_plan, render_sync, AppArgs, Cli, ClusterArgs, Command, OutputFormat};
+use ferry::cli::{
+    render_plan, render_sync, AppArgs, Cli, ClusterArgs, ColorChoice, Command, OutputFormat,
+};
 use ferry::cluster::{Cluster, ClusterTarget, DEFAULT_FERRY_NAMESPACE};
 use ferry::config::{self, AppSpec, ConfigFile};
 use ferry::manifest::Limits;
 use ferry::reconcile::{self, Engine, SyncOptions};
-use ferry::rollout::{GateConfig, GateEvent};
+use ferry::rollout::GateEvent;
 
 /// Exit code for errors (plan uses 0/1 for no-changes/changes, like `kubectl diff`).
 const EXIT_ERROR: u8 = 2;
@@ -67,11 +69,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Sync(args) => {
             let (engine, app) = setup(&args.app, &args.cluster, args.prune.then_some(true)).await?;
-            let gates = (!args.no_wait).then(|| GateConfig {
-                timeout: args.timeout,
-                grace: args.grace,
-                ..GateConfig::default()
-            });
+            let gates = args.gates.config();
             let json = args.output == OutputFormat::Json;
             let on_gate_event: reconcile::GateEvents = std::sync::Arc::new(move |event| {
                 print_gate_event(&event, json);
@@ -92,13 +90,67 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                     print!("{}", render_sync(&report, args.diff, args.color.enabled()))
                 }
             }
-            Ok(if report.failed_gate().is_some() {
-                EXIT_GATE_FAILED
-            } else if report.succeeded() {
-                0
-            } else {
-                EXIT_ERROR
-            })
+            Ok(sync_exit_code(&report))
+        }
+        Command::Rollback(args) => {
+            let (engine, app) = setup(&args.app, &args.cluster, args.prune.then_some(true)).await?;
+            let json = args.output == OutputFormat::Json;
+            let on_gate_event: reconcile::GateEvents = std::sync::Arc::new(move |event| {
+                print_gate_event(&event, json);
+            });
+            let request = reconcile::RollbackRequest {
+                commit: args.commit.clone(),
+                to: args.to.clone(),
+                push: !args.no_push,
+                message: args.message.clone(),
+            };
+            let show_plan = move |plan: &ferry::plan::Plan| {
+                if !json {
+                    println!(
+                        "Rollback: {} {:?}",
+                        plan.commit.short_sha(),
+                        plan.commit.subject
+                    );
+                }
+            };
+            let report = reconcile::rollback(
+                &engine,
+                &app,
+                &request,
+                SyncOptions {
+                    dry_run: false,
+                    gates: args.gates.config(),
+                    on_gate_event: Some(on_gate_event),
+                },
+                &show_plan,
+            )
+            .await?;
+            match args.output {
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                OutputFormat::Text => {
+                    let r = &report.revert;
+                    println!(
+                        "Wrote revert commit {} on {} reverting {}{}",
+                        &r.sha[..r.sha.len().min(7)],
+                        r.branch,
+                        r.reverted
+                            .iter()
+                            .map(|s| &s[..s.len().min(7)])
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        if r.published {
+                            ""
+                        } else {
+                            " (not pushed: --no-push)"
+                        }
+                    );
+                    print!(
+                        "{}",
+                        render_sync(&report.sync, false, ColorChoice::Auto.enabled())
+                    );
+                }
+            }
+            Ok(sync_exit_code(&report.sync))
         }
     }
 }
@@ -147,6 +199,16 @@ fn default_cache_dir() -> Option<PathBuf> {
         return Some(PathBuf::from(dir).join("ferry"));
     }
     std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache").join("ferry"))
+}
+
+fn sync_exit_code(report: &reconcile::SyncReport) -> u8 {
+    if report.failed_gate().is_some() {
+        EXIT_GATE_FAILED
+    } else if report.succeeded() {
+        0
+    } else {
+        EXIT_ERROR
+    }
 }
 
 /// Rollout progress goes to stderr as it happens: one line per change of state or message

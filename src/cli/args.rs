@@ -39,6 +39,69 @@ pub enum Command {
     ///
     /// Exit code: 0 = success, 2 = error (nothing is applied when any object is invalid).
     Sync(SyncArgs),
+    /// Roll back by writing a `git revert` of a commit (default: the tracked branch's newest),
+    /// show what it does to the cluster, push it, and sync it.
+    ///
+    /// git stays the truth: the cluster moves to the reverted state because the branch does.
+    /// StatefulSet pods stuck not-Ready on the broken revision are deleted one at a time so
+    /// the controller recreates them from the restored template.
+    /// Exit code: 0 = rolled back, 2 = error (e.g. the revert conflicts), 3 = a gate failed.
+    Rollback(RollbackArgs),
+}
+
+/// `ferry rollback`.
+#[derive(Debug, Clone, Args)]
+pub struct RollbackArgs {
+    /// The commit to revert (default: the newest commit of the tracked branch).
+    pub commit: Option<String>,
+    /// Instead, return to this commit: revert every commit after it, in one revert commit.
+    #[arg(long, conflicts_with = "commit")]
+    pub to: Option<String>,
+    /// Do not push the revert; sync it from ferry's clone only (the cluster then runs a
+    /// commit that is not on the remote branch).
+    #[arg(long)]
+    pub no_push: bool,
+    /// Message of the revert commit (default: git's own revert message).
+    #[arg(long, short = 'm')]
+    pub message: Option<String>,
+    /// Delete objects the revert removes from git (as `ferry sync --prune`).
+    #[arg(long)]
+    pub prune: bool,
+    #[command(flatten)]
+    pub app: AppArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub gates: GateArgs,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+}
+
+/// How rollouts are gated.
+#[derive(Debug, Clone, Args)]
+pub struct GateArgs {
+    /// Do not wait for rollouts: apply every wave without health gates.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Per-object rollout timeout (e.g. 90s, 5m); the annotation ferry.dev/timeout overrides it.
+    #[arg(long, default_value = "5m", value_parser = parse_duration_arg)]
+    pub timeout: std::time::Duration,
+    /// How long a pod must keep failing (ImagePullBackOff, CrashLoopBackOff…) before the gate
+    /// fails; shorter fails faster, longer rides out a registry hiccup.
+    #[arg(long, default_value = "20s", value_parser = parse_duration_arg)]
+    pub grace: std::time::Duration,
+}
+
+impl GateArgs {
+    /// The gate configuration, or `None` with `--no-wait`.
+    pub fn config(&self) -> Option<crate::rollout::GateConfig> {
+        (!self.no_wait).then(|| crate::rollout::GateConfig {
+            timeout: self.timeout,
+            grace: self.grace,
+            ..Default::default()
+        })
+    }
 }
 
 /// Output formats.
@@ -162,16 +225,8 @@ pub struct SyncArgs {
     /// Plan and validate (server dry-run) without writing anything.
     #[arg(long)]
     pub dry_run: bool,
-    /// Do not wait for rollouts: apply every wave without health gates.
-    #[arg(long)]
-    pub no_wait: bool,
-    /// Per-object rollout timeout (e.g. 90s, 5m); the annotation ferry.dev/timeout overrides it.
-    #[arg(long, default_value = "5m", value_parser = parse_duration_arg)]
-    pub timeout: std::time::Duration,
-    /// How long a pod must keep failing (ImagePullBackOff, CrashLoopBackOff…) before the gate
-    /// fails; shorter fails faster, longer rides out a registry hiccup.
-    #[arg(long, default_value = "20s", value_parser = parse_duration_arg)]
-    pub grace: std::time::Duration,
+    #[command(flatten)]
+    pub gates: GateArgs,
     /// Also print a unified YAML diff per changed object.
     #[arg(long)]
     pub diff: bool,

@@ -3,5 +3,7 @@
 mod args;
 mod render;
 
-pub use args::{AppArgs, Cli, ClusterArgs, Command, OutputFormat, PlanArgs, SyncArgs};
+pub use args::{
+    AppArgs, Cli, ClusterArgs, Command, GateArgs, OutputFormat, PlanArgs, RollbackArgs, SyncArgs,
+};
 pub use render::{render_plan, render_sync, ColorChoice};

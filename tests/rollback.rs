@@ -1,0 +1,243 @@
+//! `ferry rollback`: a git revert written by ferry, pushed to the remote, and synced.
+
+mod support;
+
+use std::process::Command;
+
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, StatefulSet};
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, ListParams};
+use support::{client, ferry, FerryRun, GitRepo, TestNamespace};
+
+/// A bare "remote" and a working clone that pushes to it.
+struct Remote {
+    bare: tempfile::TempDir,
+    work: GitRepo,
+}
+
+impl Remote {
+    fn new() -> Remote {
+        let bare = tempfile::tempdir().unwrap();
+        let mut opts = git2::RepositoryInitOptions::new();
+        opts.bare(true).initial_head("main");
+        git2::Repository::init_opts(bare.path(), &opts).unwrap();
+        Remote {
+            bare,
+            work: GitRepo::new(),
+        }
+    }
+    fn url(&self) -> String {
+        format!("file://{}", self.bare.path().display())
+    }
+    fn push(&self) {
+        let out = Command::new("git")
+            .args(["push", "-q", &self.url(), "main:main"])
+            .current_dir(self.work.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    fn commit_and_push(&self, message: &str) -> String {
+        let sha = self.work.commit(message);
+        self.push();
+        sha
+    }
+    /// The remote branch's newest commit message.
+    fn tip_message(&self) -> String {
+        let repo = git2::Repository::open_bare(self.bare.path()).unwrap();
+        let tip = repo
+            .revparse_single("refs/heads/main")
+            .unwrap()
+            .peel_to_commit()
+            .unwrap();
+        tip.message().unwrap().to_string()
+    }
+}
+
+fn ds_yaml(image: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: agent\nspec:\n  selector: {{matchLabels: {{app: agent}}}}\n  template:\n    metadata: {{labels: {{app: agent}}}}\n    spec:\n      containers: [{{name: agent, image: \"{image}\"}}]\n"
+    )
+}
+
+fn run(verb: &str, remote: &Remote, ns: &str, extra: &[&str]) -> FerryRun {
+    let url = remote.url();
+    let mut args = vec![
+        verb,
+        "--repo",
+        url.as_str(),
+        "--namespace",
+        ns,
+        "--app",
+        ns,
+        "--grace",
+        "2s",
+        "--timeout",
+        "90s",
+    ];
+    args.extend_from_slice(extra);
+    ferry(&args)
+}
+
+#[tokio::test]
+async fn rollback_reverts_pushes_and_syncs_back_to_the_old_revision() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rb-ds").await;
+    let remote = Remote::new();
+    remote.work.write("agent.yaml", &ds_yaml("nginx:1.18.0"));
+    remote.commit_and_push("agent 1.18");
+    let out = run("sync", &remote, &ns.name, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+
+    remote
+        .work
+        .write("agent.yaml", &ds_yaml("nginx:doesnotexist"));
+    let bad = remote.commit_and_push("agent broken");
+    let out = run("sync", &remote, &ns.name, &[]);
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+
+    let out = run("rollback", &remote, &ns.name, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("Wrote revert commit"), "{}", out.stdout);
+    // The revert is on the remote branch, in git's own format.
+    let message = remote.tip_message();
+    assert!(message.starts_with("Revert \"agent broken\""), "{message}");
+    assert!(
+        message.contains(&format!("This reverts commit {bad}.")),
+        "{message}"
+    );
+    // The cluster is back on the good image, on the DaemonSet's old ControllerRevision.
+    let ds = Api::<DaemonSet>::namespaced(client.clone(), &ns.name)
+        .get("agent")
+        .await
+        .unwrap();
+    let image = ds.spec.unwrap().template.spec.unwrap().containers[0]
+        .image
+        .clone()
+        .unwrap();
+    assert_eq!(image, "nginx:1.18.0");
+    let revisions = Api::<ControllerRevision>::namespaced(client.clone(), &ns.name)
+        .list(&ListParams::default().labels("app=agent"))
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        revisions.len(),
+        2,
+        "the old revision is reused, not duplicated"
+    );
+    let newest = revisions.iter().max_by_key(|r| r.revision).unwrap();
+    assert_eq!(newest.revision, 3, "reused revision renumbered to 3");
+    // Kubernetes reuses the old revision as it is: its change-cause still names the commit
+    // that first produced this template, not the revert.
+    let cause = newest.metadata.annotations.clone().unwrap_or_default();
+    assert!(
+        cause
+            .get("kubernetes.io/change-cause")
+            .is_some_and(|c| c.ends_with(": agent 1.18")),
+        "{cause:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_conflicting_revert_fails_naming_the_files_and_writes_nothing() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rb-conflict").await;
+    let remote = Remote::new();
+    let cm = |v: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  k: \"{v}\"\n")
+    };
+    remote.work.write("config/c.yaml", &cm("1"));
+    remote.commit_and_push("one");
+    remote.work.write("config/c.yaml", &cm("2"));
+    let two = remote.commit_and_push("two");
+    remote.work.write("config/c.yaml", &cm("3"));
+    remote.commit_and_push("three");
+    let before = remote.tip_message();
+    let out = run("rollback", &remote, &ns.name, &[&two[..8]]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("conflicts in: config/c.yaml"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(remote.tip_message(), before, "nothing pushed");
+}
+
+#[tokio::test]
+async fn rollback_to_reverts_every_later_commit_in_one_commit() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rb-to").await;
+    let remote = Remote::new();
+    let cm = |name: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\ndata: {{k: v}}\n")
+    };
+    remote.work.write("a.yaml", &cm("a"));
+    let base = remote.commit_and_push("a");
+    remote.work.write("b.yaml", &cm("b"));
+    remote.commit_and_push("b");
+    remote.work.write("c.yaml", &cm("c"));
+    remote.commit_and_push("c");
+    assert_eq!(run("sync", &remote, &ns.name, &["--prune"]).code, 0);
+    let out = run("rollback", &remote, &ns.name, &["--to", &base, "--prune"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let message = remote.tip_message();
+    assert!(message.starts_with("Revert to"), "{message}");
+    assert_eq!(
+        message.matches("This reverts commit").count(),
+        2,
+        "{message}"
+    );
+    assert!(out.stdout.contains("2 pruned"), "{}", out.stdout);
+}
+
+#[tokio::test]
+async fn a_statefulset_broken_by_a_bad_image_recovers_after_rollback_without_manual_deletes() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rb-sts").await;
+    let remote = Remote::new();
+    let sts = |image: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: web\nspec:\n  serviceName: web\n  replicas: 2\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers: [{{name: nginx, image: \"{image}\"}}]\n"
+        )
+    };
+    remote.work.write("web.yaml", &sts("nginx:1.27"));
+    remote.commit_and_push("web 1.27");
+    assert_eq!(run("sync", &remote, &ns.name, &[]).code, 0);
+    remote.work.write("web.yaml", &sts("nginx:doesnotexist"));
+    remote.commit_and_push("web broken");
+    let out = run("sync", &remote, &ns.name, &[]);
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+
+    let out = run("rollback", &remote, &ns.name, &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("stuck on the broken revision"),
+        "{}",
+        out.stderr
+    );
+    let sts = Api::<StatefulSet>::namespaced(client.clone(), &ns.name)
+        .get("web")
+        .await
+        .unwrap();
+    let status = sts.status.unwrap();
+    assert_eq!(status.ready_replicas, Some(2));
+    let pods = Api::<Pod>::namespaced(client.clone(), &ns.name)
+        .list(&ListParams::default().labels("app=web"))
+        .await
+        .unwrap()
+        .items;
+    for pod in pods
+        .iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+    {
+        assert_eq!(
+            pod.spec.as_ref().unwrap().containers[0].image.as_deref(),
+            Some("nginx:1.27")
+        );
+    }
+}
