@@ -12,12 +12,13 @@
 //!     namespace: logging           # for namespaced objects that name none (default "default")
 //!     prune: true                  # delete objects removed from git (default false)
 //!     yieldToManagers: []          # field managers whose fields ferry leaves alone
+//!     failurePolicy: halt          # or revert: git-revert a commit whose rollout fails
 //!     auth: { tokenEnv: GIT_TOKEN }  # or sshKeyFile / tokenFile / username
 //! ```
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::manifest::SelectOptions;
 use crate::source::{GitAuth, GitRef, RepoLocation};
@@ -71,6 +72,9 @@ pub struct AppConfig {
     /// Field managers ferry yields to.
     #[serde(default)]
     pub yield_to_managers: Vec<String>,
+    /// What to do when a rollout gate fails (`halt` or `revert`).
+    #[serde(default)]
+    pub failure_policy: Option<FailurePolicy>,
     /// Git credentials.
     #[serde(default)]
     pub auth: GitAuth,
@@ -95,6 +99,8 @@ pub struct AppSpec {
     pub prune: bool,
     /// Field managers ferry yields to.
     pub yield_to_managers: Vec<String>,
+    /// What to do when a rollout gate fails.
+    pub failure_policy: FailurePolicy,
 }
 
 /// Configuration problems.
@@ -160,7 +166,15 @@ impl AppConfig {
         macro_rules! take {
             ($($f:ident),*) => { $( if flags.$f.is_some() { self.$f = flags.$f; } )* };
         }
-        take!(name, repo, path, recursive, namespace, prune);
+        take!(
+            name,
+            repo,
+            path,
+            recursive,
+            namespace,
+            prune,
+            failure_policy
+        );
         if flags.branch.is_some() || flags.tag.is_some() || flags.rev.is_some() {
             self.branch = flags.branch;
             self.tag = flags.tag;
@@ -210,6 +224,7 @@ impl AppConfig {
             namespace: self.namespace.unwrap_or_else(|| "default".into()),
             prune: self.prune.unwrap_or(false),
             yield_to_managers: self.yield_to_managers,
+            failure_policy: self.failure_policy.unwrap_or_default(),
         })
     }
 }
@@ -323,4 +338,15 @@ mod tests {
         assert!(err.contains(":3:"), "{err}");
         assert!(err.contains("repoo"), "{err}");
     }
+}
+
+/// What to do when a rollout gate fails.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum FailurePolicy {
+    /// Stop later waves, keep what was applied, record the failure.
+    #[default]
+    Halt,
+    /// Write a revert of the failing commit on the tracked branch, push it, and sync it.
+    Revert,
 }

@@ -74,23 +74,38 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let on_gate_event: reconcile::GateEvents = std::sync::Arc::new(move |event| {
                 print_gate_event(&event, json);
             });
-            let report = reconcile::sync(
-                &engine,
-                &app,
-                SyncOptions {
-                    dry_run: args.dry_run,
-                    gates,
-                    on_gate_event: Some(on_gate_event),
-                },
-            )
+            let policy = args.on_failure.unwrap_or(app.failure_policy);
+            let dry_run = args.dry_run;
+            let outcome = reconcile::sync_with_policy(&engine, &app, policy, || SyncOptions {
+                dry_run,
+                gates: gates.clone(),
+                on_gate_event: Some(on_gate_event.clone()),
+            })
             .await?;
             match args.output {
-                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&outcome)?),
                 OutputFormat::Text => {
-                    print!("{}", render_sync(&report, args.diff, args.color.enabled()))
+                    let color = args.color.enabled();
+                    print!("{}", render_sync(&outcome.sync, args.diff, color));
+                    if let Some(rollback) = &outcome.reverted {
+                        let r = &rollback.revert;
+                        println!(
+                            "\nfailurePolicy revert: wrote and pushed revert commit {} on {}",
+                            &r.sha[..r.sha.len().min(7)],
+                            r.branch
+                        );
+                        print!("{}", render_sync(&rollback.sync, false, color));
+                    }
+                    if let Some(warning) = &outcome.warning {
+                        eprintln!("WARNING: {warning}");
+                    }
+                    if let Some(fallback) = &outcome.fallback {
+                        print!("{}", render_sync(fallback, false, color));
+                    }
                 }
             }
-            Ok(sync_exit_code(&report))
+            let report = &outcome.sync;
+            Ok(sync_exit_code(report))
         }
         Command::Rollback(args) => {
             let (engine, app) = setup(&args.app, &args.cluster, args.prune.then_some(true)).await?;

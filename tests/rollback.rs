@@ -241,3 +241,83 @@ async fn a_statefulset_broken_by_a_bad_image_recovers_after_rollback_without_man
         );
     }
 }
+
+#[tokio::test]
+async fn failure_policy_revert_reverts_the_bad_commit_on_the_remote_and_restores_the_cluster() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rb-policy").await;
+    let remote = Remote::new();
+    remote.work.write("agent.yaml", &ds_yaml("nginx:1.18.0"));
+    remote.commit_and_push("agent 1.18");
+    assert_eq!(run("sync", &remote, &ns.name, &[]).code, 0);
+
+    remote
+        .work
+        .write("agent.yaml", &ds_yaml("nginx:doesnotexist"));
+    let bad = remote.commit_and_push("agent broken");
+    let out = run("sync", &remote, &ns.name, &["--on-failure", "revert"]);
+    assert_eq!(
+        out.code, 3,
+        "the failed gate is still reported: {}{}",
+        out.stdout, out.stderr
+    );
+    assert!(
+        out.stdout
+            .contains("failurePolicy revert: wrote and pushed revert commit"),
+        "{}",
+        out.stdout
+    );
+    let message = remote.tip_message();
+    assert!(
+        message.contains(&format!("This reverts commit {bad}.")),
+        "{message}"
+    );
+    assert!(
+        message.contains("ImagePullBackOff"),
+        "names the reason: {message}"
+    );
+    assert!(message.contains("DaemonSet"), "names the object: {message}");
+    let ds = Api::<DaemonSet>::namespaced(client.clone(), &ns.name)
+        .get("agent")
+        .await
+        .unwrap();
+    let image = ds.spec.unwrap().template.spec.unwrap().containers[0]
+        .image
+        .clone()
+        .unwrap();
+    assert_eq!(image, "nginx:1.18.0");
+
+    // A revert that itself fails is never reverted again.
+    let revert_sha = git2::Repository::open_bare(remote.bare.path())
+        .unwrap()
+        .refname_to_id("refs/heads/main")
+        .unwrap()
+        .to_string();
+    let pull = Command::new("git")
+        .args(["pull", "-q", "--ff-only", &remote.url(), "main"])
+        .current_dir(remote.work.path())
+        .output()
+        .unwrap();
+    assert!(
+        pull.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pull.stderr)
+    );
+    remote
+        .work
+        .write("agent.yaml", &ds_yaml("example/crashloop:2"));
+    remote.work.commit(&format!(
+        "Revert \"something\"\n\nThis reverts commit {revert_sha}.\n"
+    ));
+    remote.push();
+    let out = run("sync", &remote, &ns.name, &["--on-failure", "revert"]);
+    assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("never reverts a revert"),
+        "{}",
+        out.stderr
+    );
+    assert!(remote
+        .tip_message()
+        .contains(&format!("This reverts commit {revert_sha}.")));
+}

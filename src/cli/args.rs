@@ -166,6 +166,7 @@ impl AppArgs {
             namespace: self.namespace.clone(),
             prune,
             yield_to_managers: self.yield_to.clone(),
+            failure_policy: None,
             auth: Default::default(),
         }
     }
@@ -227,6 +228,10 @@ pub struct SyncArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub gates: GateArgs,
+    /// When a rollout gate fails: `halt` (stop later waves) or `revert` (write, push and sync
+    /// a git revert of the failing commit). Default: the config's failurePolicy, else halt.
+    #[arg(long, value_enum)]
+    pub on_failure: Option<crate::config::FailurePolicy>,
     /// Also print a unified YAML diff per changed object.
     #[arg(long)]
     pub diff: bool,

@@ -15,7 +15,10 @@ use crate::config::AppSpec;
 use crate::manifest::{self, Bundle, Limits, ManifestError, Scope, SourceFile};
 use crate::plan::{self, Action, Plan, PlanError, PlanInput};
 use crate::rollout::{GateConfig, GateEvent, GateHook, GateOutcome};
-use crate::source::{revert_message, CommitInfo, GitRef, GitSource, RevertCommit, SourceError};
+
+mod rollback;
+use crate::source::{CommitInfo, GitSource, SourceError};
+pub use rollback::{rollback, sync_with_policy, PolicySync, RollbackReport, RollbackRequest};
 
 /// Shared settings for running the pipeline against one cluster.
 #[derive(Clone)]
@@ -347,105 +350,4 @@ async fn record_inventory(
             .await?;
     }
     Ok(())
-}
-
-/// What `ferry rollback` should revert.
-#[derive(Debug, Clone, Default)]
-pub struct RollbackRequest {
-    /// The commit to revert (full or abbreviated sha); default: the tracked branch's tip.
-    pub commit: Option<String>,
-    /// Revert every commit after this one instead, in one revert commit.
-    pub to: Option<String>,
-    /// Push the revert to the remote (ignored for local repositories, whose branch moves).
-    pub push: bool,
-    /// The commit message; default: git's own revert message.
-    pub message: Option<String>,
-}
-
-/// What a rollback did.
-#[derive(Debug, Clone, Serialize)]
-pub struct RollbackReport {
-    /// The revert commit.
-    pub revert: RevertCommit,
-    /// The sync of it.
-    pub sync: SyncReport,
-}
-
-/// Rolls back by writing a revert commit: reverts the commit(s), shows the plan of the revert
-/// through `on_plan`, publishes it (push, unless told not to), then syncs it with
-/// StatefulSets that are stuck on the broken revision unstuck.
-pub async fn rollback(
-    engine: &Engine,
-    app: &AppSpec,
-    request: &RollbackRequest,
-    mut options: SyncOptions,
-    on_plan: &(dyn Fn(&Plan) + Send + Sync),
-) -> Result<RollbackReport, ReconcileError> {
-    let (source, tip) = fetch(engine, app).await?;
-    let request = request.clone();
-    let (mut source, revert) = tokio::task::spawn_blocking(move || {
-        let mut source = source;
-        let shas = match (&request.to, &request.commit) {
-            (Some(base), _) => source.commits_after(base)?,
-            (None, Some(sha)) => vec![source.commit_info_by_rev(sha)?.sha],
-            (None, None) => vec![tip.sha.clone()],
-        };
-        if shas.is_empty() {
-            return Err(SourceError::NotABranch(
-                "nothing to revert: the branch is already at that commit".into(),
-            ));
-        }
-        let message = match (&request.message, shas.as_slice()) {
-            (Some(m), _) => m.clone(),
-            (None, [one]) => {
-                let info = source.commit_info(one)?;
-                revert_message(&info.subject, one, None)
-            }
-            (None, many) => {
-                let base = request.to.clone().unwrap_or_default();
-                let mut m = format!(
-                    "Revert to {}: undo {} commits\n\n",
-                    &base[..base.len().min(12)],
-                    many.len()
-                );
-                for sha in many {
-                    m.push_str(&format!("This reverts commit {sha}.\n"));
-                }
-                m
-            }
-        };
-        let revert = source.revert(&shas, &message)?;
-        Ok::<_, SourceError>((source, revert))
-    })
-    .await
-    .map_err(|e| ReconcileError::Task(e.to_string()))??;
-
-    let info = source.commit_info(&revert.sha)?;
-    let (returned, prepared) = prepare(engine, app, source, info).await?;
-    source = returned;
-    let plan = plan_prepared(engine, app, &prepared).await?;
-    on_plan(&plan);
-
-    let mut revert = revert;
-    let mut synced_app = app.clone();
-    if request.push {
-        let (s, r) = tokio::task::spawn_blocking(move || {
-            let mut source = source;
-            let mut revert = revert;
-            source.publish(&mut revert).map(|_| (source, revert))
-        })
-        .await
-        .map_err(|e| ReconcileError::Task(e.to_string()))??;
-        drop(s);
-        revert = r;
-    }
-    if !revert.published {
-        // Not pushed: sync exactly the revert commit from ferry's clone.
-        synced_app.reference = GitRef::Commit(revert.sha.clone());
-    }
-    if let Some(gates) = options.gates.as_mut() {
-        gates.unstick_statefulsets = true;
-    }
-    let sync = sync(engine, &synced_app, options).await?;
-    Ok(RollbackReport { revert, sync })
 }
