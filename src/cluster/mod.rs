@@ -9,6 +9,7 @@ mod discovery;
 mod inventory;
 mod objects;
 mod pods;
+mod records;
 
 pub use discovery::ServedKind;
 pub use inventory::{KindRef, DEFAULT_FERRY_NAMESPACE};

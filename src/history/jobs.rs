@@ -1,0 +1,183 @@
+//! Jobs remembered by spec hash: a Job that completed with the same spec in git is never run
+//! again, even after its `ttlSecondsAfterFinished` removed it from the cluster.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::record::{SyncRecord, RESULT_COMPLETED, RESULT_UNCHANGED};
+
+/// Hash of a Job's desired `spec` (as written in git, not the live object): sha256 of its
+/// canonical JSON (object keys sorted at every level), first 16 hex digits. Metadata (labels,
+/// ferry's commit annotation) is not part of it, so only a change to what the Job runs
+/// changes the hash. A manifest without `spec` hashes `null`.
+pub fn job_spec_hash(job_manifest: &Value) -> String {
+    let spec = job_manifest.get("spec").unwrap_or(&Value::Null);
+    let mut canonical = String::new();
+    write_canonical(spec, &mut canonical);
+    let digest = Sha256::digest(canonical.as_bytes());
+    let mut hex = hex::encode(digest);
+    hex.truncate(16);
+    hex
+}
+
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                if let Some(v) = map.get(key) {
+                    write_canonical(v, out);
+                }
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// The Jobs an app's history shows completed, by (namespace, name, spec hash). Load it once
+/// per sync with [`History::completed_jobs`](super::History::completed_jobs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompletedJobs {
+    done: HashSet<(String, String, String)>,
+}
+
+impl CompletedJobs {
+    /// Collects every Job object recorded with result `completed` and a spec hash.
+    pub fn from_records(records: &[SyncRecord]) -> CompletedJobs {
+        let done = records
+            .iter()
+            .flat_map(|r| r.objects.iter())
+            .filter(|o| o.kind == "Job" && o.result == RESULT_COMPLETED)
+            .filter_map(|o| {
+                let hash = o.spec_hash.clone()?;
+                Some((
+                    o.namespace.clone().unwrap_or_default(),
+                    o.name.clone(),
+                    hash,
+                ))
+            })
+            .collect();
+        CompletedJobs { done }
+    }
+
+    /// True when the Job `namespace`/`name` completed with this spec hash.
+    pub fn contains(&self, namespace: &str, name: &str, spec_hash: &str) -> bool {
+        self.done.contains(&(
+            namespace.to_string(),
+            name.to_string(),
+            spec_hash.to_string(),
+        ))
+    }
+
+    /// How many (Job, spec) pairs are remembered.
+    pub fn len(&self) -> usize {
+        self.done.len()
+    }
+
+    /// True when no Job completion is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.done.is_empty()
+    }
+
+    /// Marks the record's unchanged Jobs whose spec is remembered as completed (result
+    /// `completed`, gate `completed earlier`), so the memory outlives the bound on history.
+    /// Call it before [`History::finish`](super::History::finish).
+    pub fn carry_forward(&self, record: &mut SyncRecord) {
+        for object in &mut record.objects {
+            if object.kind != "Job" || object.result != RESULT_UNCHANGED {
+                continue;
+            }
+            let Some(hash) = &object.spec_hash else {
+                continue;
+            };
+            let namespace = object.namespace.as_deref().unwrap_or_default();
+            if self.contains(namespace, &object.name, hash) {
+                object.result = RESULT_COMPLETED.to_string();
+                object.gate = Some("completed earlier".to_string());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::history::record::tests::sample;
+    use crate::history::ObjectRecord;
+    use serde_json::json;
+
+    #[test]
+    fn hash_ignores_key_order_and_metadata() {
+        let a = json!({
+            "apiVersion": "batch/v1", "kind": "Job",
+            "metadata": {"name": "m", "annotations": {"ferry.dev/commit": "aaa"}},
+            "spec": {"backoffLimit": 1, "template": {"spec": {"restartPolicy": "Never",
+                "containers": [{"name": "c", "image": "busybox"}]}}}
+        });
+        let b: Value = serde_json::from_str(
+            r#"{"spec": {"template": {"spec": {"containers": [{"image": "busybox", "name": "c"}],
+                "restartPolicy": "Never"}}, "backoffLimit": 1},
+                "metadata": {"name": "m", "annotations": {"ferry.dev/commit": "bbb"}},
+                "kind": "Job", "apiVersion": "batch/v1"}"#,
+        )
+        .unwrap();
+        assert_eq!(job_spec_hash(&a), job_spec_hash(&b));
+        assert_eq!(job_spec_hash(&a).len(), 16);
+        assert!(job_spec_hash(&a).chars().all(|c| c.is_ascii_hexdigit()));
+        let mut c = a.clone();
+        c["spec"]["template"]["spec"]["containers"][0]["image"] = json!("busybox:2");
+        assert_ne!(job_spec_hash(&a), job_spec_hash(&c));
+    }
+
+    #[test]
+    fn hash_is_stable() {
+        // Pinned: the stored hashes must not change between ferry versions.
+        let job = json!({"spec": {"b": [1, "x", null, true], "a": {"d": 1.5, "c": "é"}}});
+        let canonical = r#"{"a":{"c":"é","d":1.5},"b":[1,"x",null,true]}"#;
+        let expected = hex::encode(Sha256::digest(canonical.as_bytes()));
+        assert_eq!(job_spec_hash(&job), expected[..16]);
+    }
+
+    #[test]
+    fn completed_jobs_need_the_same_hash_and_completion() {
+        let mut record = sample();
+        let mut done = ObjectRecord::new("Job", Some("ns".into()), "seed", "create", "applied");
+        done.spec_hash = Some("h1".into());
+        done.gate_passed("complete in 2s");
+        record.objects.push(done);
+        let jobs = CompletedJobs::from_records(&[record.clone()]);
+        assert!(jobs.contains("ns", "seed", "h1"));
+        assert!(!jobs.contains("ns", "seed", "h2"));
+        // The sample's failed Job does not count.
+        assert!(!jobs.contains("logging", "migrate", "00112233aabbccdd"));
+        assert_eq!(jobs.len(), 1);
+
+        let mut later = record.clone();
+        let mut same =
+            ObjectRecord::new("Job", Some("ns".into()), "seed", "unchanged", "unchanged");
+        same.spec_hash = Some("h1".into());
+        later.objects = vec![same];
+        jobs.carry_forward(&mut later);
+        assert_eq!(later.objects[0].result, RESULT_COMPLETED);
+    }
+}

@@ -1,0 +1,389 @@
+//! The shape of one sync record, as stored (camelCase JSON).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::source::CommitInfo;
+
+/// Apply result: written by server-side apply (create, update, recreate, prune).
+pub const RESULT_APPLIED: &str = "applied";
+/// Apply result: nothing to write.
+pub const RESULT_UNCHANGED: &str = "unchanged";
+/// Apply result: not in git but kept (pruning off).
+pub const RESULT_KEPT: &str = "kept";
+/// Apply result: the API call failed.
+pub const RESULT_FAILED: &str = "failed";
+/// Apply result: not attempted (an earlier wave failed or a gate stopped the sync).
+pub const RESULT_SKIPPED: &str = "skipped";
+/// Planned but not applied yet (the record was written when the sync began).
+pub const RESULT_PENDING: &str = "pending";
+/// The API server rejected the object in the dry-run.
+pub const RESULT_INVALID: &str = "invalid";
+/// Gate result: the workload rolled out and is healthy.
+pub const RESULT_HEALTHY: &str = "healthy";
+/// Gate result: the Job completed.
+pub const RESULT_COMPLETED: &str = "completed";
+/// Gate result: the rollout failed its gate.
+pub const RESULT_GATE_FAILED: &str = "gate-failed";
+
+/// One sync of one app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncRecord {
+    /// The app synced.
+    pub app: String,
+    /// Per-app sequence number, increasing from 1.
+    pub seq: u64,
+    /// The commit synced.
+    pub commit: CommitRecord,
+    /// What started the sync: `manual`, `poll`, `webhook`, `watch`, `rollback`,
+    /// `revert-policy`, …
+    pub trigger: String,
+    /// When the sync began.
+    pub started_at: DateTime<Utc>,
+    /// When it ended; `None` while in progress (or when ferry stopped mid-sync).
+    #[serde(default)]
+    pub finished_at: Option<DateTime<Utc>>,
+    /// How it ended.
+    pub outcome: SyncOutcome,
+    /// Per-object action and results, in plan order.
+    #[serde(default)]
+    pub objects: Vec<ObjectRecord>,
+    /// The seq of the (newest) sync of the commit this commit reverts, when history has it.
+    #[serde(default)]
+    pub reverts_seq: Option<u64>,
+}
+
+/// The commit a sync applied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommitRecord {
+    /// Full hex sha.
+    pub sha: String,
+    /// The first 7 hex digits.
+    pub short_sha: String,
+    /// Author name.
+    pub author: String,
+    /// Author email.
+    pub email: String,
+    /// Commit time.
+    pub time: DateTime<Utc>,
+    /// First line of the message.
+    pub subject: String,
+    /// The sha named by `This reverts commit <sha>`, when the commit is a revert.
+    #[serde(default)]
+    pub reverts: Option<String>,
+}
+
+impl From<&CommitInfo> for CommitRecord {
+    fn from(commit: &CommitInfo) -> CommitRecord {
+        CommitRecord {
+            sha: commit.sha.clone(),
+            short_sha: commit.short_sha().to_string(),
+            author: commit.author.clone(),
+            email: commit.email.clone(),
+            time: commit.time,
+            subject: commit.subject.clone(),
+            reverts: commit.reverts.clone(),
+        }
+    }
+}
+
+/// How a sync ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "camelCase")]
+pub enum SyncOutcome {
+    /// Everything applied and every gate passed.
+    Succeeded,
+    /// The sync stopped on an error (apply failure, API error…).
+    Failed {
+        /// Why.
+        reason: String,
+    },
+    /// A rollout gate failed; later waves did not run.
+    GateFailed {
+        /// The object whose gate failed, e.g. `DaemonSet logging/fluentd`.
+        object: String,
+        /// The gate's reason, e.g. `ImagePullBackOff on pod … (node …)`.
+        reason: String,
+    },
+    /// A newer commit arrived and replaced this sync before it finished.
+    Superseded,
+    /// The commit was rejected before anything was applied (parse, validation, dry-run).
+    Invalid {
+        /// Why.
+        reason: String,
+    },
+    /// Still running, or ferry stopped before recording the end.
+    InProgress,
+}
+
+impl SyncOutcome {
+    /// A short lowercase word for tables: `succeeded`, `failed`, `gate-failed`, …
+    pub fn label(&self) -> &'static str {
+        match self {
+            SyncOutcome::Succeeded => "succeeded",
+            SyncOutcome::Failed { .. } => "failed",
+            SyncOutcome::GateFailed { .. } => "gate-failed",
+            SyncOutcome::Superseded => "superseded",
+            SyncOutcome::Invalid { .. } => "invalid",
+            SyncOutcome::InProgress => "in-progress",
+        }
+    }
+
+    /// The outcome with its reason, for detail views.
+    pub fn describe(&self) -> String {
+        match self {
+            SyncOutcome::Failed { reason } | SyncOutcome::Invalid { reason } => {
+                format!("{}: {reason}", self.label())
+            }
+            SyncOutcome::GateFailed { object, reason } => {
+                format!("{}: {object}: {reason}", self.label())
+            }
+            other => other.label().to_string(),
+        }
+    }
+}
+
+/// What happened to one object in a sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectRecord {
+    /// Kind, e.g. `DaemonSet`.
+    pub kind: String,
+    /// Namespace; `None` for cluster-scoped objects.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// `metadata.name`.
+    pub name: String,
+    /// Planned action: `create`, `update`, `recreate`, `prune`, `orphan`, `unchanged`,
+    /// `invalid`.
+    pub action: String,
+    /// Result: one of the `RESULT_*` constants (`applied`, `failed`, `skipped`, `healthy`,
+    /// `completed`, …).
+    pub result: String,
+    /// The server's or ferry's message for a failed, skipped, kept or invalid object.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The gate's verdict, e.g. `healthy in 4.2s` or `failed: ImagePullBackOff …`.
+    #[serde(default)]
+    pub gate: Option<String>,
+    /// The ControllerRevision number the sync produced (DaemonSet / StatefulSet).
+    #[serde(default)]
+    pub revision: Option<i64>,
+    /// [`job_spec_hash`](super::job_spec_hash) of the Job's spec in git (Jobs only).
+    #[serde(default)]
+    pub spec_hash: Option<String>,
+}
+
+impl ObjectRecord {
+    /// A record with no message, gate, revision or spec hash.
+    pub fn new(
+        kind: impl Into<String>,
+        namespace: Option<String>,
+        name: impl Into<String>,
+        action: impl Into<String>,
+        result: impl Into<String>,
+    ) -> ObjectRecord {
+        ObjectRecord {
+            kind: kind.into(),
+            namespace,
+            name: name.into(),
+            action: action.into(),
+            result: result.into(),
+            message: None,
+            gate: None,
+            revision: None,
+            spec_hash: None,
+        }
+    }
+
+    /// True when this names the object `kind` `namespace`/`name`.
+    pub fn is(&self, kind: &str, namespace: Option<&str>, name: &str) -> bool {
+        self.kind == kind && self.namespace.as_deref() == namespace && self.name == name
+    }
+
+    /// Records a passed gate: result `completed` for Jobs, `healthy` otherwise.
+    pub fn gate_passed(&mut self, detail: impl Into<String>) {
+        self.result = if self.kind == "Job" {
+            RESULT_COMPLETED
+        } else {
+            RESULT_HEALTHY
+        }
+        .to_string();
+        self.gate = Some(detail.into());
+    }
+
+    /// Records a failed gate: result `gate-failed`, gate `failed: <reason>`.
+    pub fn gate_failed(&mut self, reason: impl AsRef<str>) {
+        self.result = RESULT_GATE_FAILED.to_string();
+        self.gate = Some(format!("failed: {}", reason.as_ref()));
+    }
+
+    /// `kind/name` with a short kind (`ds/fluentd`), as in revision summaries.
+    pub fn short_ref(&self) -> String {
+        format!("{}/{}", short_kind(&self.kind), self.name)
+    }
+}
+
+/// kubectl's short name for common kinds; the lowercase kind otherwise.
+pub(crate) fn short_kind(kind: &str) -> String {
+    match kind {
+        "DaemonSet" => "ds".into(),
+        "StatefulSet" => "sts".into(),
+        "Deployment" => "deploy".into(),
+        "ReplicaSet" => "rs".into(),
+        "ConfigMap" => "cm".into(),
+        "Service" => "svc".into(),
+        "ServiceAccount" => "sa".into(),
+        "Namespace" => "ns".into(),
+        "CronJob" => "cj".into(),
+        "PersistentVolumeClaim" => "pvc".into(),
+        other => other.to_ascii_lowercase(),
+    }
+}
+
+impl SyncRecord {
+    /// A new in-progress record of `commit`, started now.
+    pub fn new(app: &str, seq: u64, commit: &CommitInfo, trigger: &str) -> SyncRecord {
+        SyncRecord {
+            app: app.to_string(),
+            seq,
+            commit: CommitRecord::from(commit),
+            trigger: trigger.to_string(),
+            started_at: Utc::now(),
+            finished_at: None,
+            outcome: SyncOutcome::InProgress,
+            objects: Vec::new(),
+            reverts_seq: None,
+        }
+    }
+
+    /// Sets the outcome and the end time (now). Write it with
+    /// [`History::finish`](super::History::finish).
+    pub fn complete(&mut self, outcome: SyncOutcome) {
+        self.outcome = outcome;
+        self.finished_at = Some(Utc::now());
+    }
+
+    /// How long the sync took; `None` while unfinished.
+    pub fn duration(&self) -> Option<chrono::Duration> {
+        self.finished_at.map(|end| end - self.started_at)
+    }
+
+    /// The object `kind` `namespace`/`name`, to record its gate or revision.
+    pub fn object_mut(
+        &mut self,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<&mut ObjectRecord> {
+        self.objects
+            .iter_mut()
+            .find(|o| o.is(kind, namespace, name))
+    }
+
+    /// Revision numbers recorded in this sync, like `["ds/fluentd=3", "sts/web=2"]`.
+    pub fn revisions(&self) -> Vec<String> {
+        self.objects
+            .iter()
+            .filter_map(|o| o.revision.map(|r| format!("{}={r}", o.short_ref())))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    pub(crate) fn sample() -> SyncRecord {
+        let commit = CommitInfo {
+            sha: "0123456789abcdef0123456789abcdef01234567".into(),
+            author: "Ada".into(),
+            email: "ada@example.com".into(),
+            time: Utc.with_ymd_and_hms(2025, 1, 2, 3, 4, 5).unwrap(),
+            subject: "Bump fluentd".into(),
+            body: String::new(),
+            reverts: Some("fedcba9876543210fedcba9876543210fedcba98".into()),
+        };
+        let mut record = SyncRecord::new("logs", 3, &commit, "poll");
+        let mut ds = ObjectRecord::new(
+            "DaemonSet",
+            Some("logging".into()),
+            "fluentd",
+            "update",
+            RESULT_APPLIED,
+        );
+        ds.revision = Some(3);
+        ds.gate_passed("healthy in 4.2s");
+        record.objects.push(ds);
+        let mut job = ObjectRecord::new(
+            "Job",
+            Some("logging".into()),
+            "migrate",
+            "create",
+            RESULT_APPLIED,
+        );
+        job.spec_hash = Some("00112233aabbccdd".into());
+        job.gate_failed("BackoffLimitExceeded");
+        record.objects.push(job);
+        record.reverts_seq = Some(2);
+        record.complete(SyncOutcome::GateFailed {
+            object: "Job logging/migrate".into(),
+            reason: "BackoffLimitExceeded".into(),
+        });
+        record
+    }
+
+    #[test]
+    fn round_trips_through_camel_case_json() {
+        let record = sample();
+        let json = serde_json::to_value(&record).unwrap();
+        assert_eq!(json["commit"]["shortSha"], "0123456");
+        assert_eq!(json["revertsSeq"], 2);
+        assert_eq!(json["outcome"]["status"], "gateFailed");
+        assert_eq!(json["outcome"]["object"], "Job logging/migrate");
+        assert_eq!(json["objects"][1]["specHash"], "00112233aabbccdd");
+        assert_eq!(json["objects"][0]["result"], "healthy");
+        assert!(json["startedAt"].is_string());
+        let back: SyncRecord = serde_json::from_value(json).unwrap();
+        assert_eq!(back, record);
+    }
+
+    #[test]
+    fn every_outcome_round_trips() {
+        for outcome in [
+            SyncOutcome::Succeeded,
+            SyncOutcome::Failed { reason: "x".into() },
+            SyncOutcome::Superseded,
+            SyncOutcome::Invalid { reason: "y".into() },
+            SyncOutcome::InProgress,
+        ] {
+            let text = serde_json::to_string(&outcome).unwrap();
+            assert_eq!(serde_json::from_str::<SyncOutcome>(&text).unwrap(), outcome);
+        }
+        assert_eq!(
+            serde_json::to_string(&SyncOutcome::InProgress).unwrap(),
+            r#"{"status":"inProgress"}"#
+        );
+    }
+
+    #[test]
+    fn gates_and_revisions() {
+        let mut record = sample();
+        assert_eq!(record.revisions(), vec!["ds/fluentd=3"]);
+        assert_eq!(record.objects[0].result, RESULT_HEALTHY);
+        assert_eq!(
+            record.objects[1].gate.as_deref(),
+            Some("failed: BackoffLimitExceeded")
+        );
+        let job = record
+            .object_mut("Job", Some("logging"), "migrate")
+            .unwrap();
+        job.gate_passed("complete in 1s");
+        assert_eq!(job.result, RESULT_COMPLETED);
+        assert!(record.object_mut("Job", None, "migrate").is_none());
+        assert!(record.duration().is_some());
+    }
+}
