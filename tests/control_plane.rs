@@ -198,8 +198,12 @@ async fn node_selector_daemonset_follows_node_labels() {
         },
     )
     .await;
-    let s = api.get("tools").await.unwrap().status.unwrap();
-    assert_eq!(s.desired_number_scheduled, 1);
+    // The controller updates status after the pod is gone.
+    wait_until(TIMEOUT, "desiredNumberScheduled back to 1", || async {
+        let s = api.get("tools").await.unwrap().status?;
+        (s.desired_number_scheduled == 1).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test]
