@@ -45,6 +45,25 @@ impl Cluster {
         list.items.iter().map(|e| to_json(&action, e)).collect()
     }
 
+    /// Lists the events about objects of one kind and name (field selectors
+    /// `involvedObject.kind` and `involvedObject.name`), for objects already deleted.
+    pub async fn list_events_for_name(
+        &self,
+        namespace: &str,
+        kind: &str,
+        name: &str,
+    ) -> Result<Vec<Value>, ClusterError> {
+        self.counters.read();
+        let action = format!("listing events in {namespace} for {kind} {name}");
+        let api: Api<Event> = Api::namespaced(self.client.clone(), namespace);
+        let fields = format!("involvedObject.kind={kind},involvedObject.name={name}");
+        let list = api
+            .list(&ListParams::default().fields(&fields))
+            .await
+            .map_err(|e| ClusterError::from_kube(&action, e))?;
+        list.items.iter().map(|e| to_json(&action, e)).collect()
+    }
+
     /// Lists the ControllerRevisions of a namespace that match a label selector (a DaemonSet's
     /// or StatefulSet's own selector finds its revisions: they carry the template's labels).
     pub async fn list_controller_revisions(

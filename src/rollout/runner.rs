@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::clock::GraceClock;
 use super::restart::{self, Pending};
-use super::util::{int, uid};
+use super::util::{int, timestamp, uid};
 use super::{
     daemonset, job, statefulset, GateConfig, GateEvent, GateOutcome, GateResult, GateState,
     GateTarget, OnDeletePolicy, PodProblem, Progress, RolloutError, WorkloadKind,
@@ -145,6 +145,46 @@ impl<'a> Watch<'a> {
         })
     }
 
+    /// A Job that vanished while gated was most likely removed by its
+    /// `ttlSecondsAfterFinished` right after finishing, possibly before a poll saw the result.
+    /// The Job controller's events outlive it: `Completed` means success; a failure reason
+    /// (BackoffLimitExceeded, DeadlineExceeded…) means failure. `None` when the events say
+    /// neither.
+    async fn job_gone(&mut self) -> Result<Option<Step>, RolloutError> {
+        let ns = self.target.namespace.clone();
+        let known_uid = self.object.as_ref().map(|o| uid(o).to_string());
+        let events = self
+            .cluster
+            .list_events_for_name(&ns, "Job", &self.target.name)
+            .await?;
+        let mut finished: Vec<&serde_json::Value> = events
+            .iter()
+            .filter(|e| {
+                known_uid
+                    .as_deref()
+                    .is_none_or(|u| e["involvedObject"]["uid"].as_str() == Some(u))
+            })
+            .filter(|e| {
+                let reason = e["reason"].as_str().unwrap_or_default();
+                reason == "Completed" || (e["type"] == "Warning" && reason.ends_with("Exceeded"))
+            })
+            .collect();
+        finished.sort_by_key(|e| timestamp(e));
+        let Some(last) = finished.last() else {
+            return Ok(None);
+        };
+        let reason = last["reason"].as_str().unwrap_or_default().to_string();
+        let message = last["message"].as_str().unwrap_or_default().to_string();
+        let elapsed = self.started.elapsed();
+        if reason == "Completed" {
+            return Ok(Some(Step::Done(GateResult::Healthy {
+                message: format!("{message}; then removed by its ttlSecondsAfterFinished"),
+                elapsed,
+            })));
+        }
+        Ok(Some(self.failed(&reason, message, None)))
+    }
+
     async fn poll(&mut self) -> Result<Step, RolloutError> {
         let kind = match &self.kind {
             Some(kind) => kind.clone(),
@@ -164,6 +204,11 @@ impl<'a> Watch<'a> {
             .get(&kind, Some(&ns), &self.target.name)
             .await?
         else {
+            if self.target.kind == WorkloadKind::Job {
+                if let Some(step) = self.job_gone().await? {
+                    return Ok(step);
+                }
+            }
             let message = format!("{} does not exist (deleted while waiting?)", self.target);
             return Ok(self.failed("NotFound", message, None));
         };
