@@ -80,6 +80,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 dry_run,
                 gates: gates.clone(),
                 on_gate_event: Some(on_gate_event.clone()),
+                ..Default::default()
             })
             .await?;
             match args.output {
@@ -106,6 +107,51 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             }
             let report = &outcome.sync;
             Ok(sync_exit_code(report))
+        }
+        Command::History(args) => {
+            let file = match &args.config {
+                Some(path) => config::load(path)?,
+                None => ConfigFile::default(),
+            };
+            let app = match (&args.app, file.apps.as_slice()) {
+                (Some(a), _) => Some(a.clone()),
+                (None, [only]) => only.name.clone(),
+                _ => None,
+            };
+            let cluster = Cluster::connect(&ClusterTarget {
+                kubeconfig: args.cluster.kubeconfig.clone(),
+                context: args.cluster.context.clone(),
+            })
+            .await?;
+            let namespace = args
+                .cluster
+                .ferry_namespace
+                .clone()
+                .or(file.ferry_namespace.clone())
+                .unwrap_or_else(|| DEFAULT_FERRY_NAMESPACE.to_string());
+            let history = ferry::history::History::new(cluster, namespace);
+            if let Some(query) = &args.sync {
+                let app = app.context("name the app with --app to look up one sync")?;
+                let record = history
+                    .get(&app, query)
+                    .await?
+                    .with_context(|| format!("no sync {query:?} in the history of {app}"))?;
+                match args.output {
+                    OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&record)?),
+                    OutputFormat::Text => print!("{}", ferry::history::render_detail(&record)),
+                }
+                return Ok(0);
+            }
+            let records = match &app {
+                Some(app) => history.list(app, Some(args.limit)).await?,
+                None => history.list_all(Some(args.limit)).await?,
+            };
+            match args.output {
+                OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&records)?),
+                OutputFormat::Text if records.is_empty() => println!("No syncs recorded."),
+                OutputFormat::Text => print!("{}", ferry::history::render_table(&records)),
+            }
+            Ok(0)
         }
         Command::Rollback(args) => {
             let (engine, app) = setup(&args.app, &args.cluster, args.prune.then_some(true)).await?;
@@ -136,6 +182,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                     dry_run: false,
                     gates: args.gates.config(),
                     on_gate_event: Some(on_gate_event),
+                    ..Default::default()
                 },
                 &show_plan,
             )

@@ -39,7 +39,7 @@ pub enum Command {
     ///
     /// Exit code: 0 = success, 2 = error (nothing is applied when any object is invalid).
     Sync(SyncArgs),
-    /// Roll back by writing a `git revert` of a commit (default: the tracked branch's newest),
+    /// Roll back by writing a `git revert` of a commit (default: the last synced one),
     /// show what it does to the cluster, push it, and sync it.
     ///
     /// git stays the truth: the cluster moves to the reverted state because the branch does.
@@ -47,12 +47,39 @@ pub enum Command {
     /// the controller recreates them from the restored template.
     /// Exit code: 0 = rolled back, 2 = error (e.g. the revert conflicts), 3 = a gate failed.
     Rollback(RollbackArgs),
+    /// Show the sync history: a table of syncs newest first, or one sync in detail.
+    ///
+    /// Each sync that changed something is recorded in the cluster (ConfigMaps in ferry's
+    /// namespace, the last 50 per app) with its commit, trigger, outcome, per-object results,
+    /// gate results and the ControllerRevision each DaemonSet/StatefulSet got.
+    History(HistoryArgs),
+}
+
+/// `ferry history`.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// One sync, by sequence number (`7`) or commit sha prefix.
+    pub sync: Option<String>,
+    /// Only this app (default: the app of --config, or every app).
+    #[arg(long)]
+    pub app: Option<String>,
+    /// App config file, to find the app name.
+    #[arg(long, short = 'f', env = "FERRY_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// How many syncs to list.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
 }
 
 /// `ferry rollback`.
 #[derive(Debug, Clone, Args)]
 pub struct RollbackArgs {
-    /// The commit to revert (default: the newest commit of the tracked branch).
+    /// The commit to revert (default: the commit ferry last synced, else the branch's newest).
     pub commit: Option<String>,
     /// Instead, return to this commit: revert every commit after it, in one revert commit.
     #[arg(long, conflicts_with = "commit")]

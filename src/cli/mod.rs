@@ -4,6 +4,7 @@ mod args;
 mod render;
 
 pub use args::{
-    AppArgs, Cli, ClusterArgs, Command, GateArgs, OutputFormat, PlanArgs, RollbackArgs, SyncArgs,
+    AppArgs, Cli, ClusterArgs, Command, GateArgs, HistoryArgs, OutputFormat, PlanArgs,
+    RollbackArgs, SyncArgs,
 };
 pub use render::{render_plan, render_sync, ColorChoice};

@@ -35,6 +35,9 @@ pub struct PlanInput<'a> {
     pub yield_to_managers: &'a [String],
     /// How many objects are read / dry-run at once.
     pub concurrency: usize,
+    /// True for a Job (key, manifest) that already ran to completion with this spec in an
+    /// earlier sync: when it is gone (its TTL removed it) it is not created again.
+    pub completed_job: &'a (dyn Fn(&ObjectKey, &Value) -> bool + Sync),
 }
 
 /// (group, kind, namespace, name): an object's identity regardless of API version.
@@ -231,6 +234,14 @@ async fn plan_one(
         None => cluster.get(kind, namespace, &key.name).await?,
     };
     let Some(live) = live else {
+        if key.group == "batch" && key.kind == "Job" && (input.completed_job)(key, &resource.object)
+        {
+            change.note = Some(
+                "completed in an earlier sync with this spec (since removed, e.g. by its TTL); not re-run"
+                    .into(),
+            );
+            return Ok(change);
+        }
         match cluster
             .apply(kind, namespace, &key.name, &desired, true)
             .await

@@ -12,9 +12,12 @@ use serde::Serialize;
 use crate::apply::{self, ApplyError, ApplyOptions, ApplyReport};
 use crate::cluster::{Cluster, ClusterError, KindRef, ServedKind};
 use crate::config::AppSpec;
+use crate::history::{
+    job_spec_hash, CompletedJobs, History, HistoryError, SyncOutcome, SyncRecord,
+};
 use crate::manifest::{self, Bundle, Limits, ManifestError, Scope, SourceFile};
 use crate::plan::{self, Action, Plan, PlanError, PlanInput};
-use crate::rollout::{GateConfig, GateEvent, GateHook, GateOutcome};
+use crate::rollout::{GateConfig, GateEvent, GateHook, GateOutcome, GateResult};
 
 mod rollback;
 use crate::source::{CommitInfo, GitSource, SourceError};
@@ -35,6 +38,13 @@ pub struct Engine {
     pub concurrency: usize,
 }
 
+impl Engine {
+    /// The sync history store in ferry's namespace.
+    pub fn history(&self) -> History {
+        History::new(self.cluster.clone(), self.ferry_namespace.clone())
+    }
+}
+
 /// Everything that can stop a plan or a sync, by stage.
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
@@ -53,6 +63,9 @@ pub enum ReconcileError {
     /// Applying was refused.
     #[error(transparent)]
     Apply(#[from] ApplyError),
+    /// Reading or writing sync history failed.
+    #[error(transparent)]
+    History(#[from] HistoryError),
     /// A blocking git task panicked or was cancelled.
     #[error("internal: git task failed: {0}")]
     Task(String),
@@ -79,6 +92,9 @@ pub struct SyncReport {
     pub dry_run: bool,
     /// Rollout gate results, in wave order (empty with `--no-wait`).
     pub gates: Vec<GateOutcome>,
+    /// The history record of this sync (none for dry runs and syncs that changed nothing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<SyncRecord>,
 }
 
 impl SyncReport {
@@ -116,6 +132,9 @@ pub struct SyncOptions {
     pub gates: Option<GateConfig>,
     /// Where gate progress goes.
     pub on_gate_event: Option<GateEvents>,
+    /// What started this sync, for history ("manual", "rollback", "revert-policy", …);
+    /// empty means "manual".
+    pub trigger: String,
 }
 
 /// Fetches the app's repository and resolves its ref (blocking git work off the runtime).
@@ -218,9 +237,27 @@ pub async fn plan_prepared(
             inventory_kinds.push(served);
         }
     }
+    let has_jobs = prepared
+        .bundle
+        .resources
+        .iter()
+        .any(|r| r.key.group == "batch" && r.key.kind == "Job");
+    let completed = if has_jobs {
+        engine.history().completed_jobs(&app.name).await?
+    } else {
+        CompletedJobs::default()
+    };
+    let already_completed = |key: &crate::manifest::ObjectKey, manifest: &serde_json::Value| {
+        completed.contains(
+            key.namespace.as_deref().unwrap_or_default(),
+            &key.name,
+            &job_spec_hash(manifest),
+        )
+    };
     let plan = plan::build_plan(
         &engine.cluster,
         PlanInput {
+            completed_job: &already_completed,
             app: &app.name,
             commit: &prepared.commit,
             bundle: &prepared.bundle,
@@ -292,8 +329,28 @@ pub async fn sync(
             apply: None,
             dry_run: true,
             gates: Vec::new(),
+            record: None,
         });
     }
+    // A sync that changes nothing records nothing: polling an unchanged repo writes no API
+    // objects at all.
+    if !plan.has_changes() && plan.invalid().next().is_none() {
+        return Ok(SyncReport {
+            plan,
+            apply: None,
+            dry_run: false,
+            gates: Vec::new(),
+            record: None,
+        });
+    }
+    let history = engine.history();
+    let trigger = if options.trigger.is_empty() {
+        "manual"
+    } else {
+        options.trigger.as_str()
+    };
+    let mut record = history.begin(&app.name, &plan.commit, trigger).await?;
+    record.record_plan(&plan);
     let apply_options = ApplyOptions {
         concurrency: engine.concurrency,
         ..Default::default()
@@ -305,19 +362,70 @@ pub async fn sync(
             None => hook,
         }
     });
-    let report = apply::execute(
+    let executed = apply::execute(
         &engine.cluster,
         &plan,
         &apply_options,
         hook.as_ref().map(|h| h as &dyn apply::WaveHook),
     )
-    .await?;
+    .await;
+    let report = match executed {
+        Ok(report) => report,
+        Err(e) => {
+            record.complete(SyncOutcome::Invalid {
+                reason: e.to_string(),
+            });
+            history.finish(&record).await?;
+            return Err(e.into());
+        }
+    };
+    record.record_apply(&report);
+    let gates = hook.map(|h| h.outcomes()).unwrap_or_default();
+    for gate in &gates {
+        let (_, _, kind) = gate.target.kind.group_version_kind();
+        if let Some(object) =
+            record.object_mut(kind, Some(&gate.target.namespace), &gate.target.name)
+        {
+            object.revision = gate.revision;
+            match &gate.result {
+                GateResult::Healthy { .. } => object.gate_passed(gate.summary()),
+                GateResult::Skipped { reason } => object.gate = Some(format!("skipped: {reason}")),
+                _ => object.gate_failed(gate.summary()),
+            }
+        }
+    }
+    let outcome = if let Some(failed) = gates.iter().find(|g| g.is_failure()) {
+        SyncOutcome::GateFailed {
+            object: failed.target.to_string(),
+            reason: failed.summary(),
+        }
+    } else if !report.succeeded() {
+        let failed: Vec<String> = report
+            .results
+            .iter()
+            .filter_map(|r| match &r.outcome {
+                apply::Outcome::Failed(m) => Some(format!("{}: {m}", r.key)),
+                _ => None,
+            })
+            .collect();
+        SyncOutcome::Failed {
+            reason: failed.join("; "),
+        }
+    } else {
+        SyncOutcome::Succeeded
+    };
+    if let Ok(completed) = history.completed_jobs(&app.name).await {
+        completed.carry_forward(&mut record);
+    }
+    record.complete(outcome);
     record_inventory(engine, app, &plan).await?;
+    history.finish(&record).await?;
     Ok(SyncReport {
         plan,
         apply: Some(report),
         dry_run: false,
-        gates: hook.map(|h| h.outcomes()).unwrap_or_default(),
+        gates,
+        record: Some(record),
     })
 }
 

@@ -10,7 +10,8 @@ use crate::source::{revert_message, GitRef, RevertCommit, SourceError};
 /// What `ferry rollback` should revert.
 #[derive(Debug, Clone, Default)]
 pub struct RollbackRequest {
-    /// The commit to revert (full or abbreviated sha); default: the tracked branch's tip.
+    /// The commit to revert (full or abbreviated sha); default: the commit ferry last synced
+    /// (from history), else the tracked branch's newest.
     pub commit: Option<String>,
     /// Revert every commit after this one instead, in one revert commit.
     pub to: Option<String>,
@@ -40,7 +41,12 @@ pub async fn rollback(
     on_plan: &(dyn Fn(&Plan) + Send + Sync),
 ) -> Result<RollbackReport, ReconcileError> {
     let (source, tip) = fetch(engine, app).await?;
-    let request = request.clone();
+    let mut request = request.clone();
+    if request.commit.is_none() && request.to.is_none() {
+        // Default: the commit ferry last synced for this app, else the branch's newest.
+        let last = engine.history().list(&app.name, Some(1)).await?;
+        request.commit = last.first().map(|r| r.commit.sha.clone());
+    }
     let (mut source, revert) = tokio::task::spawn_blocking(move || {
         let mut source = source;
         let shas = match (&request.to, &request.commit) {
@@ -104,6 +110,9 @@ pub async fn rollback(
     if let Some(gates) = options.gates.as_mut() {
         gates.unstick_statefulsets = true;
     }
+    if options.trigger.is_empty() {
+        options.trigger = "rollback".into();
+    }
     let sync = sync(engine, &synced_app, options).await?;
     Ok(RollbackReport { revert, sync })
 }
@@ -163,7 +172,9 @@ pub async fn sync_with_policy(
         push: true,
         message: Some(revert_message(&commit.subject, &commit.sha, Some(&reason))),
     };
-    match rollback(engine, app, &request, options(), &|_| {}).await {
+    let mut revert_options = options();
+    revert_options.trigger = "revert-policy".into();
+    match rollback(engine, app, &request, revert_options, &|_| {}).await {
         Ok(report) => result.reverted = Some(report),
         Err(ReconcileError::Source(SourceError::PushRejected { url, cause })) => {
             let (source, _) = fetch(engine, app).await?;
