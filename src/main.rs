@@ -8,12 +8,12 @@ use clap::Parser;
 
 use ferry::cli::{
     render_plan, render_sync, AppArgs, Cli, ClusterArgs, ColorChoice, Command, OutputFormat,
+    ProgressSink,
 };
 use ferry::cluster::{Cluster, ClusterTarget, DEFAULT_FERRY_NAMESPACE};
 use ferry::config::{self, AppSpec, ConfigFile};
 use ferry::manifest::Limits;
 use ferry::reconcile::{self, Engine, SyncOptions};
-use ferry::rollout::GateEvent;
 
 /// Exit code for errors (plan uses 0/1 for no-changes/changes, like `kubectl diff`).
 const EXIT_ERROR: u8 = 2;
@@ -71,9 +71,9 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let (engine, app) = setup(&args.app, &args.cluster, args.prune.then_some(true)).await?;
             let gates = args.gates.config();
             let json = args.output == OutputFormat::Json;
-            let on_gate_event: reconcile::GateEvents = std::sync::Arc::new(move |event| {
-                print_gate_event(&event, json);
-            });
+            let progress = ProgressSink::new(json);
+            let on_gate_event: reconcile::GateEvents =
+                std::sync::Arc::new(move |event| progress.show(&event));
             let policy = args.on_failure.unwrap_or(app.failure_policy);
             let dry_run = args.dry_run;
             let outcome = reconcile::sync_with_policy(&engine, &app, policy, || SyncOptions {
@@ -156,9 +156,9 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Rollback(args) => {
             let (engine, app) = setup(&args.app, &args.cluster, args.prune.then_some(true)).await?;
             let json = args.output == OutputFormat::Json;
-            let on_gate_event: reconcile::GateEvents = std::sync::Arc::new(move |event| {
-                print_gate_event(&event, json);
-            });
+            let progress = ProgressSink::new(json);
+            let on_gate_event: reconcile::GateEvents =
+                std::sync::Arc::new(move |event| progress.show(&event));
             let request = reconcile::RollbackRequest {
                 commit: args.commit.clone(),
                 to: args.to.clone(),
@@ -270,22 +270,5 @@ fn sync_exit_code(report: &reconcile::SyncReport) -> u8 {
         0
     } else {
         EXIT_ERROR
-    }
-}
-
-/// Rollout progress goes to stderr as it happens: one line per change of state or message
-/// (a JSON object per line with `--output json`), so stdout keeps the final report.
-fn print_gate_event(event: &GateEvent, json: bool) {
-    if json {
-        if let Ok(line) = serde_json::to_string(event) {
-            eprintln!("{line}");
-        }
-    } else {
-        eprintln!(
-            "  [{:>5.1}s] {}: {}",
-            event.elapsed.as_secs_f64(),
-            event.target,
-            event.message
-        );
     }
 }
