@@ -388,16 +388,16 @@ pub async fn sync(
         {
             object.revision = gate.revision;
             match &gate.result {
-                GateResult::Healthy { .. } => object.gate_passed(gate.summary()),
+                GateResult::Healthy { .. } => object.gate_passed(gate.result_text()),
                 GateResult::Skipped { reason } => object.gate = Some(format!("skipped: {reason}")),
-                _ => object.gate_failed(gate.summary()),
+                _ => object.gate_failed(gate.result_text().trim_start_matches("failed: ")),
             }
         }
     }
     let outcome = if let Some(failed) = gates.iter().find(|g| g.is_failure()) {
         SyncOutcome::GateFailed {
             object: failed.target.to_string(),
-            reason: failed.summary(),
+            reason: failed.result_text(),
         }
     } else if !report.succeeded() {
         let failed: Vec<String> = report

@@ -240,9 +240,9 @@ impl GateOutcome {
         )
     }
 
-    /// One line: `DaemonSet ns/name: failed: …`.
-    pub fn summary(&self) -> String {
-        let text = match &self.result {
+    /// How the gate ended, without naming the workload (`failed: …`).
+    pub fn result_text(&self) -> String {
+        match &self.result {
             GateResult::Healthy { message, .. } => format!("healthy: {message}"),
             GateResult::Failed {
                 reason, message, ..
@@ -252,8 +252,12 @@ impl GateOutcome {
             GateResult::TimedOut { message, elapsed } => {
                 format!("timed out after {}s: {message}", elapsed.as_secs())
             }
-        };
-        format!("{}: {text}", self.target)
+        }
+    }
+
+    /// One line: `DaemonSet ns/name: failed: …`.
+    pub fn summary(&self) -> String {
+        format!("{}: {}", self.target, self.result_text())
     }
 }
 
