@@ -195,8 +195,13 @@ pub async fn execute(
             results.extend(members.iter().map(|c| skipped(c, reason)));
             continue;
         }
-        let wave_results: Vec<ObjectResult> = futures::stream::iter(members)
+        // Futures built by a plain iterator (not Stream::map) keep the whole future Send for
+        // any caller lifetime, so syncs can run in spawned tasks.
+        let attempts: Vec<_> = members
+            .into_iter()
             .map(|change| apply_one(cluster, change, options))
+            .collect();
+        let wave_results: Vec<ObjectResult> = futures::stream::iter(attempts)
             .buffered(options.concurrency.max(1))
             .collect()
             .await;

@@ -73,7 +73,8 @@ pub async fn build_plan(cluster: &Cluster, input: PlanInput<'_>) -> Result<Plan,
         }
     }
     let selector = inventory_selector(input.app);
-    let lists: Vec<(ServedKind, Vec<Value>)> = futures::stream::iter(list_kinds)
+    let list_calls: Vec<_> = list_kinds
+        .into_iter()
         .map(|kind| {
             let selector = selector.clone();
             async move {
@@ -85,6 +86,8 @@ pub async fn build_plan(cluster: &Cluster, input: PlanInput<'_>) -> Result<Plan,
                 }
             }
         })
+        .collect();
+    let lists: Vec<(ServedKind, Vec<Value>)> = futures::stream::iter(list_calls)
         .buffer_unordered(input.concurrency.max(1))
         .try_collect()
         .await?;
@@ -121,7 +124,8 @@ pub async fn build_plan(cluster: &Cluster, input: PlanInput<'_>) -> Result<Plan,
     let skipped_ref = &skipped;
     let namespaces_ref = &namespaces_created;
     let live_ref = &live;
-    let mut changes: Vec<Change> = futures::stream::iter(resources)
+    let decisions: Vec<_> = resources
+        .into_iter()
         .map(|resource| async move {
             let current = live_ref
                 .get(&identity_of_key(&resource.key))
@@ -136,6 +140,8 @@ pub async fn build_plan(cluster: &Cluster, input: PlanInput<'_>) -> Result<Plan,
             )
             .await
         })
+        .collect();
+    let mut changes: Vec<Change> = futures::stream::iter(decisions)
         .buffered(input.concurrency.max(1))
         .try_collect()
         .await?;
