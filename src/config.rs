@@ -13,6 +13,7 @@
 //!     prune: true                  # delete objects removed from git (default false)
 //!     yieldToManagers: []          # field managers whose fields ferry leaves alone
 //!     failurePolicy: halt          # or revert: git-revert a commit whose rollout fails
+//!     interval: 1m                 # how often `ferry serve` polls
 //!     auth: { tokenEnv: GIT_TOKEN }  # or sshKeyFile / tokenFile / username
 //! ```
 
@@ -75,6 +76,9 @@ pub struct AppConfig {
     /// What to do when a rollout gate fails (`halt` or `revert`).
     #[serde(default)]
     pub failure_policy: Option<FailurePolicy>,
+    /// How often `ferry serve` polls the repository (e.g. `30s`, `5m`; default 1m).
+    #[serde(default)]
+    pub interval: Option<String>,
     /// Git credentials.
     #[serde(default)]
     pub auth: GitAuth,
@@ -101,6 +105,8 @@ pub struct AppSpec {
     pub yield_to_managers: Vec<String>,
     /// What to do when a rollout gate fails.
     pub failure_policy: FailurePolicy,
+    /// Poll interval for `ferry serve`.
+    pub interval: std::time::Duration,
 }
 
 /// Configuration problems.
@@ -225,6 +231,14 @@ impl AppConfig {
             prune: self.prune.unwrap_or(false),
             yield_to_managers: self.yield_to_managers,
             failure_policy: self.failure_policy.unwrap_or_default(),
+            interval: match &self.interval {
+                None => std::time::Duration::from_secs(60),
+                Some(text) => crate::rollout::config::parse_duration(text).ok_or_else(|| {
+                    ConfigError::Invalid(format!(
+                        "interval {text:?} is not a duration like 30s or 5m"
+                    ))
+                })?,
+            },
         })
     }
 }

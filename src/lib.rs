@@ -15,4 +15,6 @@ pub mod manifest;
 pub mod plan;
 pub mod reconcile;
 pub mod rollout;
+pub mod server;
 pub mod source;
+pub mod trigger;

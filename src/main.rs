@@ -108,6 +108,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let report = &outcome.sync;
             Ok(sync_exit_code(report))
         }
+        Command::Serve(args) => serve(args).await,
         Command::History(args) => {
             let file = match &args.config {
                 Some(path) => config::load(path)?,
@@ -230,6 +231,11 @@ async fn setup(
         .app(app_args.app.as_deref())?
         .overridden_by(app_args.as_overrides(prune))
         .resolve()?;
+    Ok((engine(cluster_args, &file).await?, app))
+}
+
+/// The pipeline's shared settings: the cluster connection, caches and limits.
+async fn engine(cluster_args: &ClusterArgs, file: &ConfigFile) -> anyhow::Result<Engine> {
     let cluster = Cluster::connect(&ClusterTarget {
         kubeconfig: cluster_args.kubeconfig.clone(),
         context: cluster_args.context.clone(),
@@ -244,16 +250,13 @@ async fn setup(
         .clone()
         .or(file.ferry_namespace.clone())
         .unwrap_or_else(|| DEFAULT_FERRY_NAMESPACE.to_string());
-    Ok((
-        Engine {
-            cluster,
-            cache_dir,
-            ferry_namespace,
-            limits: Limits::default(),
-            concurrency: cluster_args.concurrency.max(1),
-        },
-        app,
-    ))
+    Ok(Engine {
+        cluster,
+        cache_dir,
+        ferry_namespace,
+        limits: Limits::default(),
+        concurrency: cluster_args.concurrency.max(1),
+    })
 }
 
 fn default_cache_dir() -> Option<PathBuf> {
@@ -270,5 +273,114 @@ fn sync_exit_code(report: &reconcile::SyncReport) -> u8 {
         0
     } else {
         EXIT_ERROR
+    }
+}
+
+/// `ferry serve`: one loop per app, the HTTP server, and a graceful stop on SIGTERM/SIGINT.
+async fn serve(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
+    use ferry::reconcile::worker::{spawn_app, LoopSettings};
+    use ferry::server::{serve as serve_http, ServerState};
+
+    let file = match &args.app.config {
+        Some(path) => config::load(path)?,
+        None => ConfigFile::default(),
+    };
+    let overrides = args.app.as_overrides(args.prune.then_some(true));
+    let configs: Vec<config::AppConfig> = if file.apps.is_empty() || args.app.app.is_some() {
+        vec![file.app(args.app.app.as_deref())?.overridden_by(overrides)]
+    } else {
+        file.apps
+            .iter()
+            .cloned()
+            .map(|a| a.overridden_by(overrides.clone()))
+            .collect()
+    };
+    let mut specs = Vec::new();
+    for c in configs {
+        let explicit_interval = c.interval.is_some();
+        let mut spec = c.resolve()?;
+        if let (false, Some(i)) = (explicit_interval, args.interval) {
+            spec.interval = i;
+        }
+        specs.push(spec);
+    }
+    let engine = engine(&args.cluster, &file).await?;
+    let secret = match &args.webhook_secret_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .with_context(|| format!("reading webhook secret {}", path.display()))?
+                .trim()
+                .as_bytes()
+                .to_vec(),
+        ),
+        None => std::env::var(&args.webhook_secret_env)
+            .ok()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| s.trim().as_bytes().to_vec()),
+    };
+    if secret.is_none() {
+        tracing::warn!(
+            env = %args.webhook_secret_env,
+            "no webhook secret: /hooks/* answer 503 until one is configured"
+        );
+        eprintln!(
+            "ferry serve: webhooks disabled (set {} or --webhook-secret-file); polling only",
+            args.webhook_secret_env
+        );
+    }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut apps = Vec::new();
+    let mut tasks = Vec::new();
+    for spec in &specs {
+        let settings = LoopSettings {
+            interval: spec.interval,
+            gates: args.gates.config(),
+            max_backoff: args.max_backoff,
+        };
+        let (handle, task) = spawn_app(engine.clone(), spec.clone(), settings, stop_rx.clone());
+        ferry::trigger::poll::spawn_poller(handle.clone(), spec.interval, stop_rx.clone());
+        apps.push((spec.clone(), handle));
+        tasks.push(task);
+    }
+    let state = std::sync::Arc::new(ServerState {
+        apps,
+        webhook_secret: secret,
+        history: engine.history(),
+        webhook_requests: Default::default(),
+    });
+    let mut server_stop = stop_rx.clone();
+    let server = tokio::spawn(serve_http(args.listen, state, async move {
+        let _ = server_stop.wait_for(|stop| *stop).await;
+    }));
+    eprintln!(
+        "ferry serve: {} app(s), listening on http://{}",
+        specs.len(),
+        args.listen
+    );
+    wait_for_signal().await;
+    eprintln!("ferry serve: stopping; letting running syncs finish and record");
+    let _ = stop_tx.send(true);
+    for task in tasks {
+        let _ = task.await;
+    }
+    match server.await {
+        Ok(Ok(())) => Ok(0),
+        Ok(Err(e)) => Err(e.into()),
+        Err(e) => Err(anyhow::anyhow!("server task: {e}")),
+    }
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -53,6 +53,43 @@ pub enum Command {
     /// namespace, the last 50 per app) with its commit, trigger, outcome, per-object results,
     /// gate results and the ControllerRevision each DaemonSet/StatefulSet got.
     History(HistoryArgs),
+    /// Reconcile continuously: poll every app, accept forge webhooks, serve status and metrics.
+    ///
+    /// Each app syncs in its own loop, one sync at a time; triggers that arrive during a sync
+    /// coalesce into one follow-up sync of the newest commit. Endpoints: POST /hooks/<forge>
+    /// (github, gitlab, gitea, forgejo, bitbucket, generic), GET /healthz, /readyz, /metrics,
+    /// /api/apps, /api/apps/<app>, /api/apps/<app>/history, POST /api/apps/<app>/sync.
+    /// SIGTERM/SIGINT stop accepting work and let a running sync finish and be recorded.
+    Serve(ServeArgs),
+}
+
+/// `ferry serve`.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub app: AppArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub gates: GateArgs,
+    /// Address for webhooks, metrics and the API.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Poll interval for apps that don't set `interval` (e.g. 30s, 5m).
+    #[arg(long, value_parser = parse_duration_arg)]
+    pub interval: Option<std::time::Duration>,
+    /// Environment variable holding the webhook secret (HMAC key / GitLab token).
+    #[arg(long, default_value = "FERRY_WEBHOOK_SECRET")]
+    pub webhook_secret_env: String,
+    /// File holding the webhook secret (instead of the environment variable).
+    #[arg(long)]
+    pub webhook_secret_file: Option<PathBuf>,
+    /// Delete objects removed from git (for apps that don't set `prune`).
+    #[arg(long)]
+    pub prune: bool,
+    /// Longest wait between retries of a failing app.
+    #[arg(long, default_value = "5m", value_parser = parse_duration_arg)]
+    pub max_backoff: std::time::Duration,
 }
 
 /// `ferry history`.
@@ -194,6 +231,7 @@ impl AppArgs {
             prune,
             yield_to_managers: self.yield_to.clone(),
             failure_policy: None,
+            interval: None,
             auth: Default::default(),
         }
     }

@@ -20,6 +20,7 @@ use crate::plan::{self, Action, Plan, PlanError, PlanInput};
 use crate::rollout::{GateConfig, GateEvent, GateHook, GateOutcome, GateResult};
 
 mod rollback;
+pub mod worker;
 use crate::source::{CommitInfo, GitSource, SourceError};
 pub use rollback::{rollback, sync_with_policy, PolicySync, RollbackReport, RollbackRequest};
 

@@ -18,8 +18,9 @@ pub struct RevertCommit {
 }
 
 impl GitSource {
-    /// The branch a revert is written on: the tracked branch, or the remote's default branch.
-    fn revert_branch(&self) -> Result<String, SourceError> {
+    /// The branch being followed: the configured branch, or the remote's default branch
+    /// (known after a fetch). Errors for tags and pinned commits.
+    pub fn tracked_branch(&self) -> Result<String, SourceError> {
         match self.reference() {
             GitRef::Branch(b) => Ok(b.clone()),
             GitRef::Head => {
@@ -54,7 +55,7 @@ impl GitSource {
     /// for a remote, it is pushed when `push` is set. A revert that does not apply cleanly is
     /// an error naming the conflicting files, and nothing is written.
     pub fn revert(&mut self, shas: &[String], message: &str) -> Result<RevertCommit, SourceError> {
-        let branch = self.revert_branch()?;
+        let branch = self.tracked_branch()?;
         let tip = self.resolve()?;
         let repo = self.repository();
         let mut ours = repo

@@ -1,0 +1,314 @@
+//! The continuous loop for one app (`ferry serve`): single-flight syncs, coalesced triggers,
+//! exponential backoff with jitter on errors, and a status others can read.
+//!
+//! Triggers (poll, webhook, manual, file watch) only *request* a sync: a request made while a
+//! sync runs is remembered once, so any burst collapses into at most one follow-up sync of the
+//! newest commit. Every app runs in its own task, so a failing app never stalls another.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::sync::{watch, Notify};
+
+use super::{fetch, sync, Engine, SyncOptions};
+use crate::config::AppSpec;
+use crate::rollout::GateConfig;
+
+/// What asked for a sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TriggerKind {
+    /// The poll interval elapsed.
+    Poll,
+    /// A forge webhook (which forge).
+    Webhook(String),
+    /// `POST /api/apps/<app>/sync` or `ferry sync --app` against the server.
+    Manual,
+    /// A local repository changed on disk.
+    Watch,
+}
+
+impl TriggerKind {
+    /// The name recorded in history ("poll", "webhook", "manual", "watch").
+    pub fn history_name(&self) -> &'static str {
+        match self {
+            TriggerKind::Poll => "poll",
+            TriggerKind::Webhook(_) => "webhook",
+            TriggerKind::Manual => "manual",
+            TriggerKind::Watch => "watch",
+        }
+    }
+}
+
+/// What one app is doing, for `/api/apps`, `/readyz` and `/metrics`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppStatus {
+    /// App name.
+    pub name: String,
+    /// Repository as shown to users.
+    pub repo: String,
+    /// True once the app has completed one reconcile attempt (successful or not).
+    pub attempted: bool,
+    /// True while a sync runs.
+    pub syncing: bool,
+    /// The commit last synced successfully (sha).
+    pub synced_commit: Option<String>,
+    /// Its subject.
+    pub synced_subject: Option<String>,
+    /// The newest commit seen on the tracked ref.
+    pub head_commit: Option<String>,
+    /// The branch followed (resolved from the remote's HEAD when not configured).
+    pub tracked_branch: Option<String>,
+    /// Outcome of the last sync that did something ("succeeded", "gate-failed", …).
+    pub last_outcome: Option<String>,
+    /// When the last attempt finished (RFC 3339).
+    pub last_attempt_at: Option<String>,
+    /// The last error, if the last attempt failed.
+    pub last_error: Option<String>,
+    /// Consecutive failed attempts (drives backoff).
+    pub consecutive_failures: u32,
+    /// Per object of the last sync: "Kind ns/name" → action/result.
+    pub objects: BTreeMap<String, String>,
+    /// Syncs that ran, by outcome label.
+    pub syncs_by_outcome: BTreeMap<String, u64>,
+    /// Durations (seconds) of syncs that ran, for the histogram.
+    #[serde(skip)]
+    pub sync_durations: Vec<f64>,
+    /// Git fetch errors so far.
+    pub fetch_errors: u64,
+    /// Triggers received, by kind.
+    pub triggers: BTreeMap<String, u64>,
+}
+
+/// Settings for an app's loop.
+#[derive(Debug, Clone)]
+pub struct LoopSettings {
+    /// Poll interval (the poll trigger's period).
+    pub interval: Duration,
+    /// Gates (`None` = don't wait for rollouts).
+    pub gates: Option<GateConfig>,
+    /// Longest backoff after repeated errors.
+    pub max_backoff: Duration,
+}
+
+/// A handle to a running app loop: request syncs, read status.
+#[derive(Clone)]
+pub struct AppHandle {
+    name: String,
+    pending: Arc<Mutex<Option<TriggerKind>>>,
+    wake: Arc<Notify>,
+    status: Arc<Mutex<AppStatus>>,
+}
+
+impl AppHandle {
+    /// The app's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Requests a sync. Requests made while one is pending or running coalesce into one.
+    pub fn trigger(&self, kind: TriggerKind) {
+        if let Ok(mut status) = self.status.lock() {
+            *status
+                .triggers
+                .entry(kind.history_name().to_string())
+                .or_default() += 1;
+        }
+        if let Ok(mut pending) = self.pending.lock() {
+            // A poll never downgrades a more specific pending trigger.
+            if pending.is_none() || kind != TriggerKind::Poll {
+                *pending = Some(kind);
+            }
+        }
+        self.wake.notify_one();
+    }
+
+    /// A snapshot of the app's status.
+    pub fn status(&self) -> AppStatus {
+        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+}
+
+/// Starts an app's loop on the runtime. It runs until `shutdown` turns true; a sync in
+/// progress is finished (and recorded) before the loop exits.
+pub fn spawn_app(
+    engine: Engine,
+    app: AppSpec,
+    settings: LoopSettings,
+    shutdown: watch::Receiver<bool>,
+) -> (AppHandle, tokio::task::JoinHandle<()>) {
+    let handle = AppHandle {
+        name: app.name.clone(),
+        pending: Arc::new(Mutex::new(Some(TriggerKind::Poll))),
+        wake: Arc::new(Notify::new()),
+        status: Arc::new(Mutex::new(AppStatus {
+            name: app.name.clone(),
+            repo: app.location.display(),
+            ..Default::default()
+        })),
+    };
+    let task = tokio::spawn(run(engine, app, settings, handle.clone(), shutdown));
+    (handle, task)
+}
+
+async fn run(
+    engine: Engine,
+    app: AppSpec,
+    settings: LoopSettings,
+    handle: AppHandle,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut last_synced: Option<String> = None;
+    loop {
+        if *shutdown.borrow() {
+            return;
+        }
+        let trigger = handle.pending.lock().ok().and_then(|mut p| p.take());
+        let Some(trigger) = trigger else {
+            tokio::select! {
+                _ = handle.wake.notified() => continue,
+                _ = shutdown.changed() => return,
+            }
+        };
+        let failures = handle.status().consecutive_failures;
+        let started = Instant::now();
+        set(&handle, |s| s.syncing = true);
+        let result = attempt(
+            &engine,
+            &app,
+            &settings,
+            &trigger,
+            &mut last_synced,
+            &handle,
+        )
+        .await;
+        let now = chrono::Utc::now().to_rfc3339();
+        set(&handle, |s| {
+            s.syncing = false;
+            s.attempted = true;
+            s.last_attempt_at = Some(now.clone());
+            match &result {
+                Ok(()) => {
+                    s.last_error = None;
+                    s.consecutive_failures = 0;
+                }
+                Err(e) => {
+                    s.last_error = Some(e.clone());
+                    s.consecutive_failures = failures + 1;
+                }
+            }
+        });
+        if let Err(e) = &result {
+            let delay = backoff(failures + 1, settings.max_backoff);
+            tracing::warn!(app = %app.name, error = %e, retry_in_ms = delay.as_millis() as u64, "sync attempt failed");
+            // Retry after the backoff unless a newer trigger or shutdown comes first.
+            let wake = handle.wake.clone();
+            let pending = handle.pending.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                if let Ok(mut p) = pending.lock() {
+                    p.get_or_insert(TriggerKind::Poll);
+                }
+                wake.notify_one();
+            });
+        }
+        tracing::debug!(app = %app.name, elapsed_ms = started.elapsed().as_millis() as u64, "attempt done");
+    }
+}
+
+fn set(handle: &AppHandle, f: impl FnOnce(&mut AppStatus)) {
+    if let Ok(mut s) = handle.status.lock() {
+        f(&mut s);
+    }
+}
+
+/// 1s, 2s, 4s… capped, with ±20% jitter so failing apps don't retry in lockstep.
+pub fn backoff(failures: u32, cap: Duration) -> Duration {
+    let base = Duration::from_secs(1u64 << failures.min(16).saturating_sub(1));
+    let capped = base.min(cap);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let jitter = 0.8 + f64::from(nanos % 400) / 1000.0;
+    capped.mul_f64(jitter)
+}
+
+async fn attempt(
+    engine: &Engine,
+    app: &AppSpec,
+    settings: &LoopSettings,
+    trigger: &TriggerKind,
+    last_synced: &mut Option<String>,
+    handle: &AppHandle,
+) -> Result<(), String> {
+    // Cheap when nothing changed: fetch + one ref lookup, no parse of an unchanged commit.
+    let (source, head) = match fetch(engine, app).await {
+        Ok(found) => found,
+        Err(e) => {
+            set(handle, |s| s.fetch_errors += 1);
+            return Err(e.to_string());
+        }
+    };
+    let branch = source.tracked_branch().ok();
+    drop(source);
+    set(handle, |s| {
+        s.head_commit = Some(head.sha.clone());
+        s.tracked_branch = branch;
+    });
+    // Only a manual request re-syncs a commit already synced; a poll, a webhook or a file
+    // event for it has nothing new to apply (that is what collapses webhook bursts).
+    if *trigger != TriggerKind::Manual && last_synced.as_deref() == Some(head.sha.as_str()) {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let report = sync(
+        engine,
+        app,
+        SyncOptions {
+            gates: settings.gates.clone(),
+            trigger: trigger.history_name().to_string(),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let commit = report.plan.commit.clone();
+    let outcome = match &report.record {
+        Some(r) => r.outcome.label().to_string(),
+        None => "unchanged".to_string(),
+    };
+    let succeeded = report.succeeded();
+    set(handle, |s| {
+        *s.syncs_by_outcome.entry(outcome.clone()).or_default() += 1;
+        if report.record.is_some() {
+            s.sync_durations.push(started.elapsed().as_secs_f64());
+            s.last_outcome = Some(outcome.clone());
+        }
+        s.objects = report
+            .plan
+            .changes
+            .iter()
+            .map(|c| (c.key.to_string(), c.action.verb().to_string()))
+            .collect();
+        if let Some(record) = &report.record {
+            for o in &record.objects {
+                let key = match &o.namespace {
+                    Some(ns) => format!("{} {ns}/{}", o.kind, o.name),
+                    None => format!("{} {}", o.kind, o.name),
+                };
+                s.objects.insert(key, o.result.clone());
+            }
+        }
+        if succeeded {
+            s.synced_commit = Some(commit.sha.clone());
+            s.synced_subject = Some(commit.subject.clone());
+        }
+    });
+    // A failed gate is not retried on every poll: the next commit (or a manual sync) does.
+    *last_synced = Some(commit.sha);
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! Health, readiness and the status API.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use super::ServerState;
+use crate::reconcile::worker::TriggerKind;
+
+/// Liveness: the process answers.
+pub async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+/// Readiness: every app has completed one reconcile attempt.
+pub async fn readyz(State(state): State<Arc<ServerState>>) -> Response {
+    let waiting: Vec<String> = state
+        .apps
+        .iter()
+        .filter(|(_, h)| !h.status().attempted)
+        .map(|(spec, _)| spec.name.clone())
+        .collect();
+    if waiting.is_empty() {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "waiting for the first reconcile of: {}\n",
+                waiting.join(", ")
+            ),
+        )
+            .into_response()
+    }
+}
+
+/// `GET /api/apps`: every app's status.
+pub async fn list_apps(State(state): State<Arc<ServerState>>) -> Response {
+    let apps: Vec<_> = state.apps.iter().map(|(_, h)| h.status()).collect();
+    Json(json!({ "apps": apps })).into_response()
+}
+
+/// `GET /api/apps/<app>`: one app's status.
+pub async fn get_app(State(state): State<Arc<ServerState>>, Path(app): Path<String>) -> Response {
+    match state.app(&app) {
+        Some((_, handle)) => Json(handle.status()).into_response(),
+        None => not_found(&app),
+    }
+}
+
+/// Query of the history endpoint.
+#[derive(serde::Deserialize)]
+pub struct HistoryQuery {
+    limit: Option<usize>,
+}
+
+/// `GET /api/apps/<app>/history?limit=N`: the app's syncs, newest first.
+pub async fn app_history(
+    State(state): State<Arc<ServerState>>,
+    Path(app): Path<String>,
+    Query(query): Query<HistoryQuery>,
+) -> Response {
+    if state.app(&app).is_none() {
+        return not_found(&app);
+    }
+    match state
+        .history
+        .list(&app, Some(query.limit.unwrap_or(20)))
+        .await
+    {
+        Ok(records) => Json(json!({ "app": app, "syncs": records })).into_response(),
+        Err(e) => (
+            StatusCode::BAD_GATEWAY,
+            Json(json!({ "error": e.to_string() })),
+        )
+            .into_response(),
+    }
+}
+
+/// `POST /api/apps/<app>/sync`: request a sync now (202; it runs after the response).
+pub async fn sync_app(State(state): State<Arc<ServerState>>, Path(app): Path<String>) -> Response {
+    match state.app(&app) {
+        Some((_, handle)) => {
+            handle.trigger(TriggerKind::Manual);
+            (StatusCode::ACCEPTED, Json(json!({ "triggered": [app] }))).into_response()
+        }
+        None => not_found(&app),
+    }
+}
+
+fn not_found(app: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({ "error": format!("no app named {app:?}") })),
+    )
+        .into_response()
+}

@@ -1,0 +1,159 @@
+//! `POST /hooks/<forge>`: verify the signature, parse the push, and request syncs of the apps
+//! that track that repository and ref (and, when the payload lists changed files, whose path
+//! they touch). Answers 202 at once; syncs run in the apps' loops.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use super::ServerState;
+use crate::config::AppSpec;
+use crate::reconcile::worker::{AppHandle, TriggerKind};
+use crate::source::GitRef;
+use crate::trigger::{
+    same_repo, touches_path, verify_and_parse, Forge, PushEvent, WebhookError, WebhookEvent,
+    MAX_BODY_BYTES,
+};
+
+fn forge_of(name: &str) -> Option<Forge> {
+    Some(match name {
+        "github" => Forge::GitHub,
+        "gitlab" => Forge::GitLab,
+        "gitea" => Forge::Gitea,
+        "forgejo" => Forge::Forgejo,
+        "bitbucket" => Forge::Bitbucket,
+        "generic" => Forge::Generic,
+        _ => return None,
+    })
+}
+
+/// The webhook endpoint.
+pub async fn webhook(
+    State(state): State<Arc<ServerState>>,
+    Path(forge_name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(forge) = forge_of(&forge_name) else {
+        return reply(
+            StatusCode::NOT_FOUND,
+            json!({
+                "error": format!("unknown forge {forge_name:?}; use github, gitlab, gitea, forgejo, bitbucket or generic")
+            }),
+        );
+    };
+    let Some(secret) = &state.webhook_secret else {
+        state.count_webhook(&forge_name, "disabled");
+        return reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "error": "webhooks are disabled: ferry serve was started without a webhook secret" }),
+        );
+    };
+    if body.len() > MAX_BODY_BYTES {
+        state.count_webhook(&forge_name, "too-large");
+        return reply(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            json!({ "error": "payload too large" }),
+        );
+    }
+    let lowered: HashMap<String, String> = headers
+        .iter()
+        .filter_map(|(k, v)| {
+            Some((
+                k.as_str().to_ascii_lowercase(),
+                v.to_str().ok()?.to_string(),
+            ))
+        })
+        .collect();
+    let event = match verify_and_parse(forge, &lowered, &body, secret) {
+        Ok(event) => event,
+        Err(e @ (WebhookError::MissingSignature | WebhookError::BadSignature)) => {
+            state.count_webhook(&forge_name, "unauthorized");
+            tracing::warn!(forge = %forge_name, error = %e, "rejected webhook");
+            return reply(StatusCode::UNAUTHORIZED, json!({ "error": e.to_string() }));
+        }
+        Err(e) => {
+            state.count_webhook(&forge_name, "bad-request");
+            return reply(StatusCode::BAD_REQUEST, json!({ "error": e.to_string() }));
+        }
+    };
+    match event {
+        WebhookEvent::Ping => {
+            state.count_webhook(&forge_name, "ping");
+            reply(StatusCode::OK, json!({ "pong": true }))
+        }
+        WebhookEvent::Ignored { event } => {
+            state.count_webhook(&forge_name, "ignored");
+            reply(
+                StatusCode::ACCEPTED,
+                json!({ "ignored": format!("event {event:?} does not trigger syncs") }),
+            )
+        }
+        WebhookEvent::Push(push) => {
+            let mut triggered = Vec::new();
+            let mut ignored = Vec::new();
+            for (spec, handle) in &state.apps {
+                match wants(spec, handle, &push) {
+                    Ok(()) => {
+                        handle.trigger(TriggerKind::Webhook(forge_name.clone()));
+                        triggered.push(spec.name.clone());
+                    }
+                    Err(reason) => ignored.push(json!({ "app": spec.name, "reason": reason })),
+                }
+            }
+            let result = if triggered.is_empty() {
+                "ignored"
+            } else {
+                "triggered"
+            };
+            state.count_webhook(&forge_name, result);
+            tracing::info!(forge = %forge_name, git_ref = %push.git_ref, triggered = triggered.len(), "webhook push");
+            reply(
+                StatusCode::ACCEPTED,
+                json!({ "ref": push.git_ref, "triggered": triggered, "ignored": ignored }),
+            )
+        }
+    }
+}
+
+/// Whether a push concerns an app: same repository, the ref it follows, and (when the
+/// payload lists changed files) its manifest directory.
+fn wants(spec: &AppSpec, handle: &AppHandle, push: &PushEvent) -> Result<(), String> {
+    let repo = spec.location.display();
+    if !push.repo_urls.iter().any(|u| same_repo(u, &repo)) {
+        return Err("another repository".into());
+    }
+    let followed = match &spec.reference {
+        GitRef::Branch(b) => format!("refs/heads/{b}"),
+        GitRef::Tag(t) => format!("refs/tags/{t}"),
+        GitRef::Commit(c) => return Err(format!("pinned to commit {c}")),
+        GitRef::Head => match handle.status().tracked_branch {
+            Some(b) => format!("refs/heads/{b}"),
+            // Not fetched yet: any branch push is worth a (cheap) look.
+            None if push.git_ref.starts_with("refs/heads/") => push.git_ref.clone(),
+            None => return Err("not a branch push".into()),
+        },
+    };
+    if push.git_ref != followed {
+        return Err(format!(
+            "push to {}, the app follows {followed}",
+            push.git_ref
+        ));
+    }
+    if let Some(files) = &push.changed_files {
+        if !touches_path(files, &spec.select.path) {
+            return Err(format!("no changed file under {:?}", spec.select.path));
+        }
+    }
+    Ok(())
+}
+
+fn reply(status: StatusCode, body: serde_json::Value) -> Response {
+    (status, Json(body)).into_response()
+}

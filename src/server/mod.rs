@@ -1,0 +1,89 @@
+//! The HTTP side of `ferry serve` (axum): webhooks (`/hooks/<forge>`), `/healthz`, `/readyz`,
+//! `/metrics` (Prometheus text), and the status API (`/api/apps…`). Handlers only read status
+//! and request syncs; syncs run in the apps' own loops after the response is sent.
+
+mod api;
+mod hooks;
+mod metrics;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::config::AppSpec;
+use crate::history::History;
+use crate::reconcile::worker::AppHandle;
+
+/// Everything the handlers share.
+pub struct ServerState {
+    /// The running apps, in config order.
+    pub apps: Vec<(AppSpec, AppHandle)>,
+    /// The webhook secret; webhooks answer 503 without one.
+    pub webhook_secret: Option<Vec<u8>>,
+    /// Sync history, for `/api/apps/<app>/history`.
+    pub history: History,
+    /// Webhook requests by (forge, result).
+    pub webhook_requests: Mutex<BTreeMap<(String, String), u64>>,
+}
+
+impl ServerState {
+    fn app(&self, name: &str) -> Option<&(AppSpec, AppHandle)> {
+        self.apps.iter().find(|(spec, _)| spec.name == name)
+    }
+
+    fn count_webhook(&self, forge: &str, result: &str) {
+        if let Ok(mut counts) = self.webhook_requests.lock() {
+            *counts
+                .entry((forge.to_string(), result.to_string()))
+                .or_default() += 1;
+        }
+    }
+}
+
+/// Problems starting the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The server failed while running.
+    #[error("HTTP server: {0}")]
+    Serve(#[source] std::io::Error),
+}
+
+/// The routes.
+pub fn router(state: Arc<ServerState>) -> Router {
+    Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/readyz", get(api::readyz))
+        .route("/metrics", get(metrics::metrics))
+        .route("/api/apps", get(api::list_apps))
+        .route("/api/apps/{app}", get(api::get_app))
+        .route("/api/apps/{app}/history", get(api::app_history))
+        .route("/api/apps/{app}/sync", post(api::sync_app))
+        .route("/hooks/{forge}", post(hooks::webhook))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then stops accepting and finishes open requests.
+pub async fn serve(
+    addr: SocketAddr,
+    state: Arc<ServerState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Bind { addr, source })?;
+    tracing::info!(%addr, "listening");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(ServerError::Serve)
+}
