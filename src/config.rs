@@ -13,7 +13,8 @@
 //!     prune: true                  # delete objects removed from git (default false)
 //!     yieldToManagers: []          # field managers whose fields ferry leaves alone
 //!     failurePolicy: halt          # or revert: git-revert a commit whose rollout fails
-//!     interval: 1m                 # how often `ferry serve` polls
+//!     interval: 1m                 # how often `ferry serve` polls (and checks drift)
+//!     selfHeal: false              # re-apply git when live objects drift (else report only)
 //!     auth: { tokenEnv: GIT_TOKEN }  # or sshKeyFile / tokenFile / username
 //! ```
 
@@ -79,6 +80,9 @@ pub struct AppConfig {
     /// How often `ferry serve` polls the repository (e.g. `30s`, `5m`; default 1m).
     #[serde(default)]
     pub interval: Option<String>,
+    /// `ferry serve` re-applies git when live objects drift from it (default false: report only).
+    #[serde(default)]
+    pub self_heal: Option<bool>,
     /// Git credentials.
     #[serde(default)]
     pub auth: GitAuth,
@@ -107,6 +111,8 @@ pub struct AppSpec {
     pub failure_policy: FailurePolicy,
     /// Poll interval for `ferry serve`.
     pub interval: std::time::Duration,
+    /// Re-apply when live state drifts from the last synced commit.
+    pub self_heal: bool,
 }
 
 /// Configuration problems.
@@ -231,6 +237,7 @@ impl AppConfig {
             prune: self.prune.unwrap_or(false),
             yield_to_managers: self.yield_to_managers,
             failure_policy: self.failure_policy.unwrap_or_default(),
+            self_heal: self.self_heal.unwrap_or(false),
             interval: match &self.interval {
                 None => std::time::Duration::from_secs(60),
                 Some(text) => crate::rollout::config::parse_duration(text).ok_or_else(|| {

@@ -336,6 +336,7 @@ async fn serve(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
             interval: spec.interval,
             gates: args.gates.config(),
             max_backoff: args.max_backoff,
+            heal_interval: args.heal_interval,
         };
         let (handle, task) = spawn_app(engine.clone(), spec.clone(), settings, stop_rx.clone());
         ferry::trigger::poll::spawn_poller(handle.clone(), spec.interval, stop_rx.clone());

@@ -80,12 +80,23 @@ fn free_port() -> u16 {
 }
 
 fn start_server(remote: &Remote, app: &str, interval: &str, extra: &[&str]) -> Server {
+    start_server_with(remote, app, interval, "", extra)
+}
+
+/// `app_yaml` is appended to the app's entry in ferry.yaml (e.g. "    selfHeal: true\n").
+fn start_server_with(
+    remote: &Remote,
+    app: &str,
+    interval: &str,
+    app_yaml: &str,
+    extra: &[&str],
+) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("ferry.yaml");
     std::fs::write(
         &config,
         format!(
-            "apps:\n  - name: {app}\n    repo: {}\n    branch: main\n    path: apps\n    namespace: {app}\n    interval: {interval}\n",
+            "apps:\n  - name: {app}\n    repo: {}\n    branch: main\n    path: apps\n    namespace: {app}\n    interval: {interval}\n{app_yaml}",
             remote.url()
         ),
     )
@@ -540,4 +551,78 @@ async fn sigterm_mid_sync_leaves_history_consistent_and_a_restart_converges() {
     .unwrap();
     let status: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(status["syncedCommit"], status["headCommit"], "{status}");
+}
+
+async fn app_status(port: u16, app: &str) -> serde_json::Value {
+    let (_, body) = http(port, "GET", &format!("/api/apps/{app}"), &[], b"").unwrap();
+    serde_json::from_str(&body).unwrap()
+}
+
+#[tokio::test]
+async fn drift_is_reported_without_self_heal_and_corrected_with_it() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "s-drift").await;
+    let remote = Remote::new();
+    remote.commit_cm("git");
+    let server = start_server(&remote, &ns.name, "1s", &[]);
+    support::kubectl_ok(&[
+        "patch",
+        "configmap",
+        "settings",
+        "-n",
+        &ns.name,
+        "--type=merge",
+        "-p",
+        r#"{"data":{"value":"hand-edit"}}"#,
+    ]);
+    let drift = wait_until(Duration::from_secs(15), "drift reported", || async {
+        let status = app_status(server.port, &ns.name).await;
+        let drift = status["drift"].as_object()?.clone();
+        (!drift.is_empty()).then_some(drift)
+    })
+    .await;
+    let fields = drift[&format!("ConfigMap {}/settings", ns.name)].to_string();
+    assert!(fields.contains("data.value"), "{fields}");
+    let (_, metrics) = http(server.port, "GET", "/metrics", &[], b"").unwrap();
+    assert!(
+        metrics.contains(&format!("ferry_drifted_objects{{app=\"{}\"}} 1", ns.name)),
+        "{metrics}"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        config_value(&client, &ns.name).await.as_deref(),
+        Some("hand-edit"),
+        "only reported"
+    );
+    drop(server);
+
+    let server = start_server_with(&remote, &ns.name, "1s", "    selfHeal: true\n", &[]);
+    wait_until(
+        Duration::from_secs(15),
+        "self-heal to restore git's value",
+        || async {
+            (config_value(&client, &ns.name).await.as_deref() == Some("git")).then_some(())
+        },
+    )
+    .await;
+    support::kubectl_ok(&[
+        "patch",
+        "configmap",
+        "settings",
+        "-n",
+        &ns.name,
+        "--type=merge",
+        "-p",
+        r#"{"data":{"value":"again"}}"#,
+    ]);
+    wait_until(
+        Duration::from_secs(60),
+        "a second heal after the rate limit",
+        || async {
+            (config_value(&client, &ns.name).await.as_deref() == Some("git")).then_some(())
+        },
+    )
+    .await;
+    let status = app_status(server.port, &ns.name).await;
+    assert!(status["selfHeals"].as_u64().unwrap() >= 1, "{status}");
 }

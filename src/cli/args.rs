@@ -90,6 +90,9 @@ pub struct ServeArgs {
     /// Longest wait between retries of a failing app.
     #[arg(long, default_value = "5m", value_parser = parse_duration_arg)]
     pub max_backoff: std::time::Duration,
+    /// Shortest time between two self-heal syncs of one app (apps with `selfHeal: true`).
+    #[arg(long, default_value = "30s", value_parser = parse_duration_arg)]
+    pub heal_interval: std::time::Duration,
 }
 
 /// `ferry history`.
@@ -232,6 +235,7 @@ impl AppArgs {
             yield_to_managers: self.yield_to.clone(),
             failure_policy: None,
             interval: None,
+            self_heal: None,
             auth: Default::default(),
         }
     }

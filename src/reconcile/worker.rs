@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::{watch, Notify};
 
-use super::{fetch, sync, Engine, SyncOptions};
+use super::{fetch, plan_prepared, prepare, sync, Engine, SyncOptions};
 use crate::config::AppSpec;
+use crate::plan::Action;
 use crate::rollout::GateConfig;
 
 /// What asked for a sync.
@@ -81,6 +82,13 @@ pub struct AppStatus {
     pub fetch_errors: u64,
     /// Triggers received, by kind.
     pub triggers: BTreeMap<String, u64>,
+    /// Objects whose live state differs from the last synced commit ("Kind ns/name" →
+    /// changed fields), from the latest drift check.
+    pub drift: BTreeMap<String, Vec<String>>,
+    /// Self-heal syncs run so far.
+    pub self_heals: u64,
+    /// Why the last detected drift was not healed (self-heal off, or rate-limited).
+    pub drift_note: Option<String>,
 }
 
 /// Settings for an app's loop.
@@ -92,6 +100,9 @@ pub struct LoopSettings {
     pub gates: Option<GateConfig>,
     /// Longest backoff after repeated errors.
     pub max_backoff: Duration,
+    /// Shortest time between two self-heal syncs of the app, so a fight with another
+    /// controller shows up as repeated drift instead of a hot loop.
+    pub heal_interval: Duration,
 }
 
 /// A handle to a running app loop: request syncs, read status.
@@ -162,6 +173,7 @@ async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut last_synced: Option<String> = None;
+    let mut last_heal: Option<Instant> = None;
     loop {
         if *shutdown.borrow() {
             return;
@@ -182,6 +194,7 @@ async fn run(
             &settings,
             &trigger,
             &mut last_synced,
+            &mut last_heal,
             &handle,
         )
         .await;
@@ -243,6 +256,7 @@ async fn attempt(
     settings: &LoopSettings,
     trigger: &TriggerKind,
     last_synced: &mut Option<String>,
+    last_heal: &mut Option<Instant>,
     handle: &AppHandle,
 ) -> Result<(), String> {
     // Cheap when nothing changed: fetch + one ref lookup, no parse of an unchanged commit.
@@ -254,23 +268,93 @@ async fn attempt(
         }
     };
     let branch = source.tracked_branch().ok();
-    drop(source);
     set(handle, |s| {
         s.head_commit = Some(head.sha.clone());
         s.tracked_branch = branch;
     });
     // Only a manual request re-syncs a commit already synced; a poll, a webhook or a file
-    // event for it has nothing new to apply (that is what collapses webhook bursts).
+    // event for it has nothing new to apply (that is what collapses webhook bursts). A poll
+    // still checks the live objects for drift.
     if *trigger != TriggerKind::Manual && last_synced.as_deref() == Some(head.sha.as_str()) {
-        return Ok(());
+        if *trigger != TriggerKind::Poll {
+            return Ok(());
+        }
+        let (_source, prepared) = prepare(engine, app, source, head)
+            .await
+            .map_err(|e| e.to_string())?;
+        let plan = plan_prepared(engine, app, &prepared)
+            .await
+            .map_err(|e| e.to_string())?;
+        let drift: BTreeMap<String, Vec<String>> = plan
+            .changes
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.action,
+                    Action::Create | Action::Update | Action::Recreate { .. } | Action::Prune
+                )
+            })
+            .map(|c| {
+                let fields = if c.fields.is_empty() {
+                    vec![c.action.verb().to_string()]
+                } else {
+                    c.fields.iter().map(|f| f.path.clone()).collect()
+                };
+                (c.key.to_string(), fields)
+            })
+            .collect();
+        let drifted = !drift.is_empty();
+        if drifted {
+            tracing::warn!(app = %app.name, objects = drift.len(), "live state drifted from git");
+        }
+        let heal_due = last_heal.is_none_or(|t| t.elapsed() >= settings.heal_interval);
+        let note = match (drifted, app.self_heal, heal_due) {
+            (false, _, _) => None,
+            (true, false, _) => Some("selfHeal is off: drift is reported, not corrected".to_string()),
+            (true, true, false) => Some(format!(
+                "self-heal rate-limited (at most every {}s): something keeps changing these objects",
+                settings.heal_interval.as_secs()
+            )),
+            (true, true, true) => None,
+        };
+        set(handle, |s| {
+            s.drift = drift;
+            s.drift_note = note;
+        });
+        if !(drifted && app.self_heal && heal_due) {
+            return Ok(());
+        }
+        *last_heal = Some(Instant::now());
+        set(handle, |s| s.self_heals += 1);
+        return run_sync(engine, app, settings, "self-heal", last_synced, handle).await;
     }
+    drop(source);
+    run_sync(
+        engine,
+        app,
+        settings,
+        trigger.history_name(),
+        last_synced,
+        handle,
+    )
+    .await
+}
+
+async fn run_sync(
+    engine: &Engine,
+    app: &AppSpec,
+    settings: &LoopSettings,
+    trigger: &str,
+    last_synced: &mut Option<String>,
+    handle: &AppHandle,
+) -> Result<(), String> {
     let started = Instant::now();
     let report = sync(
         engine,
         app,
         SyncOptions {
             gates: settings.gates.clone(),
-            trigger: trigger.history_name().to_string(),
+            trigger: trigger.to_string(),
             ..Default::default()
         },
     )
@@ -306,6 +390,8 @@ async fn attempt(
         if succeeded {
             s.synced_commit = Some(commit.sha.clone());
             s.synced_subject = Some(commit.subject.clone());
+            s.drift.clear();
+            s.drift_note = None;
         }
     });
     // A failed gate is not retried on every poll: the next commit (or a manual sync) does.

@@ -102,6 +102,32 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> impl IntoResponse
 
     let _ = writeln!(
         out,
+        "# HELP ferry_drifted_objects Objects whose live state differs from the synced commit."
+    );
+    let _ = writeln!(out, "# TYPE ferry_drifted_objects gauge");
+    for s in &statuses {
+        let _ = writeln!(
+            out,
+            "ferry_drifted_objects{{app=\"{}\"}} {}",
+            label(&s.name),
+            s.drift.len()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP ferry_self_heals_total Syncs run to correct drift."
+    );
+    let _ = writeln!(out, "# TYPE ferry_self_heals_total counter");
+    for s in &statuses {
+        let _ = writeln!(
+            out,
+            "ferry_self_heals_total{{app=\"{}\"}} {}",
+            label(&s.name),
+            s.self_heals
+        );
+    }
+    let _ = writeln!(
+        out,
         "# HELP ferry_app_ready 1 once the app completed a reconcile attempt."
     );
     let _ = writeln!(out, "# TYPE ferry_app_ready gauge");
