@@ -329,6 +329,8 @@ async fn serve(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
         );
     }
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // Without leader election the loops start at once; with it, when the lease is ours.
+    let (start_tx, start_rx) = tokio::sync::watch::channel(!args.leader_elect);
     let mut apps = Vec::new();
     let mut tasks = Vec::new();
     for spec in &specs {
@@ -337,6 +339,7 @@ async fn serve(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
             gates: args.gates.config(),
             max_backoff: args.max_backoff,
             heal_interval: args.heal_interval,
+            start: start_rx.clone(),
         };
         let (handle, task) = spawn_app(engine.clone(), spec.clone(), settings, stop_rx.clone());
         ferry::trigger::poll::spawn_poller(handle.clone(), spec.interval, stop_rx.clone());
@@ -358,13 +361,33 @@ async fn serve(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
         specs.len(),
         args.listen
     );
-    wait_for_signal().await;
+    // The HTTP server (health, webhooks) runs while a standby waits for the lease.
+    let lost = async {
+        if !args.leader_elect {
+            return std::future::pending::<()>().await;
+        }
+        match hold_leadership(&engine, &args, stop_tx.clone()).await {
+            Ok(lost) => {
+                let _ = start_tx.send(true);
+                let _ = lost.await;
+            }
+            Err(e) => eprintln!("ferry serve: leader election failed: {e:#}"),
+        }
+    };
+    let lost_leadership = tokio::select! {
+        _ = wait_for_signal() => false,
+        _ = lost => true,
+    };
     eprintln!("ferry serve: stopping; letting running syncs finish and record");
     let _ = stop_tx.send(true);
     for task in tasks {
         let _ = task.await;
     }
     match server.await {
+        Ok(Ok(())) if lost_leadership => {
+            eprintln!("ferry serve: lost the leader lease; exiting so another replica leads");
+            Ok(EXIT_ERROR)
+        }
         Ok(Ok(())) => Ok(0),
         Ok(Err(e)) => Err(e.into()),
         Err(e) => Err(anyhow::anyhow!("server task: {e}")),
@@ -384,4 +407,53 @@ async fn wait_for_signal() {
             let _ = tokio::signal::ctrl_c().await;
         }
     }
+}
+
+/// Waits until this replica holds the leader Lease, then keeps renewing it in the
+/// background. The returned channel fires if a renewal fails (leadership lost).
+async fn hold_leadership(
+    engine: &Engine,
+    args: &ferry::cli::ServeArgs,
+    stop: tokio::sync::watch::Sender<bool>,
+) -> anyhow::Result<tokio::sync::oneshot::Receiver<()>> {
+    const LEASE: &str = "ferry-leader";
+    let duration = std::time::Duration::from_secs(15);
+    let identity = args.identity.clone().unwrap_or_else(|| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .unwrap_or_else(|_| "ferry".into());
+        format!("{host}-{}", std::process::id())
+    });
+    let cluster = engine.cluster.clone();
+    let namespace = engine.ferry_namespace.clone();
+    cluster.ensure_namespace(&namespace).await?;
+    eprintln!("ferry serve: waiting for the leader lease {namespace}/{LEASE} as {identity}");
+    while !cluster
+        .try_acquire_lease(&namespace, LEASE, &identity, duration)
+        .await?
+    {
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    }
+    eprintln!("ferry serve: leading as {identity}");
+    let (lost_tx, lost_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let mut stopping = stop.subscribe();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(duration / 3) => {}
+                _ = stopping.wait_for(|s| *s) => return,
+            }
+            match cluster
+                .try_acquire_lease(&namespace, LEASE, &identity, duration)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) | Err(_) => {
+                    let _ = lost_tx.send(());
+                    return;
+                }
+            }
+        }
+    });
+    Ok(lost_rx)
 }

@@ -626,3 +626,80 @@ async fn drift_is_reported_without_self_heal_and_corrected_with_it() {
     let status = app_status(server.port, &ns.name).await;
     assert!(status["selfHeals"].as_u64().unwrap() >= 1, "{status}");
 }
+
+#[tokio::test]
+async fn only_the_lease_holder_syncs_and_a_standby_takes_over_when_it_dies() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "s-lease").await;
+    let ferry_ns = format!("{}-ferry", ns.name);
+    let remote = Remote::new();
+    remote.commit_cm("one");
+    let extra = ["--leader-elect", "--ferry-namespace", ferry_ns.as_str()];
+    let mut leader = start_server(&remote, &ns.name, "1s", &extra);
+
+    // The standby answers health checks but does not become ready or sync.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ferry.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "apps:\n  - name: {0}\n    repo: {1}\n    branch: main\n    path: apps\n    namespace: {0}\n    interval: 1s\n",
+            ns.name,
+            remote.url()
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let standby = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args([
+            "serve",
+            "--config",
+            config.to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .args(extra)
+        .env("KUBECONFIG", kubeconfig())
+        .env("FERRY_CACHE_DIR", dir.path().join("cache"))
+        .env("POD_NAME", "standby")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let standby = Server {
+        child: standby,
+        port,
+        _dir: dir,
+    };
+    wait_until(
+        Duration::from_secs(20),
+        "the standby's /healthz",
+        || async { matches!(http(port, "GET", "/healthz", &[], b""), Ok((200, _))).then_some(()) },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        http(port, "GET", "/readyz", &[], b"").unwrap().0,
+        503,
+        "the standby waits"
+    );
+    assert_eq!(total_syncs(port, &ns.name), 0, "the standby does not sync");
+
+    // The leader dies without releasing the lease; the standby takes over after it expires.
+    leader.child.kill().unwrap();
+    leader.child.wait().unwrap();
+    remote.commit_cm("two");
+    wait_until(
+        Duration::from_secs(45),
+        "the standby to take over and sync",
+        || async {
+            (config_value(&client, &ns.name).await.as_deref() == Some("two")).then_some(())
+        },
+    )
+    .await;
+    assert_eq!(
+        http(standby.port, "GET", "/readyz", &[], b"").unwrap().0,
+        200
+    );
+    support::kubectl(&["delete", "namespace", &ferry_ns, "--wait=false"]);
+}

@@ -90,6 +90,13 @@ pub struct ServeArgs {
     /// Longest wait between retries of a failing app.
     #[arg(long, default_value = "5m", value_parser = parse_duration_arg)]
     pub max_backoff: std::time::Duration,
+    /// Hold a Lease (`ferry-leader` in ferry's namespace) before syncing, so only one replica
+    /// reconciles; the process exits if it loses the lease (Kubernetes restarts it).
+    #[arg(long)]
+    pub leader_elect: bool,
+    /// This replica's identity in the lease (default: $POD_NAME, else hostname-pid).
+    #[arg(long, env = "POD_NAME")]
+    pub identity: Option<String>,
     /// Shortest time between two self-heal syncs of one app (apps with `selfHeal: true`).
     #[arg(long, default_value = "30s", value_parser = parse_duration_arg)]
     pub heal_interval: std::time::Duration,

@@ -7,6 +7,7 @@
 
 mod discovery;
 mod inventory;
+mod lease;
 mod objects;
 mod pods;
 mod records;

@@ -103,6 +103,8 @@ pub struct LoopSettings {
     /// Shortest time between two self-heal syncs of the app, so a fight with another
     /// controller shows up as repeated drift instead of a hot loop.
     pub heal_interval: Duration,
+    /// The loop waits until this is true before its first sync (leader election).
+    pub start: watch::Receiver<bool>,
 }
 
 /// A handle to a running app loop: request syncs, read status.
@@ -172,6 +174,11 @@ async fn run(
     handle: AppHandle,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let mut start = settings.start.clone();
+    tokio::select! {
+        _ = start.wait_for(|go| *go) => {}
+        _ = shutdown.wait_for(|stop| *stop) => return,
+    }
     let mut last_synced: Option<String> = None;
     let mut last_heal: Option<Instant> = None;
     loop {
