@@ -19,7 +19,9 @@ mod forge_tests;
 mod payload;
 pub mod poll;
 mod repo_url;
+pub mod watch;
 mod webhook;
+pub mod window;
 #[cfg(test)]
 mod webhook_tests;
 

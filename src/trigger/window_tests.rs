@@ -1,0 +1,652 @@
+use super::*;
+
+/// An instant from RFC 3339 text.
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap_or_else(|e| panic!("bad test instant {text}: {e}"))
+        .with_timezone(&Utc)
+}
+
+fn cfg(kind: WindowKind, schedule: &str, duration: &str, tz: Option<&str>) -> SyncWindowConfig {
+    SyncWindowConfig {
+        kind,
+        schedule: schedule.to_string(),
+        duration: duration.to_string(),
+        time_zone: tz.map(str::to_string),
+    }
+}
+
+fn window(schedule: &str, duration: &str, tz: Option<&str>) -> SyncWindow {
+    SyncWindow::compile(&cfg(WindowKind::Allow, schedule, duration, tz))
+        .unwrap_or_else(|e| panic!("{schedule} / {duration} / {tz:?}: {e}"))
+}
+
+fn compile_error(schedule: &str, duration: &str, tz: Option<&str>) -> String {
+    match SyncWindow::compile(&cfg(WindowKind::Allow, schedule, duration, tz)) {
+        Ok(_) => panic!("{schedule} / {duration} / {tz:?} compiled"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Asserts `is_active` at each (instant, expected) pair.
+fn assert_active(w: &SyncWindow, cases: &[(&str, bool)]) {
+    for (instant, want) in cases {
+        assert_eq!(w.is_active(at(instant)), *want, "{w} at {instant}");
+    }
+}
+
+#[test]
+fn allow_window_start_is_inclusive_and_end_exclusive() {
+    let w = window("0 9 * * *", "8h", None);
+    assert_active(
+        &w,
+        &[
+            ("2026-11-23T08:59:59Z", false),
+            ("2026-11-23T08:59:59.999Z", false),
+            ("2026-11-23T09:00:00Z", true),
+            ("2026-11-23T09:00:00.001Z", true),
+            ("2026-11-23T12:00:00Z", true),
+            ("2026-11-23T16:59:59Z", true),
+            ("2026-11-23T16:59:59.999Z", true),
+            ("2026-11-23T17:00:00Z", false),
+            ("2026-11-23T23:00:00Z", false),
+            ("2026-11-24T03:00:00Z", false),
+        ],
+    );
+}
+
+#[test]
+fn allow_windows_check_says_when_the_next_one_opens() {
+    let windows = SyncWindows::compile(&[cfg(WindowKind::Allow, "0 6 * * *", "2h", None)]).unwrap();
+    assert!(!windows.is_empty());
+    assert_eq!(windows.check(at("2026-11-24T07:00:00Z")), Ok(()));
+    assert_eq!(
+        windows.check(at("2026-11-23T22:00:00Z")),
+        Err("outside every allow window; next opens at 2026-11-24T06:00:00Z".to_string())
+    );
+    // Right at the close, the next opening is tomorrow's.
+    assert_eq!(
+        windows.check(at("2026-11-24T08:00:00Z")),
+        Err("outside every allow window; next opens at 2026-11-25T06:00:00Z".to_string())
+    );
+}
+
+#[test]
+fn next_opening_is_the_earliest_over_all_allow_windows() {
+    let windows = SyncWindows::compile(&[
+        cfg(WindowKind::Allow, "0 18 * * *", "1h", None),
+        cfg(WindowKind::Allow, "0 6 * * *", "1h", Some("Europe/Berlin")),
+        cfg(WindowKind::Allow, "0 12 * * *", "1h", None),
+    ])
+    .unwrap();
+    // 06:00 Berlin is 05:00 UTC in November.
+    assert_eq!(
+        windows.check(at("2026-11-23T20:00:00Z")),
+        Err("outside every allow window; next opens at 2026-11-24T05:00:00Z".to_string())
+    );
+    assert_eq!(
+        windows.check(at("2026-11-24T07:00:00Z")),
+        Err("outside every allow window; next opens at 2026-11-24T12:00:00Z".to_string())
+    );
+    assert_eq!(windows.check(at("2026-11-24T05:30:00Z")), Ok(()));
+    assert_eq!(windows.check(at("2026-11-24T18:59:59Z")), Ok(()));
+}
+
+#[test]
+fn deny_overrides_allow() {
+    let windows = SyncWindows::compile(&[
+        cfg(WindowKind::Allow, "0 0 * * *", "24h", None),
+        cfg(WindowKind::Deny, "0 22 * * *", "8h", Some("Europe/Berlin")),
+    ])
+    .unwrap();
+    // 22:00 Berlin is 21:00 UTC in winter; the deny lasts until 06:00 Berlin, 05:00 UTC.
+    assert_eq!(windows.check(at("2026-11-23T12:00:00Z")), Ok(()));
+    assert_eq!(windows.check(at("2026-11-23T20:59:59Z")), Ok(()));
+    let denied = "inside deny window '0 22 * * *' for 8h (Europe/Berlin)".to_string();
+    assert_eq!(
+        windows.check(at("2026-11-23T21:00:00Z")),
+        Err(denied.clone())
+    );
+    assert_eq!(windows.check(at("2026-11-24T04:59:59Z")), Err(denied));
+    assert_eq!(windows.check(at("2026-11-24T05:00:00Z")), Ok(()));
+}
+
+#[test]
+fn deny_is_reported_before_a_closed_allow_window() {
+    let windows = SyncWindows::compile(&[
+        cfg(WindowKind::Allow, "0 9 * * *", "1h", None),
+        cfg(WindowKind::Deny, "0 22 * * *", "1h", None),
+    ])
+    .unwrap();
+    assert_eq!(
+        windows.check(at("2026-11-23T22:30:00Z")),
+        Err("inside deny window '0 22 * * *' for 1h (UTC)".to_string())
+    );
+    assert_eq!(
+        windows.check(at("2026-11-23T23:30:00Z")),
+        Err("outside every allow window; next opens at 2026-11-24T09:00:00Z".to_string())
+    );
+}
+
+#[test]
+fn deny_only_windows_allow_everything_else() {
+    let windows = SyncWindows::compile(&[cfg(WindowKind::Deny, "0 22 * * *", "8h", None)]).unwrap();
+    assert_eq!(windows.check(at("2026-11-23T12:00:00Z")), Ok(()));
+    assert!(windows.check(at("2026-11-23T23:00:00Z")).is_err());
+}
+
+#[test]
+fn empty_windows_always_allow() {
+    let windows = SyncWindows::compile(&[]).unwrap();
+    assert!(windows.is_empty());
+    assert!(windows.windows().is_empty());
+    for instant in [
+        "2026-01-01T00:00:00Z",
+        "2026-06-15T12:34:56Z",
+        "2026-11-23T23:59:59Z",
+    ] {
+        assert_eq!(windows.check(at(instant)), Ok(()));
+    }
+    assert!(SyncWindows::default().is_empty());
+}
+
+#[test]
+fn overnight_window_spans_midnight() {
+    let w = window("0 22 * * *", "8h", None);
+    assert_active(
+        &w,
+        &[
+            ("2026-11-23T21:59:59Z", false),
+            ("2026-11-23T22:00:00Z", true),
+            ("2026-11-23T23:59:59Z", true),
+            ("2026-11-24T00:00:00Z", true),
+            ("2026-11-24T05:59:59Z", true),
+            ("2026-11-24T06:00:00Z", false),
+            ("2026-11-24T12:00:00Z", false),
+        ],
+    );
+}
+
+#[test]
+fn weekday_only_schedule() {
+    // Mondays to Fridays at 22:30 for 2h; 2026-11-23 is a Monday, 2026-11-28 a Saturday.
+    let w = window("30 22 * * 1-5", "2h", None);
+    assert_active(
+        &w,
+        &[
+            ("2026-11-23T22:29:59Z", false),
+            ("2026-11-23T22:30:00Z", true), // Monday
+            ("2026-11-24T00:29:59Z", true), // Monday's window, after midnight
+            ("2026-11-24T00:30:00Z", false),
+            ("2026-11-27T22:30:00Z", true),  // Friday
+            ("2026-11-28T00:15:00Z", true),  // Friday's window spills into Saturday
+            ("2026-11-28T00:30:00Z", false), // ... and ends
+            ("2026-11-28T22:30:00Z", false), // Saturday
+            ("2026-11-29T22:30:00Z", false), // Sunday
+            ("2026-11-30T23:00:00Z", true),  // Monday again
+        ],
+    );
+    assert_eq!(
+        w.next_start(at("2026-11-27T23:00:00Z")),
+        Some(at("2026-11-30T22:30:00Z"))
+    );
+}
+
+#[test]
+fn day_of_week_spellings() {
+    // 2026-11-29 is a Sunday: 0, 7 and sun all mean Sunday; names are case-insensitive.
+    for schedule in [
+        "0 12 * * 0",
+        "0 12 * * 7",
+        "0 12 * * sun",
+        "0 12 * * SUN",
+        "0 12 * * 6-7",
+    ] {
+        let w = window(schedule, "1h", None);
+        assert!(w.is_active(at("2026-11-29T12:30:00Z")), "{schedule}");
+        assert!(
+            !w.is_active(at("2026-11-23T12:30:00Z")),
+            "{schedule} on Monday"
+        );
+    }
+    let w = window("0 12 * * Mon-Fri", "1h", None);
+    assert!(w.is_active(at("2026-11-23T12:30:00Z")));
+    assert!(!w.is_active(at("2026-11-29T12:30:00Z")));
+    let w = window("0 12 * * mon,wed,fri", "1h", None);
+    assert!(w.is_active(at("2026-11-25T12:30:00Z"))); // Wednesday
+    assert!(!w.is_active(at("2026-11-24T12:30:00Z"))); // Tuesday
+    let w = window("0 12 * * */2", "1h", None); // Sun, Tue, Thu, Sat
+    assert!(w.is_active(at("2026-11-24T12:30:00Z")));
+    assert!(!w.is_active(at("2026-11-23T12:30:00Z")));
+}
+
+#[test]
+fn day_of_month_or_day_of_week_when_both_are_restricted() {
+    // Cron's rule: the 13th of the month, and every Friday.
+    let w = window("0 12 13 * 5", "1h", None);
+    assert_active(
+        &w,
+        &[
+            ("2026-11-13T12:30:00Z", true), // Friday the 13th
+            ("2026-11-20T12:30:00Z", true), // a Friday
+            ("2026-10-13T12:30:00Z", true), // a Tuesday, the 13th
+            ("2026-11-19T12:30:00Z", false),
+        ],
+    );
+    // With a `*`-led day field the two are ANDed: odd days that are Fridays.
+    let w = window("0 12 */2 * 5", "1h", None);
+    assert!(w.is_active(at("2026-11-13T12:30:00Z"))); // Friday, odd
+    assert!(!w.is_active(at("2026-11-20T12:30:00Z"))); // Friday, even
+    assert!(!w.is_active(at("2026-11-15T12:30:00Z"))); // Sunday, odd
+}
+
+#[test]
+fn steps_lists_ranges_and_months() {
+    let w = window("*/15 * * * *", "5m", None);
+    assert_active(
+        &w,
+        &[
+            ("2026-11-23T10:14:59Z", false),
+            ("2026-11-23T10:15:00Z", true),
+            ("2026-11-23T10:19:59Z", true),
+            ("2026-11-23T10:20:00Z", false),
+            ("2026-11-23T10:45:00Z", true),
+        ],
+    );
+    let w = window("0 9-17/4 * * *", "30m", None); // 09, 13, 17
+    assert!(w.is_active(at("2026-11-23T13:10:00Z")));
+    assert!(w.is_active(at("2026-11-23T17:10:00Z")));
+    assert!(!w.is_active(at("2026-11-23T11:10:00Z")));
+    let w = window("0 0 1 jan,jul *", "1d", None);
+    assert!(w.is_active(at("2026-07-01T10:00:00Z")));
+    assert!(!w.is_active(at("2026-06-01T10:00:00Z")));
+    let w = window("5/20 * * * *", "1m", None); // minutes 5, 25, 45
+    assert!(w.is_active(at("2026-11-23T10:25:30Z")));
+    assert!(!w.is_active(at("2026-11-23T10:15:30Z")));
+}
+
+#[test]
+fn macros() {
+    let w = window("@daily", "1h", None);
+    assert!(w.is_active(at("2026-11-23T00:30:00Z")));
+    assert!(!w.is_active(at("2026-11-23T01:30:00Z")));
+    let w = window("@weekly", "1h", None); // Sunday midnight
+    assert!(w.is_active(at("2026-11-29T00:30:00Z")));
+    assert!(!w.is_active(at("2026-11-28T00:30:00Z")));
+    assert!(window("@hourly", "1m", None).is_active(at("2026-11-23T07:00:30Z")));
+}
+
+#[test]
+fn time_zone_shifts_the_window_with_dst() {
+    let w = window("0 9 * * *", "1h", Some("Europe/Berlin"));
+    assert_eq!(w.time_zone(), chrono_tz::Europe::Berlin);
+    // Winter (CET, UTC+1): 09:00 Berlin is 08:00 UTC.
+    assert_active(
+        &w,
+        &[
+            ("2026-01-15T07:59:59Z", false),
+            ("2026-01-15T08:00:00Z", true),
+            ("2026-01-15T08:59:59Z", true),
+            ("2026-01-15T09:00:00Z", false),
+        ],
+    );
+    // Summer (CEST, UTC+2): 09:00 Berlin is 07:00 UTC.
+    assert_active(
+        &w,
+        &[
+            ("2026-07-15T06:59:59Z", false),
+            ("2026-07-15T07:00:00Z", true),
+            ("2026-07-15T07:59:59Z", true),
+            ("2026-07-15T08:00:00Z", false),
+        ],
+    );
+    // The day after the spring change is already on summer time.
+    assert!(w.is_active(at("2026-03-30T07:30:00Z")));
+    assert!(!w.is_active(at("2026-03-30T08:30:00Z")));
+    assert_eq!(
+        w.next_start(at("2026-01-15T12:00:00Z")),
+        Some(at("2026-01-16T08:00:00Z"))
+    );
+    // A zone far from UTC, where the local date differs: 09:00 in Tokyo is 00:00 UTC.
+    let w = window("0 9 * * 1", "1h", Some("Asia/Tokyo")); // Mondays in Tokyo
+    assert!(w.is_active(at("2026-11-23T00:30:00Z")));
+    assert!(!w.is_active(at("2026-11-24T00:30:00Z")));
+}
+
+#[test]
+fn window_spanning_a_dst_change_lasts_its_real_duration() {
+    // 2026-03-29: Berlin clocks go from 02:00 CET to 03:00 CEST at 01:00 UTC.
+    let w = window("0 0 * * *", "4h", Some("Europe/Berlin"));
+    // Midnight CET is 23:00 UTC the day before; four real hours later is 03:00 UTC.
+    assert!(w.is_active(at("2026-03-28T23:00:00Z")));
+    assert!(w.is_active(at("2026-03-29T02:59:59Z")));
+    assert!(!w.is_active(at("2026-03-29T03:00:00Z")));
+}
+
+#[test]
+fn a_start_the_clock_skips_opens_when_the_clock_jumps() {
+    // 02:30 does not exist in Berlin on 2026-03-29: the clock jumps to 03:00 CEST (01:00 UTC).
+    let w = window("30 2 * * *", "1h", Some("Europe/Berlin"));
+    assert_active(
+        &w,
+        &[
+            ("2026-03-29T00:59:59Z", false),
+            ("2026-03-29T01:00:00Z", true),
+            ("2026-03-29T01:59:59Z", true),
+            ("2026-03-29T02:00:00Z", false),
+            // The day before (CET) and after (CEST) are ordinary.
+            ("2026-03-28T01:30:00Z", true),
+            ("2026-03-30T00:30:00Z", true),
+        ],
+    );
+    assert_eq!(
+        w.next_start(at("2026-03-28T12:00:00Z")),
+        Some(at("2026-03-29T01:00:00Z"))
+    );
+}
+
+#[test]
+fn a_start_the_clock_repeats_opens_twice() {
+    // 2026-10-25: Berlin clocks go back from 03:00 CEST to 02:00 CET at 01:00 UTC, so 02:30
+    // happens at 00:30 UTC and again at 01:30 UTC.
+    let w = window("30 2 * * *", "15m", Some("Europe/Berlin"));
+    assert_active(
+        &w,
+        &[
+            ("2026-10-25T00:29:59Z", false),
+            ("2026-10-25T00:30:00Z", true),
+            ("2026-10-25T00:45:00Z", false),
+            ("2026-10-25T01:29:59Z", false),
+            ("2026-10-25T01:30:00Z", true),
+            ("2026-10-25T01:44:59Z", true),
+            ("2026-10-25T01:45:00Z", false),
+        ],
+    );
+    assert_eq!(
+        w.next_start(at("2026-10-25T00:00:00Z")),
+        Some(at("2026-10-25T00:30:00Z"))
+    );
+    assert_eq!(
+        w.next_start(at("2026-10-25T00:40:00Z")),
+        Some(at("2026-10-25T01:30:00Z"))
+    );
+    assert_eq!(
+        w.next_start(at("2026-10-25T01:40:00Z")),
+        Some(at("2026-10-26T01:30:00Z"))
+    );
+    // Every quarter hour during the repeated hour: both passes are covered.
+    let w = window("*/15 2 * * *", "15m", Some("Europe/Berlin"));
+    for instant in [
+        "2026-10-25T00:10:00Z",
+        "2026-10-25T00:50:00Z",
+        "2026-10-25T01:10:00Z",
+        "2026-10-25T01:50:00Z",
+    ] {
+        assert!(w.is_active(at(instant)), "{instant}");
+    }
+    assert!(!w.is_active(at("2026-10-25T02:10:00Z")));
+    assert_eq!(
+        w.next_start(at("2026-10-25T00:40:00Z")),
+        Some(at("2026-10-25T00:45:00Z"))
+    );
+}
+
+#[test]
+fn dense_schedules_and_long_durations_stay_cheap() {
+    let w = window("* * * * *", "30d", None);
+    assert!(w.is_active(at("2026-11-23T10:00:30Z")));
+    let w = window("* * * * *", "1s", None);
+    assert!(w.is_active(at("2026-11-23T10:00:00.5Z")));
+    assert!(!w.is_active(at("2026-11-23T10:00:01Z")));
+    // Sparse: Feb 29 only, in leap years.
+    let w = window("0 0 29 2 *", "1d", None);
+    assert!(w.is_active(at("2028-02-29T12:00:00Z")));
+    assert!(!w.is_active(at("2027-03-01T12:00:00Z")));
+    assert_eq!(
+        w.next_start(at("2026-11-23T00:00:00Z")),
+        Some(at("2028-02-29T00:00:00Z"))
+    );
+    // A long window started long ago still covers now.
+    let w = window("0 0 1 1 *", "300d", None);
+    assert!(w.is_active(at("2026-10-01T00:00:00Z")));
+    assert!(!w.is_active(at("2026-12-01T00:00:00Z")));
+}
+
+#[test]
+fn durations() {
+    let cases: &[(&str, i64)] = &[
+        ("90s", 90),
+        ("30m", 1_800),
+        ("2h", 7_200),
+        ("1h30m", 5_400),
+        ("1d", 86_400),
+        ("1d2h3m4s", 93_784),
+        ("90m", 5_400),
+        ("366d", 366 * 86_400),
+    ];
+    for (text, seconds) in cases {
+        assert_eq!(
+            parse_duration(text),
+            Ok(TimeDelta::seconds(*seconds)),
+            "{text}"
+        );
+    }
+    // Surrounding blanks in the config are ignored, and the text is kept for messages.
+    let w = window("0 9 * * *", " 1h30m ", None);
+    assert_eq!(w.duration(), TimeDelta::minutes(90));
+    assert_eq!(w.to_string(), "allow window '0 9 * * *' for 1h30m (UTC)");
+}
+
+#[test]
+fn bad_durations_are_explained() {
+    let cases: &[(&str, &str)] = &[
+        ("", "empty"),
+        ("30", "'30' has no unit"),
+        ("2x", "unknown unit 'x'"),
+        ("5ms", "unknown unit 'ms'"),
+        ("2 h", "unexpected ' '"),
+        ("1.5h", "fractions are not supported"),
+        ("-1h", "cannot be negative"),
+        ("0m", "more than zero"),
+        ("0h0m", "more than zero"),
+        ("367d", "366-day maximum"),
+        ("99999999999999999999s", "too large"),
+        ("h", "unexpected 'h'"),
+    ];
+    for (text, want) in cases {
+        let err = compile_error("0 9 * * *", text, None);
+        assert!(
+            err.starts_with(&format!("bad duration '{text}': ")),
+            "{text}: {err}"
+        );
+        assert!(err.contains(want), "{text}: {err} should contain {want}");
+    }
+}
+
+#[test]
+fn bad_cron_expressions_say_which_and_why() {
+    let cases: &[(&str, &str)] = &[
+        ("61 * * * *", "minute field '61': 61 is out of range 0-59"),
+        ("0 24 * * *", "hour field '24': 24 is out of range 0-23"),
+        (
+            "0 0 0 * *",
+            "day-of-month field '0': 0 is out of range 1-31",
+        ),
+        ("0 0 * 13 *", "month field '13': 13 is out of range 1-12"),
+        ("0 0 * * 8", "day-of-week field '8': 8 is out of range 0-7"),
+        (
+            "0 0 * * funday",
+            "'funday' is not a number 0-7 or one of sun,mon",
+        ),
+        (
+            "0 0 * foo *",
+            "'foo' is not a number 1-12 or one of jan,feb",
+        ),
+        ("x * * * *", "minute field 'x': 'x' is not a number 0-59"),
+        (
+            "* * * *",
+            "expected 5 fields (minute hour day-of-month month day-of-week), found 4",
+        ),
+        (
+            "0 0 9 * * *",
+            "found 6 (seconds and years are not supported)",
+        ),
+        ("", "found 0"),
+        ("*/0 * * * *", "step '0' is not a positive number"),
+        ("*/x * * * *", "step 'x' is not a positive number"),
+        ("0 17-9 * * *", "range 17-9 runs backwards"),
+        ("0 1,,2 * * *", "empty list item"),
+        ("0 0 L * *", "'L' is not a number 1-31"),
+        ("0 0 * * 5#3", "day-of-week field '5#3'"),
+        ("? * * * *", "minute field '?'"),
+        ("0 0 31 4 *", "never matches a date"),
+        ("0 0 30 2 *", "never matches a date"),
+        ("@reboot", "@reboot is not a time"),
+        ("@fortnightly", "unknown macro '@fortnightly'"),
+    ];
+    for (expression, want) in cases {
+        let err = compile_error(expression, "1h", None);
+        assert!(
+            err.starts_with(&format!("bad cron expression '{expression}': ")),
+            "{expression}: {err}"
+        );
+        assert!(
+            err.contains(want),
+            "{expression}: {err} should contain {want}"
+        );
+    }
+}
+
+#[test]
+fn unknown_time_zones_are_rejected() {
+    for zone in ["Mars/Olympus_Mons", "", "europe/berlin", "CEST"] {
+        let err = compile_error("0 9 * * *", "1h", Some(zone));
+        assert_eq!(
+            err,
+            format!(
+                "unknown time zone '{zone}': expected an IANA name such as 'Europe/Berlin' or \
+                 'UTC'"
+            )
+        );
+    }
+    for zone in ["UTC", "Etc/UTC", "America/New_York", " Europe/Berlin "] {
+        window("0 9 * * *", "1h", Some(zone));
+    }
+}
+
+#[test]
+fn the_first_bad_window_fails_the_set() {
+    let err = SyncWindows::compile(&[
+        cfg(WindowKind::Allow, "0 9 * * *", "1h", None),
+        cfg(WindowKind::Deny, "0 9 * * *", "forever", None),
+    ])
+    .unwrap_err();
+    assert!(matches!(err, WindowError::Duration { .. }), "{err}");
+}
+
+#[test]
+fn config_reads_from_yaml() {
+    let yaml = "\
+- kind: allow
+  schedule: '0 9 * * 1-5'
+  duration: 8h
+  timeZone: Europe/Berlin
+- kind: deny
+  schedule: '0 22 * * *'
+  duration: 30m
+";
+    let cfgs: Vec<SyncWindowConfig> = serde_yaml::from_str(yaml).unwrap();
+    assert_eq!(
+        cfgs,
+        vec![
+            cfg(
+                WindowKind::Allow,
+                "0 9 * * 1-5",
+                "8h",
+                Some("Europe/Berlin")
+            ),
+            cfg(WindowKind::Deny, "0 22 * * *", "30m", None),
+        ]
+    );
+    let windows = SyncWindows::compile(&cfgs).unwrap();
+    assert_eq!(windows.windows().len(), 2);
+    assert_eq!(windows.windows()[0].kind(), WindowKind::Allow);
+    assert_eq!(windows.windows()[1].schedule(), "0 22 * * *");
+
+    let json = serde_json::to_value(&cfgs[1]).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({"kind": "deny", "schedule": "0 22 * * *", "duration": "30m"})
+    );
+    let json = serde_json::to_value(&cfgs[0]).unwrap();
+    assert_eq!(json["timeZone"], "Europe/Berlin");
+
+    let unknown_field = "kind: allow\nschedule: '0 9 * * *'\nduration: 1h\ntz: UTC\n";
+    let err = serde_yaml::from_str::<SyncWindowConfig>(unknown_field).unwrap_err();
+    assert!(err.to_string().contains("unknown field `tz`"), "{err}");
+    let bad_kind = "kind: maybe\nschedule: '0 9 * * *'\nduration: 1h\n";
+    let err = serde_yaml::from_str::<SyncWindowConfig>(bad_kind).unwrap_err();
+    assert!(err.to_string().contains("unknown variant `maybe`"), "{err}");
+}
+
+/// Cross-checks `is_active` and `next_start` against a scan of every minute: a window is open
+/// at `now` when some minute in `(now - duration, now]` reads, in the window's zone, a time the
+/// schedule matches. (Readings the clock skips never appear in such a scan, so the schedules
+/// below avoid the spring-forward hour.)
+#[test]
+fn agrees_with_a_minute_by_minute_scan() {
+    use chrono::{Datelike, Weekday};
+    type Matches = fn(&NaiveDateTime) -> bool;
+    let cases: &[(&str, &str, &str, Matches)] = &[
+        ("30 22 * * 1-5", "2h", "Europe/Berlin", |t| {
+            t.minute() == 30 && t.hour() == 22 && t.weekday().number_from_monday() <= 5
+        }),
+        ("0 */6 * * *", "90m", "Europe/Berlin", |t| {
+            t.minute() == 0 && t.hour() % 6 == 0
+        }),
+        ("15 9-17 * * sat,sun", "20m", "America/New_York", |t| {
+            t.minute() == 15
+                && (9..=17).contains(&t.hour())
+                && matches!(t.weekday(), Weekday::Sat | Weekday::Sun)
+        }),
+        ("0 12 13 * 5", "1h", "UTC", |t| {
+            t.minute() == 0 && t.hour() == 12 && (t.day() == 13 || t.weekday() == Weekday::Fri)
+        }),
+        // The repeated hour of the autumn change in Berlin (samples below avoid March).
+        ("*/10 2 * * *", "5m", "Europe/Berlin", |t| {
+            t.minute() % 10 == 0 && t.hour() == 2
+        }),
+    ];
+    let periods = [
+        (at("2026-10-20T00:00:00Z"), at("2026-11-04T00:00:00Z")),
+        (at("2026-03-25T00:00:00Z"), at("2026-04-02T00:00:00Z")),
+    ];
+    for (schedule, duration, zone, matches) in cases {
+        let w = window(schedule, duration, Some(zone));
+        let tz: Tz = zone.parse().unwrap();
+        let reads_a_start = |t: DateTime<Utc>| matches(&t.with_timezone(&tz).naive_local());
+        for (period, (from, to)) in periods.iter().enumerate() {
+            if period == 1 && schedule.starts_with("*/10 2") {
+                continue;
+            }
+            // Every minute reading a start, from a day before the period to 8 days after it.
+            let mut starts = Vec::new();
+            let mut minute = *from - TimeDelta::days(1);
+            while minute < *to + TimeDelta::days(8) {
+                if reads_a_start(minute) {
+                    starts.push(minute);
+                }
+                minute += TimeDelta::minutes(1);
+            }
+            let mut now = *from;
+            while now < *to {
+                // The latest start at or before now, and the first one after it.
+                let i = starts.partition_point(|s| *s <= now);
+                let want = i > 0 && now < starts[i - 1] + w.duration();
+                assert_eq!(w.is_active(now), want, "{w} at {now}");
+                assert_eq!(w.next_start(now), starts.get(i).copied(), "{w} after {now}");
+                now += TimeDelta::seconds(7 * 60 + 13);
+            }
+        }
+    }
+}
