@@ -15,6 +15,8 @@
 //!     failurePolicy: halt          # or revert: git-revert a commit whose rollout fails
 //!     interval: 1m                 # how often `ferry serve` polls (and checks drift)
 //!     selfHeal: false              # re-apply git when live objects drift (else report only)
+//!     windows:                     # plan but don't apply outside allow / inside deny windows
+//!       - { kind: deny, schedule: "0 18 * * 5", duration: 63h, timeZone: Europe/Berlin }
 //!     auth: { tokenEnv: GIT_TOKEN }  # or sshKeyFile / tokenFile / username
 //! ```
 
@@ -83,6 +85,10 @@ pub struct AppConfig {
     /// `ferry serve` re-applies git when live objects drift from it (default false: report only).
     #[serde(default)]
     pub self_heal: Option<bool>,
+    /// Sync windows: outside an allow window or inside a deny window ferry plans but does
+    /// not apply.
+    #[serde(default)]
+    pub windows: Vec<crate::trigger::window::SyncWindowConfig>,
     /// Git credentials.
     #[serde(default)]
     pub auth: GitAuth,
@@ -113,6 +119,8 @@ pub struct AppSpec {
     pub interval: std::time::Duration,
     /// Re-apply when live state drifts from the last synced commit.
     pub self_heal: bool,
+    /// When applying is allowed.
+    pub windows: crate::trigger::window::SyncWindows,
 }
 
 /// Configuration problems.
@@ -238,6 +246,8 @@ impl AppConfig {
             yield_to_managers: self.yield_to_managers,
             failure_policy: self.failure_policy.unwrap_or_default(),
             self_heal: self.self_heal.unwrap_or(false),
+            windows: crate::trigger::window::SyncWindows::compile(&self.windows)
+                .map_err(|e| ConfigError::Invalid(format!("windows: {e}")))?,
             interval: match &self.interval {
                 None => std::time::Duration::from_secs(60),
                 Some(text) => crate::rollout::config::parse_duration(text).ok_or_else(|| {

@@ -68,7 +68,18 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(u8::from(plan.has_changes()))
         }
         Command::Sync(args) => {
+            if let Some(server) = &args.server {
+                return request_server_sync(server, &args).await;
+            }
             let (engine, app) = setup(&args.app, &args.cluster, args.prune.then_some(true)).await?;
+            if !args.force_window && !args.dry_run {
+                if let Err(reason) = app.windows.check(chrono::Utc::now()) {
+                    let plan = reconcile::plan(&engine, &app).await?;
+                    print!("{}", render_plan(&plan, args.diff, args.color.enabled()));
+                    eprintln!("Not applied: {reason}. Use --force-window to apply anyway.");
+                    return Ok(if plan.has_changes() { 1 } else { 0 });
+                }
+            }
             let gates = args.gates.config();
             let json = args.output == OutputFormat::Json;
             let progress = ProgressSink::new(json);
@@ -343,6 +354,15 @@ async fn serve(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
         };
         let (handle, task) = spawn_app(engine.clone(), spec.clone(), settings, stop_rx.clone());
         ferry::trigger::poll::spawn_poller(handle.clone(), spec.interval, stop_rx.clone());
+        if let ferry::source::RepoLocation::Local(path) = &spec.location {
+            // Editing manifests next to a local cluster: changes on disk trigger a look.
+            ferry::trigger::watch::watch_app(
+                handle.clone(),
+                path,
+                std::time::Duration::from_millis(300),
+                stop_rx.clone(),
+            )?;
+        }
         apps.push((spec.clone(), handle));
         tasks.push(task);
     }
@@ -456,4 +476,47 @@ async fn hold_leadership(
         }
     });
     Ok(lost_rx)
+}
+
+/// `ferry sync --server URL --app A`: asks a running `ferry serve` to sync the app now.
+async fn request_server_sync(server: &str, args: &ferry::cli::SyncArgs) -> anyhow::Result<u8> {
+    let app = args
+        .app
+        .app
+        .as_deref()
+        .context("--server needs --app to name the app to sync")?;
+    let rest = server.strip_prefix("http://").context(
+        "--server must be an http:// URL (ferry serve speaks plain HTTP; put TLS in front)",
+    )?;
+    let (host, base) = rest.split_once('/').unwrap_or((rest, ""));
+    let query = if args.force_window {
+        "?forceWindow=true"
+    } else {
+        ""
+    };
+    let path = format!(
+        "/{}api/apps/{app}/sync{query}",
+        if base.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", base.trim_end_matches('/'))
+        }
+    );
+    let mut stream = tokio::net::TcpStream::connect(host)
+        .await
+        .with_context(|| format!("cannot reach ferry serve at {server}"))?;
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+    );
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    stream.write_all(request.as_bytes()).await?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await?;
+    let status = response.split_whitespace().nth(1).unwrap_or("0");
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b)
+        .unwrap_or("");
+    println!("{body}");
+    Ok(if status == "202" { 0 } else { EXIT_ERROR })
 }

@@ -703,3 +703,114 @@ async fn only_the_lease_holder_syncs_and_a_standby_takes_over_when_it_dies() {
     );
     support::kubectl(&["delete", "namespace", &ferry_ns, "--wait=false"]);
 }
+
+#[tokio::test]
+async fn a_deny_window_plans_but_does_not_apply_until_forced() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "s-window").await;
+    let remote = Remote::new();
+    remote.commit_cm("one");
+    // Denied around the clock: every minute opens a one-hour deny window.
+    let windows = "    windows:\n      - {kind: deny, schedule: \"* * * * *\", duration: 1h}\n";
+    let server = start_server_with(&remote, &ns.name, "1s", windows, &[]);
+    let status = wait_until(
+        Duration::from_secs(20),
+        "the window to hold the sync back",
+        || async {
+            let status = app_status(server.port, &ns.name).await;
+            status["windowBlocked"].is_string().then_some(status)
+        },
+    )
+    .await;
+    assert!(
+        status["windowBlocked"]
+            .as_str()
+            .unwrap()
+            .contains("inside deny window"),
+        "{status}"
+    );
+    assert_eq!(status["pendingChanges"], 1, "{status}");
+    assert_eq!(
+        config_value(&client, &ns.name).await,
+        None,
+        "nothing applied"
+    );
+
+    // `ferry sync --server … --app … --force-window` overrides the window.
+    let url = format!("http://127.0.0.1:{}", server.port);
+    let out = support::ferry(&[
+        "sync",
+        "--server",
+        &url,
+        "--app",
+        &ns.name,
+        "--force-window",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains(&ns.name), "{}", out.stdout);
+    wait_until(Duration::from_secs(15), "the forced sync", || async {
+        (config_value(&client, &ns.name).await.as_deref() == Some("one")).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_file_watcher_syncs_a_local_repository_on_commit() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "s-watch").await;
+    let repo = GitRepo::new();
+    let cm = |v: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  value: \"{v}\"\n")
+    };
+    repo.write("apps/cm.yaml", &cm("one"));
+    repo.commit("one");
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ferry.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "apps:\n  - name: {0}\n    repo: {1}\n    path: apps\n    namespace: {0}\n    interval: 1h\n",
+            ns.name,
+            repo.path_str()
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args([
+            "serve",
+            "--config",
+            config.to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env("KUBECONFIG", kubeconfig())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _server = Server {
+        child,
+        port,
+        _dir: dir,
+    };
+    wait_until(Duration::from_secs(30), "first sync", || async {
+        (config_value(&client, &ns.name).await.as_deref() == Some("one")).then_some(())
+    })
+    .await;
+    repo.write("apps/cm.yaml", &cm("two"));
+    repo.commit("two");
+    wait_until(
+        Duration::from_secs(15),
+        "the watcher to sync the new commit",
+        || async {
+            (config_value(&client, &ns.name).await.as_deref() == Some("two")).then_some(())
+        },
+    )
+    .await;
+    let status = app_status(port, &ns.name).await;
+    assert!(
+        status["triggers"]["watch"].as_u64().unwrap_or(0) >= 1,
+        "{status}"
+    );
+}

@@ -243,6 +243,7 @@ impl AppArgs {
             failure_policy: None,
             interval: None,
             self_heal: None,
+            windows: Vec::new(),
             auth: Default::default(),
         }
     }
@@ -304,6 +305,13 @@ pub struct SyncArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub gates: GateArgs,
+    /// Apply even outside the app's sync windows.
+    #[arg(long)]
+    pub force_window: bool,
+    /// Ask a running `ferry serve` (e.g. http://127.0.0.1:8080) to sync --app now, instead of
+    /// syncing from this process.
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
     /// When a rollout gate fails: `halt` (stop later waves) or `revert` (write, push and sync
     /// a git revert of the failing commit). Default: the config's failurePolicy, else halt.
     #[arg(long, value_enum)]

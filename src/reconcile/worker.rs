@@ -27,6 +27,8 @@ pub enum TriggerKind {
     Webhook(String),
     /// `POST /api/apps/<app>/sync` or `ferry sync --app` against the server.
     Manual,
+    /// A manual sync that overrides the app's sync windows (`?forceWindow=true`).
+    ManualForce,
     /// A local repository changed on disk.
     Watch,
 }
@@ -37,7 +39,7 @@ impl TriggerKind {
         match self {
             TriggerKind::Poll => "poll",
             TriggerKind::Webhook(_) => "webhook",
-            TriggerKind::Manual => "manual",
+            TriggerKind::Manual | TriggerKind::ManualForce => "manual",
             TriggerKind::Watch => "watch",
         }
     }
@@ -89,6 +91,10 @@ pub struct AppStatus {
     pub self_heals: u64,
     /// Why the last detected drift was not healed (self-heal off, or rate-limited).
     pub drift_note: Option<String>,
+    /// Set while a sync window keeps the app from applying (why).
+    pub window_blocked: Option<String>,
+    /// Changes planned but held back by a sync window.
+    pub pending_changes: usize,
 }
 
 /// Settings for an app's loop.
@@ -282,7 +288,8 @@ async fn attempt(
     // Only a manual request re-syncs a commit already synced; a poll, a webhook or a file
     // event for it has nothing new to apply (that is what collapses webhook bursts). A poll
     // still checks the live objects for drift.
-    if *trigger != TriggerKind::Manual && last_synced.as_deref() == Some(head.sha.as_str()) {
+    let manual = matches!(trigger, TriggerKind::Manual | TriggerKind::ManualForce);
+    if !manual && last_synced.as_deref() == Some(head.sha.as_str()) {
         if *trigger != TriggerKind::Poll {
             return Ok(());
         }
@@ -335,6 +342,30 @@ async fn attempt(
         set(handle, |s| s.self_heals += 1);
         return run_sync(engine, app, settings, "self-heal", last_synced, handle).await;
     }
+    // Sync windows: outside them, plan and report, but do not apply.
+    if *trigger != TriggerKind::ManualForce {
+        if let Err(reason) = app.windows.check(chrono::Utc::now()) {
+            let (_source, prepared) = prepare(engine, app, source, head)
+                .await
+                .map_err(|e| e.to_string())?;
+            let plan = plan_prepared(engine, app, &prepared)
+                .await
+                .map_err(|e| e.to_string())?;
+            let pending = plan.changes.iter().filter(|c| c.action.is_change()).count();
+            tracing::info!(app = %app.name, %reason, pending, "sync window closed: planned, not applied");
+            set(handle, |s| {
+                s.window_blocked = Some(format!(
+                    "{reason}; {pending} change(s) planned, not applied"
+                ));
+                s.pending_changes = pending;
+            });
+            return Ok(());
+        }
+    }
+    set(handle, |s| {
+        s.window_blocked = None;
+        s.pending_changes = 0;
+    });
     drop(source);
     run_sync(
         engine,

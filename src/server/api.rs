@@ -81,11 +81,28 @@ pub async fn app_history(
     }
 }
 
-/// `POST /api/apps/<app>/sync`: request a sync now (202; it runs after the response).
-pub async fn sync_app(State(state): State<Arc<ServerState>>, Path(app): Path<String>) -> Response {
+/// Query of the manual sync endpoint.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SyncQuery {
+    #[serde(default)]
+    force_window: bool,
+}
+
+/// `POST /api/apps/<app>/sync[?forceWindow=true]`: request a sync now (202; it runs after
+/// the response). `forceWindow` applies even outside the app's sync windows.
+pub async fn sync_app(
+    State(state): State<Arc<ServerState>>,
+    Path(app): Path<String>,
+    Query(query): Query<SyncQuery>,
+) -> Response {
     match state.app(&app) {
         Some((_, handle)) => {
-            handle.trigger(TriggerKind::Manual);
+            handle.trigger(if query.force_window {
+                TriggerKind::ManualForce
+            } else {
+                TriggerKind::Manual
+            });
             (StatusCode::ACCEPTED, Json(json!({ "triggered": [app] }))).into_response()
         }
         None => not_found(&app),
