@@ -24,13 +24,34 @@ fn main() {
     let kubeconfig = match std::env::var_os("FERRY_TEST_KUBECONFIG") {
         Some(p) => PathBuf::from(p),
         None => {
-            let out = Command::new("bash").arg(root.join("dev/cluster/cluster.sh")).arg("up").output().unwrap();
-            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-            PathBuf::from(String::from_utf8_lossy(&out.stdout).lines().last().unwrap().trim())
+            let out = Command::new("bash")
+                .arg(root.join("dev/cluster/cluster.sh"))
+                .arg("up")
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            PathBuf::from(
+                String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .last()
+                    .unwrap()
+                    .trim(),
+            )
         }
     };
-    assert!(Command::new("cargo").args(["build", "--release", "--bin", "ferry"]).current_dir(&root).status().unwrap().success());
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    assert!(Command::new("cargo")
+        .args(["build", "--release", "--bin", "ferry"])
+        .current_dir(&root)
+        .status()
+        .unwrap()
+        .success());
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
     let ferry = target.join("release/ferry");
 
     let tmp = tempfile::tempdir().unwrap();
@@ -41,7 +62,10 @@ fn main() {
         let name = format!("bench-serve-{run}-{a}");
         let bare = tmp.path().join(format!("remote-{a}.git"));
         let work = tmp.path().join(format!("work-{a}"));
-        git(tmp.path(), &["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()]);
+        git(
+            tmp.path(),
+            &["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()],
+        );
         std::fs::create_dir_all(work.join("apps")).unwrap();
         git(&work, &["init", "-q", "-b", "main"]);
         write_objects(&work, 0);
@@ -55,9 +79,20 @@ fn main() {
     }
     let config_path = tmp.path().join("ferry.yaml");
     std::fs::write(&config_path, config).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = Command::new(&ferry)
-        .args(["serve", "--config", config_path.to_str().unwrap(), "--listen", &format!("127.0.0.1:{port}"), "--no-wait"])
+        .args([
+            "serve",
+            "--config",
+            config_path.to_str().unwrap(),
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--no-wait",
+        ])
         .env("KUBECONFIG", &kubeconfig)
         .env("FERRY_CACHE_DIR", tmp.path().join("cache"))
         .env("FERRY_WEBHOOK_SECRET", SECRET)
@@ -68,10 +103,16 @@ fn main() {
     let pid = child.id();
     let started = Instant::now();
     while http(port, "GET", "/readyz", &[], b"").map(|r| r.0) != Some(200) {
-        assert!(started.elapsed() < Duration::from_secs(300), "serve not ready");
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "serve not ready"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
-    println!("initial sync of {APPS} apps x {OBJECTS} objects: {:.2}s", started.elapsed().as_secs_f64());
+    println!(
+        "initial sync of {APPS} apps x {OBJECTS} objects: {:.2}s",
+        started.elapsed().as_secs_f64()
+    );
 
     // Idle: no pushes, polls hourly; measure 20s.
     std::thread::sleep(Duration::from_secs(3));
@@ -80,14 +121,19 @@ fn main() {
     std::thread::sleep(Duration::from_secs(20));
     let (cpu1, rss) = proc_stats(pid);
     let cpu_pct = (cpu1 - cpu0) / t0.elapsed().as_secs_f64() * 100.0;
-    println!("idle: CPU {cpu_pct:.2}% of one core, RSS {:.1} MiB", rss as f64 / 1024.0);
+    println!(
+        "idle: CPU {cpu_pct:.2}% of one core, RSS {:.1} MiB",
+        rss as f64 / 1024.0
+    );
 
     // Latency: push, webhook, wait until the API server has the value.
     let (name, work, bare) = &works[0];
     let rt = tokio::runtime::Runtime::new().unwrap();
     let client = rt.block_on(async {
         let kc = kube::config::Kubeconfig::read_from(&kubeconfig).unwrap();
-        let config = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.unwrap();
+        let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+            .await
+            .unwrap();
         kube::Client::try_from(config).unwrap()
     });
     let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> = kube::Api::namespaced(client, name);
@@ -106,15 +152,32 @@ fn main() {
         mac.update(body.as_bytes());
         let sig = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
         let sent = Instant::now();
-        let (status, _) = http(port, "POST", "/hooks/github", &[("X-GitHub-Event", "push".into()), ("X-Hub-Signature-256", sig)], body.as_bytes()).unwrap();
+        let (status, _) = http(
+            port,
+            "POST",
+            "/hooks/github",
+            &[
+                ("X-GitHub-Event", "push".into()),
+                ("X-Hub-Signature-256", sig),
+            ],
+            body.as_bytes(),
+        )
+        .unwrap();
         assert_eq!(status, 202);
         let want = format!("v{i}");
         loop {
-            let got = rt.block_on(cms.get("obj-0")).ok().and_then(|c| c.data).and_then(|d| d.get("value").cloned());
+            let got = rt
+                .block_on(cms.get("obj-0"))
+                .ok()
+                .and_then(|c| c.data)
+                .and_then(|d| d.get("value").cloned());
             if got.as_deref() == Some(want.as_str()) {
                 break;
             }
-            assert!(sent.elapsed() < Duration::from_secs(30), "push {i} not applied");
+            assert!(
+                sent.elapsed() < Duration::from_secs(30),
+                "push {i} not applied"
+            );
             std::thread::sleep(Duration::from_millis(5));
         }
         latencies.push(sent.elapsed());
@@ -139,29 +202,70 @@ fn write_objects(work: &Path, version: usize) {
     for f in 0..OBJECTS / 10 {
         let mut docs = Vec::new();
         for i in f * 10..f * 10 + 10 {
-            let value = if i == 0 { format!("v{version}") } else { "steady".into() };
+            let value = if i == 0 {
+                format!("v{version}")
+            } else {
+                "steady".into()
+            };
             docs.push(format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: obj-{i}\ndata:\n  value: \"{value}\"\n"));
         }
-        std::fs::write(work.join(format!("apps/objects-{f}.yaml")), docs.join("---\n")).unwrap();
+        std::fs::write(
+            work.join(format!("apps/objects-{f}.yaml")),
+            docs.join("---\n"),
+        )
+        .unwrap();
     }
 }
 
 fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git").args(args).current_dir(dir).output().unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn commit_push(work: &Path, bare: &Path, msg: &str) -> String {
     git(work, &["add", "-A"]);
-    git(work, &["-c", "user.name=bench", "-c", "user.email=b@example.com", "commit", "-q", "-m", msg]);
+    git(
+        work,
+        &[
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=b@example.com",
+            "commit",
+            "-q",
+            "-m",
+            msg,
+        ],
+    );
     git(work, &["push", "-q", bare.to_str().unwrap(), "HEAD:main"]);
-    let out = Command::new("git").args(["rev-parse", "HEAD"]).current_dir(work).output().unwrap();
+    let out = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(work)
+        .output()
+        .unwrap();
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 fn kubectl(kubeconfig: &Path, args: &[&str]) {
-    let out = Command::new("kubectl").arg("--kubeconfig").arg(kubeconfig).args(args).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// (CPU seconds used so far, RSS in KiB) from /proc.
@@ -181,9 +285,18 @@ fn proc_stats(pid: u32) -> (f64, u64) {
     (ticks / hz, rss)
 }
 
-fn http(port: u16, method: &str, path: &str, headers: &[(&str, String)], body: &[u8]) -> Option<(u16, String)> {
+fn http(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> Option<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }

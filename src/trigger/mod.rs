@@ -21,9 +21,9 @@ pub mod poll;
 mod repo_url;
 pub mod watch;
 mod webhook;
-pub mod window;
 #[cfg(test)]
 mod webhook_tests;
+pub mod window;
 
 pub use repo_url::{normalize_repo_url, same_repo};
 pub use webhook::{verify_and_parse, Forge, PushEvent, WebhookError, WebhookEvent};
