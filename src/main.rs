@@ -345,6 +345,16 @@ async fn serve(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
     let mut apps = Vec::new();
     let mut tasks = Vec::new();
     for spec in &specs {
+        match reconcile::close_interrupted(&engine, &spec.name).await {
+            Ok(0) => {}
+            Ok(n) => eprintln!(
+                "ferry serve: {}: marked {n} interrupted sync(s) in history",
+                spec.name
+            ),
+            Err(e) => {
+                tracing::warn!(app = %spec.name, error = %e, "could not check history for interrupted syncs")
+            }
+        }
         let settings = LoopSettings {
             interval: spec.interval,
             gates: args.gates.config(),

@@ -814,3 +814,56 @@ async fn the_file_watcher_syncs_a_local_repository_on_commit() {
         "{status}"
     );
 }
+
+#[tokio::test]
+async fn a_sync_cut_off_by_sigkill_is_marked_interrupted_on_restart() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "s-kill").await;
+    let remote = Remote::new();
+    remote.commit_cm("one");
+    let mut server = start_server(&remote, &ns.name, "1h", &[]);
+    remote.work.write(
+        "apps/ds.yaml",
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: slow\nspec:\n  selector: {matchLabels: {app: slow}}\n  template:\n    metadata: {labels: {app: slow}}\n    spec:\n      containers: [{name: c, image: \"nginx:doesnotexist\"}]\n",
+    );
+    remote.work.commit("slow rollout");
+    remote.push("HEAD:main");
+    http(
+        server.port,
+        "POST",
+        &format!("/api/apps/{}/sync", ns.name),
+        &[],
+        b"",
+    )
+    .unwrap();
+    let history = || {
+        let out = support::ferry(&["history", "--app", &ns.name, "-o", "json"]);
+        serde_json::from_str::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    wait_until(
+        Duration::from_secs(15),
+        "the slow sync to start",
+        || async { (history()[0]["outcome"]["status"] == "inProgress").then_some(()) },
+    )
+    .await;
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    assert_eq!(history()[0]["outcome"]["status"], "inProgress");
+
+    let _restarted = start_server(&remote, &ns.name, "1h", &[]);
+    let records = history();
+    let interrupted = records.as_array().unwrap().iter().find(|r| {
+        r["outcome"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("interrupted"))
+    });
+    assert!(interrupted.is_some(), "{records}");
+    assert!(
+        records
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["outcome"]["status"] != "inProgress"),
+        "{records}"
+    );
+}

@@ -460,3 +460,20 @@ async fn record_inventory(
     }
     Ok(())
 }
+
+/// Marks syncs left `InProgress` by a ferry that was killed mid-sync as failed
+/// ("interrupted"), so history never shows a sync as running forever. Returns how many.
+pub async fn close_interrupted(engine: &Engine, app: &str) -> Result<usize, ReconcileError> {
+    let history = engine.history();
+    let mut closed = 0;
+    for mut record in history.list(app, None).await? {
+        if record.outcome == SyncOutcome::InProgress {
+            record.complete(SyncOutcome::Failed {
+                reason: "interrupted: ferry stopped during this sync".into(),
+            });
+            history.finish(&record).await?;
+            closed += 1;
+        }
+    }
+    Ok(closed)
+}
