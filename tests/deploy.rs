@@ -1,0 +1,1295 @@
+//! `deploy/` runs ferry in a cluster: `kubectl apply -k` of the manifests applies cleanly to
+//! the local control plane, the pod is admitted under Pod Security "restricted" and scheduled,
+//! the Service reaches it on the named port, the ConfigMap holds a `ferry.yaml` ferry accepts,
+//! and ferry's ServiceAccount can do exactly what ferry does (checked with `kubectl auth can-i`
+//! and with real server-side applies made as that ServiceAccount), not more. ferry itself then
+//! runs with a token of that ServiceAccount: `ferry sync` (create, update, Job recreate, prune),
+//! `ferry history`, and `ferry serve --leader-elect` taking the Lease and becoming ready, with
+//! nothing refused. The commented "namespaced alternative" in `deploy/rbac.yaml` is extracted
+//! and checked the same way, including a sync it must refuse.
+//!
+//! Isolation: `ferry-system` is shared with other tests, so nothing is applied from `deploy/`
+//! as is. Each test renders a kustomize overlay in a temp dir whose only resource is `deploy/`
+//! and which moves everything into a namespace of its own (`namespace:`, which also renames the
+//! Namespace object and the RoleBinding subjects) and suffixes the two cluster-scoped names
+//! (ClusterRole, ClusterRoleBinding; kustomize follows the `roleRef`). These objects are
+//! applied for real, not with `--dry-run=server`: `kubectl auth can-i` can only evaluate
+//! bindings that exist, and the pod only gets scheduled if the Deployment exists. The test
+//! checks the rendered overlay touches nothing outside its namespace before applying it, and
+//! deletes everything afterwards (also when it fails; `FERRY_TEST_KEEP=1` keeps it).
+
+mod support;
+
+use std::io::{BufRead, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::Value;
+use support::{kubectl, kubectl_ok, random_suffix};
+
+/// The kinds `deploy/kustomization.yaml` must produce, and nothing else (no Secret: the Secret
+/// is a template the user creates with kubectl).
+const EXPECTED_KINDS: &[&str] = &[
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "ConfigMap",
+    "Deployment",
+    "Namespace",
+    "Role",
+    "RoleBinding",
+    "Service",
+    "ServiceAccount",
+];
+
+fn deploy_dir() -> PathBuf {
+    support::repo_root().join("deploy")
+}
+
+/// `to` relative to the directory `from` (kustomize refuses absolute resource paths).
+fn relative_path(from: &Path, to: &Path) -> String {
+    let from = std::fs::canonicalize(from).unwrap();
+    let to = std::fs::canonicalize(to).unwrap();
+    let ups = from.components().count() - 1; // every component but the root
+    let mut rel = "../".repeat(ups);
+    rel.push_str(to.to_str().unwrap().trim_start_matches('/'));
+    rel
+}
+
+/// A kustomize overlay of `deploy/` in a temp dir, applied into its own namespace, with unique
+/// names for the cluster-scoped objects. Deleted (with anything registered in `extra`) on drop.
+struct Overlay {
+    dir: tempfile::TempDir,
+    /// ferry's namespace in this overlay (replaces `ferry-system`).
+    namespace: String,
+    /// Appended to the ClusterRole/ClusterRoleBinding names.
+    suffix: String,
+    /// Other things to delete on drop: `kubectl delete` arguments.
+    extra: Vec<Vec<String>>,
+}
+
+impl Overlay {
+    /// Writes the overlay; `extra_kustomization` is appended to `kustomization.yaml`.
+    fn new(prefix: &str, extra_kustomization: &str) -> Overlay {
+        let suffix = random_suffix();
+        let namespace = format!("{prefix}-{suffix}");
+        let dir = tempfile::tempdir().unwrap();
+        let base = relative_path(dir.path(), &deploy_dir());
+        let kustomization = format!(
+            r#"apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: {namespace}
+resources:
+  - {base}
+transformers:
+  - |-
+    apiVersion: builtin
+    kind: PrefixSuffixTransformer
+    metadata:
+      name: unique-cluster-scoped-names
+    suffix: -{suffix}
+    fieldSpecs:
+      - kind: ClusterRole
+        path: metadata/name
+      - kind: ClusterRoleBinding
+        path: metadata/name
+{extra_kustomization}"#
+        );
+        std::fs::write(dir.path().join("kustomization.yaml"), kustomization).unwrap();
+        Overlay {
+            dir,
+            namespace,
+            suffix,
+            extra: Vec::new(),
+        }
+    }
+
+    fn path(&self) -> &str {
+        self.dir.path().to_str().unwrap()
+    }
+
+    fn service_account(&self) -> String {
+        format!("system:serviceaccount:{}:ferry", self.namespace)
+    }
+
+    /// `kubectl kustomize` of the overlay, parsed; panics unless every object is either in the
+    /// overlay's namespace (or is that Namespace) or is cluster-scoped with the unique suffix,
+    /// so applying it can never touch `ferry-system` or another test's objects.
+    fn render(&self) -> Vec<Value> {
+        let yaml = kubectl_ok(&["kustomize", self.path()]);
+        let objects = parse_yaml_stream(&yaml);
+        for o in &objects {
+            let kind = o["kind"].as_str().unwrap();
+            let name = o["metadata"]["name"].as_str().unwrap();
+            let namespace = o["metadata"]["namespace"].as_str();
+            match kind {
+                "Namespace" => assert_eq!(name, self.namespace, "overlay renders {o}"),
+                "ClusterRole" | "ClusterRoleBinding" => {
+                    assert!(namespace.is_none(), "{kind} {name} has a namespace");
+                    assert!(
+                        name.ends_with(&format!("-{}", self.suffix)),
+                        "cluster-scoped {kind} {name} would not be unique to this test"
+                    );
+                }
+                _ => assert_eq!(
+                    namespace,
+                    Some(self.namespace.as_str()),
+                    "{kind} {name} is outside the test namespace"
+                ),
+            }
+            for subject in o["subjects"].as_array().into_iter().flatten() {
+                assert_eq!(
+                    subject["namespace"].as_str(),
+                    Some(self.namespace.as_str()),
+                    "{kind} {name} binds a subject outside the test namespace: {subject}"
+                );
+            }
+        }
+        objects
+    }
+
+    /// `kubectl auth can-i <args> --as <ferry's ServiceAccount>`.
+    fn can_i(&self, args: &[&str]) -> bool {
+        let sa = self.service_account();
+        let mut full = vec!["auth", "can-i"];
+        full.extend_from_slice(args);
+        full.extend_from_slice(&["--as", &sa]);
+        let out = kubectl(&full);
+        let answer = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        match answer.as_str() {
+            "yes" => true,
+            "no" => false,
+            _ => panic!(
+                "kubectl {} answered {answer:?}: {}",
+                full.join(" "),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+    }
+
+    fn assert_can(&self, args: &[&str]) {
+        assert!(
+            self.can_i(args),
+            "ferry's ServiceAccount {} cannot {} — it needs to",
+            self.service_account(),
+            args.join(" ")
+        );
+    }
+
+    fn assert_cannot(&self, args: &[&str]) {
+        assert!(
+            !self.can_i(args),
+            "ferry's ServiceAccount {} can {} — it should not",
+            self.service_account(),
+            args.join(" ")
+        );
+    }
+
+    /// Server-side applies `yaml` as ferry's ServiceAccount with field manager `ferry`, as ferry
+    /// does; returns kubectl's output.
+    fn apply_as_ferry(&self, yaml: &str, dry_run: bool) -> std::process::Output {
+        let file = self
+            .dir
+            .path()
+            .join(format!("object-{}.yaml", random_suffix()));
+        std::fs::write(&file, yaml).unwrap();
+        let sa = self.service_account();
+        let mut args = vec![
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "--field-manager=ferry",
+            "--as",
+            &sa,
+            "-f",
+            file.to_str().unwrap(),
+        ];
+        if dry_run {
+            args.push("--dry-run=server");
+        }
+        kubectl(&args)
+    }
+}
+
+impl Drop for Overlay {
+    fn drop(&mut self) {
+        if std::env::var_os("FERRY_TEST_KEEP").is_some() {
+            return;
+        }
+        let _ = kubectl(&[
+            "delete",
+            "-k",
+            self.path(),
+            "--ignore-not-found",
+            "--wait=false",
+        ]);
+        for args in &self.extra {
+            let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+            args.extend_from_slice(&["--ignore-not-found", "--wait=false"]);
+            let _ = kubectl(&args);
+        }
+    }
+}
+
+fn parse_yaml_stream(yaml: &str) -> Vec<Value> {
+    serde_yaml::Deserializer::from_str(yaml)
+        .map(|doc| Value::deserialize(doc).expect("kustomize output is YAML"))
+        .filter(|v| !v.is_null())
+        .collect()
+}
+
+fn get_json(args: &[&str]) -> Value {
+    let mut full = vec!["get"];
+    full.extend_from_slice(args);
+    full.extend_from_slice(&["-o", "json"]);
+    serde_json::from_str(&kubectl_ok(&full)).unwrap()
+}
+
+/// Polls `check` every 500 ms until it returns `Some`, or panics naming `what`.
+fn poll<T>(timeout: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+fn create_namespace(name: &str) {
+    kubectl_ok(&["create", "namespace", name]);
+    kubectl_ok(&["label", "namespace", name, "ferry-test=true"]);
+}
+
+fn daemonset_yaml(namespace: &str) -> String {
+    format!(
+        r#"apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+  namespace: {namespace}
+  labels:
+    app.kubernetes.io/managed-by: ferry
+    ferry.dev/app: deploy-test
+spec:
+  selector:
+    matchLabels: {{app: agent}}
+  template:
+    metadata:
+      labels: {{app: agent}}
+    spec:
+      containers:
+        - name: agent
+          image: example/agent:1
+"#
+    )
+}
+
+/// A kubeconfig for the local control plane that authenticates as ferry's ServiceAccount in
+/// `namespace`, with a token from the TokenRequest API: the same kind of token the pod gets
+/// in its projected volume, so ferry run with it has exactly the Deployment's permissions.
+fn service_account_kubeconfig(dir: &Path, namespace: &str) -> PathBuf {
+    let token = kubectl_ok(&["create", "token", "ferry", "-n", namespace, "--duration=1h"]);
+    let view = |path: &str| {
+        kubectl_ok(&[
+            "config",
+            "view",
+            "--raw",
+            "--minify",
+            "--flatten",
+            "-o",
+            &format!("jsonpath={{.clusters[0].cluster.{path}}}"),
+        ])
+    };
+    let kubeconfig = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n  - name: local\n    cluster:\n      server: {}\n      \
+         certificate-authority-data: {}\nusers:\n  - name: ferry\n    user:\n      token: {}\n\
+         contexts:\n  - name: ferry\n    context: {{cluster: local, user: ferry}}\ncurrent-context: ferry\n",
+        view("server").trim(),
+        view("certificate-authority-data").trim(),
+        token.trim()
+    );
+    let path = dir.join(format!("ferry-sa-{namespace}.kubeconfig"));
+    std::fs::write(&path, kubeconfig).unwrap();
+    path
+}
+
+/// The ferry binary, authenticated as its ServiceAccount.
+fn ferry_command(kubeconfig: &Path, cache: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ferry"));
+    cmd.args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .env("FERRY_CACHE_DIR", cache)
+        .env("NO_COLOR", "1")
+        .env_remove("FERRY_NAMESPACE")
+        .env_remove("FERRY_CONFIG");
+    cmd
+}
+
+/// Runs ferry to completion; returns (exit code, stdout + stderr).
+fn run_ferry(kubeconfig: &Path, cache: &Path, args: &[&str]) -> (i32, String) {
+    let out = ferry_command(kubeconfig, cache, args)
+        .output()
+        .expect("running ferry");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// An app's manifests: a DaemonSet, a ConfigMap (if `with_config`) and a Job.
+fn app_manifests(image_tag: u32, with_config: bool) -> String {
+    let config = if with_config {
+        "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: agent-config\ndata:\n  level: info\n"
+    } else {
+        ""
+    };
+    format!(
+        r#"apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+spec:
+  selector:
+    matchLabels: {{app: agent}}
+  template:
+    metadata:
+      labels: {{app: agent}}
+    spec:
+      containers:
+        - name: agent
+          image: example/agent:{image_tag}
+{config}---
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: migrate
+          image: example/migrate:{image_tag}
+"#
+    )
+}
+
+/// `ferry serve` in the background; killed on drop.
+struct Serve {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+    port: u16,
+}
+
+impl Serve {
+    fn start(kubeconfig: &Path, cache: &Path, config: &Path, namespace: &str, pod: &str) -> Serve {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let listen = format!("127.0.0.1:{port}");
+        let mut child = ferry_command(
+            kubeconfig,
+            cache,
+            &[
+                "serve",
+                "--config",
+                config.to_str().unwrap(),
+                "--listen",
+                &listen,
+                "--leader-elect",
+            ],
+        )
+        // As in deployment.yaml.
+        .env("FERRY_NAMESPACE", namespace)
+        .env("POD_NAME", pod)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting ferry serve");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let pipe = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(pipe).lines().map_while(Result::ok) {
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        Serve {
+            child,
+            stderr,
+            port,
+        }
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// `GET path` → (status, body).
+    fn get(&self, path: &str) -> Option<(u16, String)> {
+        let mut stream = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        let status = response.split_whitespace().nth(1)?.parse().ok()?;
+        let body = response.split_once("\r\n\r\n")?.1.to_string();
+        Some((status, body))
+    }
+
+    /// SIGTERM, then the exit code.
+    fn stop(mut self) -> Option<i32> {
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(30) {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+#[test]
+fn kubectl_apply_k_deploys_ferry_with_the_permissions_it_needs() {
+    let mut overlay = Overlay::new("ferry-deploy", "");
+    let ns = overlay.namespace.clone();
+    let suffix = overlay.suffix.clone();
+    // A namespace of someone's apps, where ferry deploys workloads.
+    let apps_ns = format!("{ns}-apps");
+    overlay
+        .extra
+        .push(vec!["delete".into(), "namespace".into(), apps_ns.clone()]);
+    // Cluster-scoped objects created as ferry below (only by dry-run, but in case).
+    overlay.extra.push(vec![
+        "delete".into(),
+        "clusterrole".into(),
+        format!("deploy-test-agent-{suffix}"),
+    ]);
+
+    // What `kubectl apply -k deploy/` would create: exactly these kinds, no Secret.
+    let objects = overlay.render();
+    let mut kinds: Vec<&str> = objects
+        .iter()
+        .map(|o| o["kind"].as_str().unwrap())
+        .collect();
+    kinds.sort();
+    kinds.dedup();
+    assert_eq!(kinds, EXPECTED_KINDS, "kinds rendered from deploy/");
+    assert_eq!(
+        objects.len(),
+        EXPECTED_KINDS.len(),
+        "one object of each kind"
+    );
+
+    // Apply, as a user would.
+    create_namespace(&apps_ns);
+    let out = kubectl_ok(&["apply", "-k", overlay.path()]);
+    for object in [
+        format!("namespace/{ns} created"),
+        "serviceaccount/ferry created".into(),
+        "configmap/ferry-config created".into(),
+        "service/ferry created".into(),
+        "deployment.apps/ferry created".into(),
+        "role.rbac.authorization.k8s.io/ferry-state created".into(),
+        "rolebinding.rbac.authorization.k8s.io/ferry-state created".into(),
+        format!("clusterrole.rbac.authorization.k8s.io/ferry-{suffix} created"),
+        format!("clusterrolebinding.rbac.authorization.k8s.io/ferry-{suffix} created"),
+    ] {
+        assert!(
+            out.contains(&object),
+            "`kubectl apply -k` printed:\n{out}\nnot {object}"
+        );
+    }
+    // Applying again changes nothing (the manifests are stable under apply).
+    let again = kubectl_ok(&["apply", "-k", overlay.path()]);
+    assert!(
+        again.lines().all(|l| l.ends_with(" unchanged")),
+        "second `kubectl apply -k` changed something:\n{again}"
+    );
+
+    // Everything exists.
+    let names = kubectl_ok(&[
+        "get",
+        "-n",
+        &ns,
+        "deployment/ferry",
+        "service/ferry",
+        "serviceaccount/ferry",
+        "configmap/ferry-config",
+        "role/ferry-state",
+        "rolebinding/ferry-state",
+        "-o",
+        "name",
+    ]);
+    assert_eq!(names.lines().count(), 6, "{names}");
+    kubectl_ok(&[
+        "get",
+        &format!("clusterrole/ferry-{suffix}"),
+        &format!("clusterrolebinding/ferry-{suffix}"),
+    ]);
+
+    // --- RBAC: what ferry does ---------------------------------------------------------------
+    // Apply (server-side apply = PATCH, plus create for new objects; the dry-run needs the
+    // same), read and watch, and prune the workloads of its apps, in any namespace.
+    for verb in ["get", "list", "watch", "create", "patch", "delete"] {
+        for resource in ["daemonsets", "statefulsets", "jobs", "deployments"] {
+            overlay.assert_can(&[verb, resource, "-n", &apps_ns]);
+        }
+        for resource in [
+            "configmaps",
+            "secrets",
+            "services",
+            "serviceaccounts",
+            "persistentvolumeclaims",
+            "roles",
+            "rolebindings",
+        ] {
+            overlay.assert_can(&[verb, resource, "-n", &apps_ns]);
+        }
+        for resource in [
+            "namespaces",
+            "priorityclasses",
+            "customresourcedefinitions",
+            "clusterroles",
+            "clusterrolebindings",
+        ] {
+            overlay.assert_can(&[verb, resource]);
+        }
+    }
+    // The inventory is one labelled LIST per kind across all namespaces.
+    overlay.assert_can(&["list", "daemonsets", "--all-namespaces"]);
+    overlay.assert_can(&["watch", "statefulsets", "--all-namespaces"]);
+    // Apps' RBAC objects grant what ferry itself lacks.
+    overlay.assert_can(&["escalate", "clusterroles"]);
+    overlay.assert_can(&["bind", "clusterroles"]);
+    overlay.assert_can(&["escalate", "roles", "-n", &apps_ns]);
+    // Gates read pods, events and ControllerRevisions; rollback deletes stuck pods.
+    overlay.assert_can(&["list", "pods", "-n", &apps_ns]);
+    overlay.assert_can(&["delete", "pods", "-n", &apps_ns]);
+    overlay.assert_can(&["list", "events", "-n", &apps_ns]);
+    overlay.assert_can(&["list", "controllerrevisions", "-n", &apps_ns]);
+    // Its own records and leader lock, in its own namespace.
+    for verb in ["get", "list", "create", "patch", "delete"] {
+        overlay.assert_can(&[verb, "configmaps", "-n", &ns]);
+    }
+    overlay.assert_can(&["create", "leases", "-n", &ns]);
+    overlay.assert_can(&["get", "leases/ferry-leader", "-n", &ns]);
+    overlay.assert_can(&["update", "leases/ferry-leader", "-n", &ns]);
+
+    // --- RBAC: what ferry does not do --------------------------------------------------------
+    overlay.assert_cannot(&["create", "nodes"]);
+    overlay.assert_cannot(&["get", "nodes"]);
+    overlay.assert_cannot(&["create", "pods", "-n", &apps_ns]);
+    overlay.assert_cannot(&["create", "pods/exec", "-n", &apps_ns]);
+    overlay.assert_cannot(&["update", "daemonsets", "-n", &apps_ns]);
+    overlay.assert_cannot(&["deletecollection", "pods", "-n", &apps_ns]);
+    overlay.assert_cannot(&["impersonate", "serviceaccounts", "-n", &apps_ns]);
+    // Leases only in its own namespace, and only its own lock beyond creating it.
+    overlay.assert_cannot(&["create", "leases", "-n", &apps_ns]);
+    overlay.assert_cannot(&["update", "leases/someone-elses-lock", "-n", &ns]);
+    overlay.assert_cannot(&["delete", "leases/ferry-leader", "-n", &ns]);
+    overlay.assert_cannot(&["patch", "leases/ferry-leader", "-n", &ns]);
+
+    // --- Real requests as ferry --------------------------------------------------------------
+    // A DaemonSet applied the way ferry applies it (server-side, field manager ferry): the
+    // dry-run of the plan, then the real apply, then a prune.
+    let ds = daemonset_yaml(&apps_ns);
+    let out = overlay.apply_as_ferry(&ds, true);
+    assert!(
+        out.status.success(),
+        "dry-run apply as ferry: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = overlay.apply_as_ferry(&ds, false);
+    assert!(
+        out.status.success(),
+        "apply as ferry: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sa = overlay.service_account();
+    kubectl_ok(&[
+        "delete",
+        "daemonset/agent",
+        "-n",
+        &apps_ns,
+        "--cascade=foreground",
+        "--as",
+        &sa,
+        "--wait=false",
+    ]);
+    // escalate: a ClusterRole granting what ferry lacks (nodes); bind: a binding to it and
+    // to the built-in `view` (which includes reads ferry lacks). Dry-run: the RBAC escalation
+    // checks run before storage, so the dry-run proves them without creating anything.
+    let rbac = format!(
+        r#"apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: deploy-test-agent-{suffix}
+rules:
+  - apiGroups: [""]
+    resources: ["nodes", "pods/log"]
+    verbs: ["get", "list", "watch"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: deploy-test-agent-{suffix}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: deploy-test-agent-{suffix}
+subjects:
+  - kind: ServiceAccount
+    name: agent
+    namespace: {apps_ns}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: agent-view
+  namespace: {apps_ns}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: view
+subjects:
+  - kind: ServiceAccount
+    name: agent
+    namespace: {apps_ns}
+"#
+    );
+    let out = overlay.apply_as_ferry(&rbac, true);
+    assert!(
+        out.status.success(),
+        "applying an app's RBAC as ferry (needs escalate and bind): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Records: an inventory ConfigMap written with server-side apply, then deleted.
+    let inventory = format!(
+        r#"apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ferry-inventory-deploy-test
+  namespace: {ns}
+data:
+  kinds: "apps\tv1\tDaemonSet\n"
+"#
+    );
+    let out = overlay.apply_as_ferry(&inventory, false);
+    assert!(
+        out.status.success(),
+        "writing ferry's inventory as ferry: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = kubectl(&[
+        "delete",
+        "configmap/ferry-inventory-deploy-test",
+        "-n",
+        &ns,
+        "--as",
+        &sa,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The leader Lease as `ferry serve --leader-elect` handles it: create, get, then renew with
+    // an update (PUT carrying the resourceVersion read).
+    let lease_file = overlay.dir.path().join("lease.yaml");
+    let lease = |holder: &str| {
+        format!(
+            "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata:\n  name: ferry-leader\n  \
+             namespace: {ns}\nspec:\n  holderIdentity: {holder}\n  leaseDurationSeconds: 15\n"
+        )
+    };
+    std::fs::write(&lease_file, lease("deploy-test-a")).unwrap();
+    let lease_path = lease_file.to_str().unwrap();
+    kubectl_ok(&["create", "-f", lease_path, "--as", &sa]);
+    let current = kubectl_ok(&[
+        "get",
+        "lease/ferry-leader",
+        "-n",
+        &ns,
+        "-o",
+        "yaml",
+        "--as",
+        &sa,
+    ]);
+    std::fs::write(
+        &lease_file,
+        current.replace("deploy-test-a", "deploy-test-b"),
+    )
+    .unwrap();
+    kubectl_ok(&["replace", "-f", lease_path, "--as", &sa]);
+    let holder = kubectl_ok(&[
+        "get",
+        "lease/ferry-leader",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.spec.holderIdentity}",
+    ]);
+    assert_eq!(holder, "deploy-test-b");
+    // And something it must not do, refused by the server.
+    let node = "apiVersion: v1\nkind: Node\nmetadata:\n  name: deploy-test-node\n";
+    let out = overlay.apply_as_ferry(node, true);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("forbidden"),
+        "creating a Node as ferry must be forbidden: {stderr}"
+    );
+
+    // --- ferry itself, as its ServiceAccount ---------------------------------------------------
+    // `ferry sync` through create, update, Job recreate and prune, `ferry history`, and
+    // `ferry serve --leader-elect` taking the Lease (over the one written above) and becoming
+    // ready: every request ferry makes is allowed by these manifests.
+    let kubeconfig = service_account_kubeconfig(overlay.dir.path(), &ns);
+    let cache = overlay.dir.path().join("cache");
+    let repo = support::GitRepo::new();
+    repo.write("apps/agent.yaml", &app_manifests(1, true));
+    repo.commit("Add agent");
+    let repo_path = repo.path_str();
+    let sync = [
+        "sync",
+        "--repo",
+        &repo_path,
+        "--path",
+        "apps",
+        "--app",
+        "deploy-test",
+        "--namespace",
+        &apps_ns,
+        "--ferry-namespace",
+        &ns,
+        "--prune",
+    ];
+    let (code, output) = run_ferry(&kubeconfig, &cache, &sync);
+    assert_eq!(code, 0, "ferry sync as its ServiceAccount:\n{output}");
+    assert!(output.contains("Sync complete: 3 created"), "{output}");
+    repo.write("apps/agent.yaml", &app_manifests(2, false));
+    repo.commit("Bump agent, drop its config");
+    let (code, output) = run_ferry(&kubeconfig, &cache, &sync);
+    assert_eq!(
+        code, 0,
+        "second ferry sync as its ServiceAccount:\n{output}"
+    );
+    for line in [
+        "updated   DaemonSet",
+        "recreated Job",
+        "pruned    ConfigMap",
+        "Sync complete",
+    ] {
+        assert!(output.contains(line), "no {line:?} in:\n{output}");
+    }
+    let (code, output) = run_ferry(
+        &kubeconfig,
+        &cache,
+        &["history", "--app", "deploy-test", "--ferry-namespace", &ns],
+    );
+    assert_eq!(code, 0, "ferry history as its ServiceAccount:\n{output}");
+    assert!(output.contains("Bump agent, drop its config"), "{output}");
+
+    let config = overlay.dir.path().join("serve.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "apps:\n  - name: deploy-test\n    repo: {repo_path}\n    path: apps\n    \
+             namespace: {apps_ns}\n    prune: true\n"
+        ),
+    )
+    .unwrap();
+    let serve = Serve::start(&kubeconfig, &cache, &config, &ns, "deploy-test-pod");
+    poll(
+        Duration::from_secs(60),
+        "ferry serve to lead and be ready",
+        || {
+            let stderr = serve.stderr();
+            let ready = serve.get("/readyz").is_some_and(|(code, _)| code == 200);
+            (stderr.contains("leading as deploy-test-pod") && ready).then_some(())
+        },
+    );
+    let holder = kubectl_ok(&[
+        "get",
+        "lease/ferry-leader",
+        "-n",
+        &ns,
+        "-o",
+        "jsonpath={.spec.holderIdentity}",
+    ]);
+    assert_eq!(holder, "deploy-test-pod");
+    let (code, apps) = serve.get("/api/apps").expect("GET /api/apps");
+    assert_eq!(code, 200, "{apps}");
+    let apps: Value = serde_json::from_str(&apps).expect("/api/apps is JSON");
+    assert!(
+        apps["apps"][0]["lastError"].is_null(),
+        "ferry serve's first reconcile failed: {apps}"
+    );
+    // Let the drift watchers run a moment: nothing ferry does may be refused.
+    std::thread::sleep(Duration::from_secs(2));
+    let stderr = serve.stderr();
+    assert_eq!(serve.stop(), Some(0), "ferry serve on SIGTERM:\n{stderr}");
+    assert!(
+        !stderr.to_lowercase().contains("forbidden"),
+        "ferry serve was refused something:\n{stderr}"
+    );
+
+    // --- The Deployment ----------------------------------------------------------------------
+    let deployment = get_json(&["deployment/ferry", "-n", &ns]);
+    let spec = &deployment["spec"];
+    assert_eq!(spec["replicas"], 1);
+    assert_eq!(spec["strategy"]["type"], "Recreate");
+    let pod = &spec["template"]["spec"];
+    assert_eq!(pod["serviceAccountName"], "ferry");
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(pod["securityContext"]["runAsUser"], 65532);
+    assert_eq!(
+        pod["securityContext"]["seccompProfile"]["type"],
+        "RuntimeDefault"
+    );
+    let containers = pod["containers"].as_array().unwrap();
+    assert_eq!(containers.len(), 1);
+    let c = &containers[0];
+    assert_eq!(c["image"], "ghcr.io/ferry-gitops/ferry:0.1.0");
+    assert_eq!(
+        c["args"],
+        serde_json::json!([
+            "serve",
+            "--config",
+            "/etc/ferry/ferry.yaml",
+            "--listen",
+            "0.0.0.0:8080",
+            "--leader-elect"
+        ])
+    );
+    assert_eq!(c["ports"][0]["containerPort"], 8080);
+    assert_eq!(c["ports"][0]["name"], "http");
+    let sc = &c["securityContext"];
+    assert_eq!(sc["readOnlyRootFilesystem"], true);
+    assert_eq!(sc["allowPrivilegeEscalation"], false);
+    assert_eq!(sc["capabilities"]["drop"], serde_json::json!(["ALL"]));
+    assert_eq!(c["resources"]["requests"]["cpu"], "50m");
+    assert_eq!(c["resources"]["requests"]["memory"], "64Mi");
+    assert_eq!(c["resources"]["limits"]["memory"], "256Mi");
+    for (probe, path) in [("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")] {
+        assert_eq!(c[probe]["httpGet"]["path"], path, "{probe}");
+        assert_eq!(c[probe]["httpGet"]["port"], "http", "{probe} port");
+    }
+    // Mounts: the ConfigMap at /etc/ferry, an emptyDir git cache that FERRY_CACHE_DIR names,
+    // the optional Secret.
+    let volume_of = |mount_path: &str| -> Value {
+        let mount = c["volumeMounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["mountPath"] == mount_path)
+            .unwrap_or_else(|| panic!("nothing mounted at {mount_path}"));
+        pod["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["name"] == mount["name"])
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(volume_of("/etc/ferry")["configMap"]["name"], "ferry-config");
+    assert!(volume_of("/var/cache/ferry")["emptyDir"].is_object());
+    assert!(volume_of("/tmp")["emptyDir"].is_object());
+    let secret_volume = volume_of("/var/run/secrets/ferry");
+    assert_eq!(secret_volume["secret"]["secretName"], "ferry-secrets");
+    assert_eq!(secret_volume["secret"]["optional"], true);
+    let env = c["env"].as_array().unwrap();
+    let env_var = |name: &str| env.iter().find(|e| e["name"] == name).cloned();
+    assert_eq!(
+        env_var("FERRY_CACHE_DIR").expect("FERRY_CACHE_DIR")["value"],
+        "/var/cache/ferry"
+    );
+    assert_eq!(
+        env_var("POD_NAME").expect("POD_NAME: the replica's identity in the Lease")["valueFrom"]
+            ["fieldRef"]["fieldPath"],
+        "metadata.name"
+    );
+    assert_eq!(
+        env_var("FERRY_NAMESPACE").expect("FERRY_NAMESPACE")["valueFrom"]["fieldRef"]["fieldPath"],
+        "metadata.namespace"
+    );
+    let secret_refs: Vec<&Value> = env
+        .iter()
+        .filter_map(|e| e["valueFrom"].get("secretKeyRef"))
+        .collect();
+    assert!(
+        secret_refs.len() >= 2,
+        "webhook secret and git token from the Secret"
+    );
+    for r in secret_refs {
+        assert_eq!(r["name"], "ferry-secrets");
+        assert_eq!(r["optional"], true, "secret refs must be optional: {r}");
+    }
+
+    // The ConfigMap's ferry.yaml is a config ferry accepts, and credentials it names by
+    // environment variable are provided by the Deployment.
+    let cm = get_json(&["configmap/ferry-config", "-n", &ns]);
+    let text = cm["data"]["ferry.yaml"]
+        .as_str()
+        .expect("ConfigMap ferry-config has data.ferry.yaml");
+    let file = overlay.dir.path().join("ferry.yaml");
+    std::fs::write(&file, text).unwrap();
+    let config = ferry::config::load(&file).expect("deploy/configmap.yaml: ferry.yaml");
+    assert_eq!(config.ferry_namespace.as_deref(), Some("ferry-system"));
+    assert!(!config.apps.is_empty(), "ferry.yaml has an example app");
+    for app in config.apps {
+        if let Some(var) = &app.auth.token_env {
+            assert!(
+                env_var(var).is_some(),
+                "ferry.yaml reads ${var}, which the Deployment does not set"
+            );
+        }
+        let spec = app.resolve().expect("example app resolves");
+        assert!(spec.prune);
+    }
+
+    // The pod passes Pod Security "restricted" (enforced on the namespace, which rejects a
+    // pod that breaks it, as this privileged one shows) and is scheduled; kwok runs it (the
+    // image is never pulled).
+    let labels = get_json(&[&format!("namespace/{ns}")])["metadata"]["labels"].clone();
+    assert_eq!(labels["pod-security.kubernetes.io/enforce"], "restricted");
+    let out = kubectl(&[
+        "run",
+        "privileged-probe",
+        "-n",
+        &ns,
+        "--image=example/x:1",
+        "--privileged",
+        "--dry-run=server",
+    ]);
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("PodSecurity"),
+        "Pod Security admission must enforce \"restricted\" in ferry's namespace: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pod = poll(Duration::from_secs(60), "the ferry pod to run", || {
+        let pods = get_json(&["pods", "-n", &ns, "-l", "app.kubernetes.io/name=ferry"]);
+        pods["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["status"]["phase"] == "Running")
+            .cloned()
+    });
+    let node = pod["spec"]["nodeName"].as_str().unwrap_or_default();
+    assert!(node.starts_with("kwok-"), "scheduled on {node:?}");
+    poll(
+        Duration::from_secs(60),
+        "the Deployment to be available",
+        || {
+            let d = get_json(&["deployment/ferry", "-n", &ns]);
+            (d["status"]["availableReplicas"] == 1).then_some(())
+        },
+    );
+    // The Service selects that pod and resolves port 80 → the named port 8080.
+    let service = get_json(&["service/ferry", "-n", &ns]);
+    let port = &service["spec"]["ports"][0];
+    assert_eq!(
+        (port["name"].as_str(), port["port"].as_i64()),
+        (Some("http"), Some(80))
+    );
+    let pod_name = pod["metadata"]["name"].as_str().unwrap().to_string();
+    poll(Duration::from_secs(60), "the Service's endpoints", || {
+        let slices = get_json(&[
+            "endpointslices",
+            "-n",
+            &ns,
+            "-l",
+            "kubernetes.io/service-name=ferry",
+        ]);
+        slices["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| {
+                s["ports"][0]["port"] == 8080
+                    && s["ports"][0]["name"] == "http"
+                    && s["endpoints"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .any(|e| e["targetRef"]["name"] == pod_name.as_str())
+            })
+            .map(|_| ())
+    });
+
+    // Clean up (the Drop guard repeats this if anything above failed) and check the
+    // cluster-scoped objects are really gone.
+    if std::env::var_os("FERRY_TEST_KEEP").is_none() {
+        kubectl_ok(&["delete", "-k", overlay.path(), "--wait=false"]);
+        let out = kubectl(&[
+            "get",
+            &format!("clusterrole/ferry-{suffix}"),
+            &format!("clusterrolebinding/ferry-{suffix}"),
+            "--ignore-not-found",
+            "-o",
+            "name",
+        ]);
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "");
+    }
+}
+
+/// Extracts the commented "namespaced alternative" from `deploy/rbac.yaml` as YAML.
+fn namespaced_alternative() -> String {
+    let text = std::fs::read_to_string(deploy_dir().join("rbac.yaml")).unwrap();
+    let mut lines = text.lines();
+    lines
+        .by_ref()
+        .find(|l| l.starts_with("# ---- BEGIN namespaced alternative"))
+        .expect("deploy/rbac.yaml has the BEGIN namespaced alternative marker");
+    let mut yaml = String::new();
+    for line in lines.by_ref() {
+        if line.starts_with("# ---- END namespaced alternative") {
+            return yaml;
+        }
+        let uncommented = line
+            .strip_prefix("# ")
+            .or_else(|| line.strip_prefix('#'))
+            .unwrap_or_else(|| panic!("uncommented line in the alternative: {line:?}"));
+        yaml.push_str(uncommented);
+        yaml.push('\n');
+    }
+    panic!("deploy/rbac.yaml: no END namespaced alternative marker");
+}
+
+#[test]
+fn namespaced_rbac_alternative_confines_writes_to_chosen_namespaces() {
+    // deploy/ without the ClusterRoleBinding, as the alternative's step 1 says.
+    let mut overlay = Overlay::new(
+        "ferry-narrow",
+        r#"patches:
+  - patch: |-
+      $patch: delete
+      apiVersion: rbac.authorization.k8s.io/v1
+      kind: ClusterRoleBinding
+      metadata:
+        name: ferry
+"#,
+    );
+    let ns = overlay.namespace.clone();
+    let suffix = overlay.suffix.clone();
+    let apps_ns = format!("{ns}-apps"); // where ferry may write
+    let other_ns = format!("{ns}-other"); // where it may not
+    overlay
+        .extra
+        .push(vec!["delete".into(), "namespace".into(), apps_ns.clone()]);
+    overlay
+        .extra
+        .push(vec!["delete".into(), "namespace".into(), other_ns.clone()]);
+    overlay.extra.push(vec![
+        "delete".into(),
+        "clusterrole".into(),
+        format!("ferry-read-{suffix}"),
+    ]);
+    overlay.extra.push(vec![
+        "delete".into(),
+        "clusterrolebinding".into(),
+        format!("ferry-read-{suffix}"),
+    ]);
+
+    let kinds: Vec<String> = overlay
+        .render()
+        .iter()
+        .map(|o| o["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!kinds.contains(&"ClusterRoleBinding".to_string()));
+
+    // Step 2: the commented objects, for this test's namespaces and unique names.
+    let alternative = namespaced_alternative();
+    for needle in ["ferry-system", "namespace: logging", "name: ferry-read"] {
+        assert!(
+            alternative.contains(needle),
+            "the alternative no longer mentions {needle:?}; update this test"
+        );
+    }
+    let alternative = alternative
+        .replace("ferry-system", &ns)
+        .replace("namespace: logging", &format!("namespace: {apps_ns}"))
+        .replace("name: ferry-read", &format!("name: ferry-read-{suffix}"));
+    let objects = parse_yaml_stream(&alternative);
+    let summary: Vec<String> = objects
+        .iter()
+        .map(|o| {
+            format!(
+                "{}/{}",
+                o["kind"].as_str().unwrap(),
+                o["metadata"]["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            format!("ClusterRole/ferry-read-{suffix}"),
+            format!("ClusterRoleBinding/ferry-read-{suffix}"),
+            "Role/ferry-manage".to_string(),
+            "RoleBinding/ferry-manage".to_string(),
+        ]
+    );
+    let file = overlay.dir.path().join("namespaced-alternative.yaml");
+    std::fs::write(&file, &alternative).unwrap();
+
+    create_namespace(&apps_ns);
+    create_namespace(&other_ns);
+    kubectl_ok(&["apply", "-k", overlay.path()]);
+    kubectl_ok(&["apply", "-f", file.to_str().unwrap()]);
+
+    // Writes only where a Role allows them.
+    for verb in ["create", "patch", "delete"] {
+        for resource in ["daemonsets", "statefulsets", "jobs", "configmaps", "roles"] {
+            overlay.assert_can(&[verb, resource, "-n", &apps_ns]);
+            overlay.assert_cannot(&[verb, resource, "-n", &other_ns]);
+        }
+        for resource in [
+            "namespaces",
+            "clusterroles",
+            "priorityclasses",
+            "customresourcedefinitions",
+        ] {
+            overlay.assert_cannot(&[verb, resource]);
+        }
+    }
+    overlay.assert_can(&["delete", "pods", "-n", &apps_ns]);
+    overlay.assert_cannot(&["delete", "pods", "-n", &other_ns]);
+    overlay.assert_can(&["bind", "clusterroles/view", "-n", &apps_ns]);
+    overlay.assert_cannot(&["bind", "clusterroles/cluster-admin", "-n", &apps_ns]);
+    overlay.assert_cannot(&["escalate", "clusterroles"]);
+    // Reads stay cluster-wide (the inventory LIST spans namespaces), except Secrets.
+    overlay.assert_can(&["list", "daemonsets", "--all-namespaces"]);
+    overlay.assert_can(&["watch", "jobs", "--all-namespaces"]);
+    overlay.assert_can(&["list", "pods", "-n", &other_ns]);
+    overlay.assert_cannot(&["list", "secrets", "--all-namespaces"]);
+    overlay.assert_can(&["get", &format!("namespaces/{ns}")]);
+    overlay.assert_cannot(&["get", "namespaces/kube-system"]);
+    // Its own records and lock still work (Role ferry-state).
+    overlay.assert_can(&["create", "configmaps", "-n", &ns]);
+    overlay.assert_can(&["create", "leases", "-n", &ns]);
+    overlay.assert_can(&["update", "leases/ferry-leader", "-n", &ns]);
+
+    // The same DaemonSet applied as ferry: accepted in the managed namespace, refused elsewhere.
+    let out = overlay.apply_as_ferry(&daemonset_yaml(&apps_ns), true);
+    assert!(
+        out.status.success(),
+        "dry-run apply as ferry in {apps_ns}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = overlay.apply_as_ferry(&daemonset_yaml(&other_ns), true);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("forbidden"),
+        "apply as ferry in {other_ns} must be forbidden: {stderr}"
+    );
+    // An app's RoleBinding to the ClusterRole the Role lets it bind, and to one it does not.
+    let binding = |role: &str| {
+        format!(
+            r#"apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: agent-{role}
+  namespace: {apps_ns}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: {role}
+subjects:
+  - kind: ServiceAccount
+    name: agent
+    namespace: {apps_ns}
+"#
+        )
+    };
+    let out = overlay.apply_as_ferry(&binding("view"), true);
+    assert!(
+        out.status.success(),
+        "binding view as ferry in {apps_ns}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = overlay.apply_as_ferry(&binding("cluster-admin"), true);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("forbidden"),
+        "binding cluster-admin as ferry must be forbidden: {stderr}"
+    );
+
+    // ferry itself, as the narrowed ServiceAccount: syncs into the managed namespace, and an
+    // app aimed elsewhere is refused by the server at the dry-run, before anything is applied.
+    let kubeconfig = service_account_kubeconfig(overlay.dir.path(), &ns);
+    let cache = overlay.dir.path().join("cache");
+    let repo = support::GitRepo::new();
+    repo.write("apps/agent.yaml", &app_manifests(1, true));
+    repo.commit("Add agent");
+    let repo_path = repo.path_str();
+    let sync = |app: &str, namespace: &str| {
+        run_ferry(
+            &kubeconfig,
+            &cache,
+            &[
+                "sync",
+                "--repo",
+                &repo_path,
+                "--path",
+                "apps",
+                "--app",
+                app,
+                "--namespace",
+                namespace,
+                "--ferry-namespace",
+                &ns,
+                "--prune",
+            ],
+        )
+    };
+    let (code, output) = sync("managed", &apps_ns);
+    assert_eq!(code, 0, "ferry sync into {apps_ns}:\n{output}");
+    assert!(output.contains("Sync complete: 3 created"), "{output}");
+    let (code, output) = sync("elsewhere", &other_ns);
+    assert_eq!(code, 2, "ferry sync into {other_ns} must fail:\n{output}");
+    assert!(output.to_lowercase().contains("forbidden"), "{output}");
+    let in_other = kubectl_ok(&[
+        "get",
+        "daemonsets,jobs,configmaps",
+        "-n",
+        &other_ns,
+        "-o",
+        "name",
+    ]);
+    assert!(
+        !in_other.contains("agent") && !in_other.contains("migrate"),
+        "{in_other}"
+    );
+}
