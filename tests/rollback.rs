@@ -321,3 +321,36 @@ async fn failure_policy_revert_reverts_the_bad_commit_on_the_remote_and_restores
         .tip_message()
         .contains(&format!("This reverts commit {revert_sha}.")));
 }
+
+#[tokio::test]
+async fn an_ordinary_fix_commit_unsticks_a_statefulset_when_asked() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rb-unstick").await;
+    let remote = Remote::new();
+    let sts = |image: &str| {
+        format!(
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: web\nspec:\n  serviceName: web\n  replicas: 2\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers: [{{name: nginx, image: \"{image}\"}}]\n"
+        )
+    };
+    remote.work.write("web.yaml", &sts("nginx:1.27"));
+    remote.commit_and_push("web 1.27");
+    assert_eq!(run("sync", &remote, &ns.name, &[]).code, 0);
+    remote.work.write("web.yaml", &sts("nginx:doesnotexist"));
+    remote.commit_and_push("web broken");
+    assert_eq!(run("sync", &remote, &ns.name, &[]).code, 3);
+    // A forward fix (not a revert): opt in to deleting the stuck pod.
+    remote.work.write("web.yaml", &sts("nginx:1.28"));
+    remote.commit_and_push("web 1.28");
+    let out = run("sync", &remote, &ns.name, &["--unstick-statefulsets"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("stuck on the broken revision"),
+        "{}",
+        out.stderr
+    );
+    let sts = Api::<StatefulSet>::namespaced(client.clone(), &ns.name)
+        .get("web")
+        .await
+        .unwrap();
+    assert_eq!(sts.status.unwrap().ready_replicas, Some(2));
+}

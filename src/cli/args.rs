@@ -133,8 +133,11 @@ pub struct RollbackArgs {
     pub to: Option<String>,
     /// Do not push the revert; sync it from ferry's clone only (the cluster then runs a
     /// commit that is not on the remote branch).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "push")]
     pub no_push: bool,
+    /// Push the revert to the tracked branch (the default; spelled out for scripts).
+    #[arg(long)]
+    pub push: bool,
     /// Message of the revert commit (default: git's own revert message).
     #[arg(long, short = 'm')]
     pub message: Option<String>,
@@ -165,6 +168,10 @@ pub struct GateArgs {
     /// fails; shorter fails faster, longer rides out a registry hiccup.
     #[arg(long, default_value = "20s", value_parser = parse_duration_arg)]
     pub grace: std::time::Duration,
+    /// Before gating a StatefulSet, delete its pods stuck not-Ready on an old revision, one at a
+    /// time, so the controller recreates them (always on for rollbacks; opt-in otherwise).
+    #[arg(long)]
+    pub unstick_statefulsets: bool,
 }
 
 impl GateArgs {
@@ -173,6 +180,7 @@ impl GateArgs {
         (!self.no_wait).then(|| crate::rollout::GateConfig {
             timeout: self.timeout,
             grace: self.grace,
+            unstick_statefulsets: self.unstick_statefulsets,
             ..Default::default()
         })
     }
