@@ -7,56 +7,7 @@ use std::process::Command;
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, StatefulSet};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
-use support::{client, ferry, FerryRun, GitRepo, TestNamespace};
-
-/// A bare "remote" and a working clone that pushes to it.
-struct Remote {
-    bare: tempfile::TempDir,
-    work: GitRepo,
-}
-
-impl Remote {
-    fn new() -> Remote {
-        let bare = tempfile::tempdir().unwrap();
-        let mut opts = git2::RepositoryInitOptions::new();
-        opts.bare(true).initial_head("main");
-        git2::Repository::init_opts(bare.path(), &opts).unwrap();
-        Remote {
-            bare,
-            work: GitRepo::new(),
-        }
-    }
-    fn url(&self) -> String {
-        format!("file://{}", self.bare.path().display())
-    }
-    fn push(&self) {
-        let out = Command::new("git")
-            .args(["push", "-q", &self.url(), "main:main"])
-            .current_dir(self.work.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    fn commit_and_push(&self, message: &str) -> String {
-        let sha = self.work.commit(message);
-        self.push();
-        sha
-    }
-    /// The remote branch's newest commit message.
-    fn tip_message(&self) -> String {
-        let repo = git2::Repository::open_bare(self.bare.path()).unwrap();
-        let tip = repo
-            .revparse_single("refs/heads/main")
-            .unwrap()
-            .peel_to_commit()
-            .unwrap();
-        tip.message().unwrap().to_string()
-    }
-}
+use support::{client, ferry, FerryRun, Remote, TestNamespace};
 
 fn ds_yaml(image: &str) -> String {
     format!(
@@ -309,7 +260,7 @@ async fn failure_policy_revert_reverts_the_bad_commit_on_the_remote_and_restores
     remote.work.commit(&format!(
         "Revert \"something\"\n\nThis reverts commit {revert_sha}.\n"
     ));
-    remote.push();
+    remote.push("HEAD:main");
     let out = run("sync", &remote, &ns.name, &["--on-failure", "revert"]);
     assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
     assert!(

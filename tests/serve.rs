@@ -12,50 +12,17 @@ use hmac::{Hmac, Mac};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::Api;
 use sha2::Sha256;
-use support::{client, kubeconfig, wait_until, GitRepo, TestNamespace};
+use support::{client, kubeconfig, wait_until, GitRepo, Remote, TestNamespace};
 
 const SECRET: &str = "s3cret-for-tests";
 
-struct Remote {
-    bare: tempfile::TempDir,
-    work: GitRepo,
-}
-
-impl Remote {
-    fn new() -> Remote {
-        let bare = tempfile::tempdir().unwrap();
-        let mut opts = git2::RepositoryInitOptions::new();
-        opts.bare(true).initial_head("main");
-        git2::Repository::init_opts(bare.path(), &opts).unwrap();
-        Remote {
-            bare,
-            work: GitRepo::new(),
-        }
-    }
-    fn url(&self) -> String {
-        format!("file://{}", self.bare.path().display())
-    }
-    fn push(&self, refspec: &str) {
-        let out = Command::new("git")
-            .args(["push", "-q", "-f", &self.url(), refspec])
-            .current_dir(self.work.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    fn commit_cm(&self, value: &str) -> String {
-        self.work.write(
-            "apps/cm.yaml",
-            &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  value: \"{value}\"\n"),
-        );
-        let sha = self.work.commit(&format!("settings {value}"));
-        self.push("HEAD:main");
-        sha
-    }
+/// Writes `apps/cm.yaml` with `value`, commits and pushes it.
+fn commit_cm(remote: &Remote, value: &str) -> String {
+    remote.work.write(
+        "apps/cm.yaml",
+        &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  value: \"{value}\"\n"),
+    );
+    remote.commit_and_push(&format!("settings {value}"))
 }
 
 struct Server {
@@ -227,14 +194,14 @@ async fn a_signed_github_push_syncs_without_waiting_for_the_poll() {
     let client = client().await;
     let ns = TestNamespace::new(&client, "s-github").await;
     let remote = Remote::new();
-    remote.commit_cm("one");
+    commit_cm(&remote, "one");
     let server = start_server(&remote, &ns.name, "1h", &[]);
     assert_eq!(
         config_value(&client, &ns.name).await.as_deref(),
         Some("one")
     );
 
-    let sha = remote.commit_cm("two");
+    let sha = commit_cm(&remote, "two");
     let body = github_push(&remote.url(), "refs/heads/main", &sha);
     let sent = Instant::now();
     let (status, reply) = send_github(server.port, &body, &format!("sha256={}", hmac_hex(&body)));
@@ -259,10 +226,10 @@ async fn bad_signatures_are_rejected_and_other_branches_ignored() {
     let client = client().await;
     let ns = TestNamespace::new(&client, "s-reject").await;
     let remote = Remote::new();
-    remote.commit_cm("one");
+    commit_cm(&remote, "one");
     let server = start_server(&remote, &ns.name, "1h", &[]);
     let before = total_syncs(server.port, &ns.name);
-    let sha = remote.commit_cm("two");
+    let sha = commit_cm(&remote, "two");
     let body = github_push(&remote.url(), "refs/heads/main", &sha);
 
     let (status, _) = send_github(
@@ -315,11 +282,11 @@ async fn gitlab_gitea_and_generic_webhooks_trigger_syncs() {
     let client = client().await;
     let ns = TestNamespace::new(&client, "s-forges").await;
     let remote = Remote::new();
-    remote.commit_cm("zero");
+    commit_cm(&remote, "zero");
     let server = start_server(&remote, &ns.name, "1h", &[]);
     let url = remote.url();
 
-    let sha = remote.commit_cm("gitlab");
+    let sha = commit_cm(&remote, "gitlab");
     let body = serde_json::json!({
         "object_kind": "push", "ref": "refs/heads/main", "after": sha, "total_commits_count": 1,
         "project": {"git_http_url": url, "git_ssh_url": url, "web_url": url},
@@ -343,7 +310,7 @@ async fn gitlab_gitea_and_generic_webhooks_trigger_syncs() {
     })
     .await;
 
-    let sha = remote.commit_cm("gitea");
+    let sha = commit_cm(&remote, "gitea");
     let body = github_push(&url, "refs/heads/main", &sha);
     let (status, reply) = http(
         server.port,
@@ -362,7 +329,7 @@ async fn gitlab_gitea_and_generic_webhooks_trigger_syncs() {
     })
     .await;
 
-    remote.commit_cm("generic");
+    commit_cm(&remote, "generic");
     let body = serde_json::json!({"repository": url, "ref": "refs/heads/main"})
         .to_string()
         .into_bytes();
@@ -386,10 +353,10 @@ async fn a_burst_of_200_webhooks_coalesces_into_at_most_two_syncs() {
     let client = client().await;
     let ns = TestNamespace::new(&client, "s-burst").await;
     let remote = Remote::new();
-    remote.commit_cm("one");
+    commit_cm(&remote, "one");
     let server = start_server(&remote, &ns.name, "1h", &[]);
     let before = total_syncs(server.port, &ns.name);
-    let sha = remote.commit_cm("two");
+    let sha = commit_cm(&remote, "two");
     let body = github_push(&remote.url(), "refs/heads/main", &sha);
     let signature = format!("sha256={}", hmac_hex(&body));
     let port = server.port;
@@ -426,9 +393,9 @@ async fn polling_picks_up_commits_and_metrics_count_syncs() {
     let client = client().await;
     let ns = TestNamespace::new(&client, "s-poll").await;
     let remote = Remote::new();
-    remote.commit_cm("one");
+    commit_cm(&remote, "one");
     let server = start_server(&remote, &ns.name, "1s", &[]);
-    remote.commit_cm("two");
+    commit_cm(&remote, "two");
     wait_until(
         Duration::from_secs(20),
         "the poll to apply the new commit",
@@ -500,7 +467,7 @@ async fn sigterm_mid_sync_leaves_history_consistent_and_a_restart_converges() {
     let client = client().await;
     let ns = TestNamespace::new(&client, "s-term").await;
     let remote = Remote::new();
-    remote.commit_cm("one");
+    commit_cm(&remote, "one");
     let mut server = start_server(&remote, &ns.name, "1h", &[]);
     // A slow sync: a DaemonSet whose image never pulls keeps the gate busy for the grace.
     remote.work.write(
@@ -563,7 +530,7 @@ async fn drift_is_reported_without_self_heal_and_corrected_with_it() {
     let client = client().await;
     let ns = TestNamespace::new(&client, "s-drift").await;
     let remote = Remote::new();
-    remote.commit_cm("git");
+    commit_cm(&remote, "git");
     let server = start_server(&remote, &ns.name, "1s", &[]);
     support::kubectl_ok(&[
         "patch",
@@ -633,7 +600,7 @@ async fn only_the_lease_holder_syncs_and_a_standby_takes_over_when_it_dies() {
     let ns = TestNamespace::new(&client, "s-lease").await;
     let ferry_ns = format!("{}-ferry", ns.name);
     let remote = Remote::new();
-    remote.commit_cm("one");
+    commit_cm(&remote, "one");
     let extra = ["--leader-elect", "--ferry-namespace", ferry_ns.as_str()];
     let mut leader = start_server(&remote, &ns.name, "1s", &extra);
 
@@ -688,7 +655,7 @@ async fn only_the_lease_holder_syncs_and_a_standby_takes_over_when_it_dies() {
     // The leader dies without releasing the lease; the standby takes over after it expires.
     leader.child.kill().unwrap();
     leader.child.wait().unwrap();
-    remote.commit_cm("two");
+    commit_cm(&remote, "two");
     wait_until(
         Duration::from_secs(45),
         "the standby to take over and sync",
@@ -709,7 +676,7 @@ async fn a_deny_window_plans_but_does_not_apply_until_forced() {
     let client = client().await;
     let ns = TestNamespace::new(&client, "s-window").await;
     let remote = Remote::new();
-    remote.commit_cm("one");
+    commit_cm(&remote, "one");
     // Denied around the clock: every minute opens a one-hour deny window.
     let windows = "    windows:\n      - {kind: deny, schedule: \"* * * * *\", duration: 1h}\n";
     let server = start_server_with(&remote, &ns.name, "1s", windows, &[]);
@@ -820,7 +787,7 @@ async fn a_sync_cut_off_by_sigkill_is_marked_interrupted_on_restart() {
     let client = client().await;
     let ns = TestNamespace::new(&client, "s-kill").await;
     let remote = Remote::new();
-    remote.commit_cm("one");
+    commit_cm(&remote, "one");
     let mut server = start_server(&remote, &ns.name, "1h", &[]);
     remote.work.write(
         "apps/ds.yaml",

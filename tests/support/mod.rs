@@ -275,3 +275,63 @@ impl GitRepo {
             .to_string()
     }
 }
+
+/// A bare repository in a temp dir acting as the remote, and a working repository that
+/// commits and pushes to it (with the `git` CLI, as a user would).
+pub struct Remote {
+    /// The bare repository.
+    pub bare: tempfile::TempDir,
+    /// The working repository.
+    pub work: GitRepo,
+}
+
+impl Remote {
+    /// An empty bare remote with `main` as its default branch.
+    pub fn new() -> Remote {
+        let bare = tempfile::tempdir().unwrap();
+        let mut opts = git2::RepositoryInitOptions::new();
+        opts.bare(true).initial_head("main");
+        git2::Repository::init_opts(bare.path(), &opts).unwrap();
+        Remote {
+            bare,
+            work: GitRepo::new(),
+        }
+    }
+
+    /// The remote's `file://` URL.
+    pub fn url(&self) -> String {
+        format!("file://{}", self.bare.path().display())
+    }
+
+    /// Pushes (force) a refspec of the working repository.
+    pub fn push(&self, refspec: &str) {
+        let out = Command::new("git")
+            .args(["push", "-q", "-f", &self.url(), refspec])
+            .current_dir(self.work.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Commits everything in the working repository and pushes it to `main`.
+    pub fn commit_and_push(&self, message: &str) -> String {
+        let sha = self.work.commit(message);
+        self.push("HEAD:main");
+        sha
+    }
+
+    /// The remote `main`'s newest commit message.
+    pub fn tip_message(&self) -> String {
+        let repo = git2::Repository::open_bare(self.bare.path()).unwrap();
+        let tip = repo
+            .revparse_single("refs/heads/main")
+            .unwrap()
+            .peel_to_commit()
+            .unwrap();
+        tip.message().unwrap().to_string()
+    }
+}
