@@ -664,10 +664,15 @@ async fn only_the_lease_holder_syncs_and_a_standby_takes_over_when_it_dies() {
         },
     )
     .await;
-    assert_eq!(
-        http(standby.port, "GET", "/readyz", &[], b"").unwrap().0,
-        200
-    );
+    // Ready once its first attempt (apply, gates, history) is complete.
+    wait_until(
+        Duration::from_secs(15),
+        "the new leader to be ready",
+        || async {
+            matches!(http(standby.port, "GET", "/readyz", &[], b""), Ok((200, _))).then_some(())
+        },
+    )
+    .await;
     support::kubectl(&["delete", "namespace", &ferry_ns, "--wait=false"]);
 }
 
