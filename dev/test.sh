@@ -12,4 +12,4 @@ kubeconfig="$(bash dev/cluster/cluster.sh up)"
 export FERRY_TEST_KUBECONFIG="$kubeconfig"
 # Most end-to-end tests wait on controllers, not CPU: run several at once.
 export RUST_TEST_THREADS="${RUST_TEST_THREADS:-6}"
-cargo test --locked "$@"
+cargo test --locked --no-fail-fast "$@"
