@@ -449,6 +449,13 @@ async fn polling_picks_up_commits_and_metrics_count_syncs() {
     }
     assert_eq!(succeeded, Some(2.0), "{text}");
     assert!(text.contains("ferry_synced_commit_info{"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "ferry_gate_duration_seconds_count{{app=\"{}\"}} 0",
+            ns.name
+        )),
+        "no workloads, no gates: {text}"
+    );
     let (status, body) = http(
         server.port,
         "GET",

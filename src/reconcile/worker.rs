@@ -80,6 +80,9 @@ pub struct AppStatus {
     /// Durations (seconds) of syncs that ran, for the histogram.
     #[serde(skip)]
     pub sync_durations: Vec<f64>,
+    /// How long rollout gates waited (seconds), for the histogram.
+    #[serde(skip)]
+    pub gate_durations: Vec<f64>,
     /// Git fetch errors so far.
     pub fetch_errors: u64,
     /// Triggers received, by kind.
@@ -406,6 +409,13 @@ async fn run_sync(
     let succeeded = report.succeeded();
     set(handle, |s| {
         *s.syncs_by_outcome.entry(outcome.clone()).or_default() += 1;
+        s.gate_durations.extend(
+            report
+                .gates
+                .iter()
+                .filter_map(|g| g.elapsed())
+                .map(|d| d.as_secs_f64()),
+        );
         if report.record.is_some() {
             s.sync_durations.push(started.elapsed().as_secs_f64());
             s.last_outcome = Some(outcome.clone());

@@ -240,6 +240,16 @@ impl GateOutcome {
         )
     }
 
+    /// How long the gate waited (none for a skipped gate).
+    pub fn elapsed(&self) -> Option<Duration> {
+        match &self.result {
+            GateResult::Healthy { elapsed, .. }
+            | GateResult::Failed { elapsed, .. }
+            | GateResult::TimedOut { elapsed, .. } => Some(*elapsed),
+            GateResult::Skipped { .. } => None,
+        }
+    }
+
     /// How the gate ended, without naming the workload (`failed: …`).
     pub fn result_text(&self) -> String {
         match &self.result {

@@ -70,6 +70,15 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> impl IntoResponse
         );
     }
 
+    histogram(
+        &mut out,
+        "ferry_gate_duration_seconds",
+        "How long rollout gates waited for a workload.",
+        statuses
+            .iter()
+            .map(|s| (s.name.as_str(), s.gate_durations.as_slice())),
+    );
+
     let _ = writeln!(
         out,
         "# HELP ferry_synced_commit_info The commit each app last synced successfully."
@@ -162,4 +171,33 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> impl IntoResponse
         )],
         out,
     )
+}
+
+/// Writes one histogram family, one series per app.
+fn histogram<'a>(
+    out: &mut String,
+    name: &str,
+    help: &str,
+    series: impl Iterator<Item = (&'a str, &'a [f64])>,
+) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} histogram");
+    for (app, values) in series {
+        let app = label(app);
+        for bound in BUCKETS {
+            let n = values.iter().filter(|d| **d <= *bound).count();
+            let _ = writeln!(out, "{name}_bucket{{app=\"{app}\",le=\"{bound}\"}} {n}");
+        }
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{app=\"{app}\",le=\"+Inf\"}} {}",
+            values.len()
+        );
+        let _ = writeln!(
+            out,
+            "{name}_sum{{app=\"{app}\"}} {}",
+            values.iter().sum::<f64>()
+        );
+        let _ = writeln!(out, "{name}_count{{app=\"{app}\"}} {}", values.len());
+    }
 }
