@@ -8,6 +8,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 
 use super::ServerState;
+use crate::reconcile::worker::AppStatus;
 
 /// Upper bounds (seconds) of the sync duration histogram.
 const BUCKETS: &[f64] = &[
@@ -26,11 +27,12 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> impl IntoResponse
     let mut out = String::new();
     let statuses: Vec<_> = state.apps.iter().map(|(_, h)| h.status()).collect();
 
-    let _ = writeln!(
-        out,
-        "# HELP ferry_syncs_total Syncs that ran, by app and outcome."
+    family(
+        &mut out,
+        "ferry_syncs_total",
+        "counter",
+        "Syncs that ran, by app and outcome.",
     );
-    let _ = writeln!(out, "# TYPE ferry_syncs_total counter");
     for s in &statuses {
         for (outcome, n) in &s.syncs_by_outcome {
             let _ = writeln!(
@@ -41,35 +43,14 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> impl IntoResponse
             );
         }
     }
-
-    let _ = writeln!(out, "# HELP ferry_sync_duration_seconds Duration of syncs that applied something (gates included).");
-    let _ = writeln!(out, "# TYPE ferry_sync_duration_seconds histogram");
-    for s in &statuses {
-        let app = label(&s.name);
-        for bound in BUCKETS {
-            let n = s.sync_durations.iter().filter(|d| **d <= *bound).count();
-            let _ = writeln!(
-                out,
-                "ferry_sync_duration_seconds_bucket{{app=\"{app}\",le=\"{bound}\"}} {n}"
-            );
-        }
-        let total: f64 = s.sync_durations.iter().sum();
-        let _ = writeln!(
-            out,
-            "ferry_sync_duration_seconds_bucket{{app=\"{app}\",le=\"+Inf\"}} {}",
-            s.sync_durations.len()
-        );
-        let _ = writeln!(
-            out,
-            "ferry_sync_duration_seconds_sum{{app=\"{app}\"}} {total}"
-        );
-        let _ = writeln!(
-            out,
-            "ferry_sync_duration_seconds_count{{app=\"{app}\"}} {}",
-            s.sync_durations.len()
-        );
-    }
-
+    histogram(
+        &mut out,
+        "ferry_sync_duration_seconds",
+        "Duration of syncs that applied something (gates included).",
+        statuses
+            .iter()
+            .map(|s| (s.name.as_str(), s.sync_durations.as_slice())),
+    );
     histogram(
         &mut out,
         "ferry_gate_duration_seconds",
@@ -79,11 +60,12 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> impl IntoResponse
             .map(|s| (s.name.as_str(), s.gate_durations.as_slice())),
     );
 
-    let _ = writeln!(
-        out,
-        "# HELP ferry_synced_commit_info The commit each app last synced successfully."
+    family(
+        &mut out,
+        "ferry_synced_commit_info",
+        "gauge",
+        "The commit each app last synced successfully.",
     );
-    let _ = writeln!(out, "# TYPE ferry_synced_commit_info gauge");
     for s in &statuses {
         if let Some(sha) = &s.synced_commit {
             let _ = writeln!(
@@ -95,65 +77,45 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> impl IntoResponse
         }
     }
 
-    let _ = writeln!(
-        out,
-        "# HELP ferry_git_fetch_errors_total Failed git fetches, by app."
+    per_app(
+        &mut out,
+        "ferry_git_fetch_errors_total",
+        "counter",
+        "Failed git fetches, by app.",
+        &statuses,
+        |s| s.fetch_errors,
     );
-    let _ = writeln!(out, "# TYPE ferry_git_fetch_errors_total counter");
-    for s in &statuses {
-        let _ = writeln!(
-            out,
-            "ferry_git_fetch_errors_total{{app=\"{}\"}} {}",
-            label(&s.name),
-            s.fetch_errors
-        );
-    }
+    per_app(
+        &mut out,
+        "ferry_drifted_objects",
+        "gauge",
+        "Objects whose live state differs from the synced commit.",
+        &statuses,
+        |s| s.drift.len() as u64,
+    );
+    per_app(
+        &mut out,
+        "ferry_self_heals_total",
+        "counter",
+        "Syncs run to correct drift.",
+        &statuses,
+        |s| s.self_heals,
+    );
+    per_app(
+        &mut out,
+        "ferry_app_ready",
+        "gauge",
+        "1 once the app completed a reconcile attempt.",
+        &statuses,
+        |s| u64::from(s.attempted),
+    );
 
-    let _ = writeln!(
-        out,
-        "# HELP ferry_drifted_objects Objects whose live state differs from the synced commit."
+    family(
+        &mut out,
+        "ferry_webhook_requests_total",
+        "counter",
+        "Webhook requests, by forge and result.",
     );
-    let _ = writeln!(out, "# TYPE ferry_drifted_objects gauge");
-    for s in &statuses {
-        let _ = writeln!(
-            out,
-            "ferry_drifted_objects{{app=\"{}\"}} {}",
-            label(&s.name),
-            s.drift.len()
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# HELP ferry_self_heals_total Syncs run to correct drift."
-    );
-    let _ = writeln!(out, "# TYPE ferry_self_heals_total counter");
-    for s in &statuses {
-        let _ = writeln!(
-            out,
-            "ferry_self_heals_total{{app=\"{}\"}} {}",
-            label(&s.name),
-            s.self_heals
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# HELP ferry_app_ready 1 once the app completed a reconcile attempt."
-    );
-    let _ = writeln!(out, "# TYPE ferry_app_ready gauge");
-    for s in &statuses {
-        let _ = writeln!(
-            out,
-            "ferry_app_ready{{app=\"{}\"}} {}",
-            label(&s.name),
-            u8::from(s.attempted)
-        );
-    }
-
-    let _ = writeln!(
-        out,
-        "# HELP ferry_webhook_requests_total Webhook requests, by forge and result."
-    );
-    let _ = writeln!(out, "# TYPE ferry_webhook_requests_total counter");
     if let Ok(counts) = state.webhook_requests.lock() {
         for ((forge, result), n) in counts.iter() {
             let _ = writeln!(
@@ -173,6 +135,27 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> impl IntoResponse
     )
 }
 
+/// Writes a family's `# HELP` and `# TYPE` lines.
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// Writes a family with one `{app="…"}` sample per app.
+fn per_app(
+    out: &mut String,
+    name: &str,
+    kind: &str,
+    help: &str,
+    statuses: &[AppStatus],
+    value: impl Fn(&AppStatus) -> u64,
+) {
+    family(out, name, kind, help);
+    for s in statuses {
+        let _ = writeln!(out, "{name}{{app=\"{}\"}} {}", label(&s.name), value(s));
+    }
+}
+
 /// Writes one histogram family, one series per app.
 fn histogram<'a>(
     out: &mut String,
@@ -180,8 +163,7 @@ fn histogram<'a>(
     help: &str,
     series: impl Iterator<Item = (&'a str, &'a [f64])>,
 ) {
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} histogram");
+    family(out, name, "histogram", help);
     for (app, values) in series {
         let app = label(app);
         for bound in BUCKETS {
