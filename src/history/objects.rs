@@ -150,6 +150,7 @@ mod tests {
                 change("Secret", "s", Action::Prune, None),
             ],
             stats: Default::default(),
+            recorded_kinds: Default::default(),
         };
         let mut record = SyncRecord::new("a", 1, &plan.commit, "manual");
         record.record_plan(&plan);

@@ -198,6 +198,7 @@ pub async fn build_plan(cluster: &Cluster, input: PlanInput<'_>) -> Result<Plan,
             skipped_dry_runs: skipped.load(std::sync::atomic::Ordering::Relaxed),
             elapsed_ms: started.elapsed().as_millis() as u64,
         },
+        recorded_kinds: Default::default(),
     })
 }
 

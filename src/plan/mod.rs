@@ -119,6 +119,10 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// Cost of building the plan.
     pub stats: PlanStats,
+    /// The app's inventory record (kinds) as read for this plan, so a sync compares against
+    /// it without reading it again.
+    #[serde(skip)]
+    pub recorded_kinds: std::collections::BTreeSet<crate::cluster::KindRef>,
 }
 
 /// How much work the plan took.

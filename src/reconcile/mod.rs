@@ -255,7 +255,7 @@ pub async fn plan_prepared(
             &job_spec_hash(manifest),
         )
     };
-    let plan = plan::build_plan(
+    let mut plan = plan::build_plan(
         &engine.cluster,
         PlanInput {
             completed_job: &already_completed,
@@ -270,6 +270,7 @@ pub async fn plan_prepared(
         },
     )
     .await?;
+    plan.recorded_kinds = recorded;
     Ok(plan)
 }
 
@@ -277,10 +278,20 @@ pub async fn plan_prepared(
 pub async fn plan(engine: &Engine, app: &AppSpec) -> Result<Plan, ReconcileError> {
     let started = CostMark::now(engine);
     let (source, commit) = fetch(engine, app).await?;
-    let (_source, prepared) = prepare(engine, app, source, commit).await?;
-    let mut plan = plan_prepared(engine, app, &prepared).await?;
+    let mut plan = plan_fetched(engine, app, source, commit).await?;
     started.charge(engine, &mut plan);
     Ok(plan)
+}
+
+/// Reads and plans a commit that was already fetched.
+pub async fn plan_fetched(
+    engine: &Engine,
+    app: &AppSpec,
+    source: GitSource,
+    commit: CommitInfo,
+) -> Result<Plan, ReconcileError> {
+    let (_source, prepared) = prepare(engine, app, source, commit).await?;
+    plan_prepared(engine, app, &prepared).await
 }
 
 /// Counters and clock at the start of a run, so a plan's stats cover every API call it
@@ -317,8 +328,7 @@ pub async fn sync(
 ) -> Result<SyncReport, ReconcileError> {
     let started = CostMark::now(engine);
     let (source, commit) = fetch(engine, app).await?;
-    let (_source, prepared) = prepare(engine, app, source, commit).await?;
-    let mut plan = plan_prepared(engine, app, &prepared).await?;
+    let mut plan = plan_fetched(engine, app, source, commit).await?;
     started.charge(engine, &mut plan);
     if options.dry_run {
         if plan.invalid().next().is_some() {
@@ -448,11 +458,7 @@ async fn record_inventory(
             )
         })
         .collect();
-    let recorded = engine
-        .cluster
-        .inventory_kinds(&engine.ferry_namespace, &app.name)
-        .await?;
-    if kinds != recorded {
+    if kinds != plan.recorded_kinds {
         engine
             .cluster
             .write_inventory_kinds(&engine.ferry_namespace, &app.name, &kinds)

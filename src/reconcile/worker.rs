@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::{watch, Notify};
 
-use super::{fetch, plan_prepared, prepare, sync, Engine, SyncOptions};
+use super::{fetch, plan_fetched, sync, Engine, SyncOptions};
 use crate::config::AppSpec;
 use crate::plan::Action;
 use crate::rollout::GateConfig;
@@ -296,10 +296,7 @@ async fn attempt(
         if *trigger != TriggerKind::Poll {
             return Ok(());
         }
-        let (_source, prepared) = prepare(engine, app, source, head)
-            .await
-            .map_err(|e| e.to_string())?;
-        let plan = plan_prepared(engine, app, &prepared)
+        let plan = plan_fetched(engine, app, source, head)
             .await
             .map_err(|e| e.to_string())?;
         let drift: BTreeMap<String, Vec<String>> = plan
@@ -348,10 +345,7 @@ async fn attempt(
     // Sync windows: outside them, plan and report, but do not apply.
     if *trigger != TriggerKind::ManualForce {
         if let Err(reason) = app.windows.check(chrono::Utc::now()) {
-            let (_source, prepared) = prepare(engine, app, source, head)
-                .await
-                .map_err(|e| e.to_string())?;
-            let plan = plan_prepared(engine, app, &prepared)
+            let plan = plan_fetched(engine, app, source, head)
                 .await
                 .map_err(|e| e.to_string())?;
             let pending = plan.changes.iter().filter(|c| c.action.is_change()).count();
