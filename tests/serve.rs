@@ -58,16 +58,36 @@ fn start_server_with(
     app_yaml: &str,
     extra: &[&str],
 ) -> Server {
+    let server = spawn_server(
+        &app_config(app, &remote.url(), interval, app_yaml),
+        extra,
+        &[],
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok((200, _)) = http(server.port, "GET", "/readyz", &[], b"") {
+            return server;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "ferry serve did not become ready"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// ferry.yaml with one app following `main` of `repo`, manifests under `apps/`.
+fn app_config(app: &str, repo: &str, interval: &str, app_yaml: &str) -> String {
+    format!(
+        "apps:\n  - name: {app}\n    repo: {repo}\n    branch: main\n    path: apps\n    namespace: {app}\n    interval: {interval}\n{app_yaml}"
+    )
+}
+
+/// Starts `ferry serve` on a free port with this config; does not wait for readiness.
+fn spawn_server(config_yaml: &str, extra: &[&str], env: &[(&str, &str)]) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("ferry.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "apps:\n  - name: {app}\n    repo: {}\n    branch: main\n    path: apps\n    namespace: {app}\n    interval: {interval}\n{app_yaml}",
-            remote.url()
-        ),
-    )
-    .unwrap();
+    std::fs::write(&config, config_yaml).unwrap();
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let child = Command::new(env!("CARGO_BIN_EXE_ferry"))
@@ -84,25 +104,15 @@ fn start_server_with(
         .env("KUBECONFIG", kubeconfig())
         .env("FERRY_CACHE_DIR", dir.path().join("cache"))
         .env("FERRY_WEBHOOK_SECRET", SECRET)
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let server = Server {
+    Server {
         child,
         port,
         _dir: dir,
-    };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok((200, _)) = http(port, "GET", "/readyz", &[], b"") {
-            return server;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "ferry serve did not become ready"
-        );
-        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -612,39 +622,12 @@ async fn only_the_lease_holder_syncs_and_a_standby_takes_over_when_it_dies() {
     let mut leader = start_server(&remote, &ns.name, "1s", &extra);
 
     // The standby answers health checks but does not become ready or sync.
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("ferry.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "apps:\n  - name: {0}\n    repo: {1}\n    branch: main\n    path: apps\n    namespace: {0}\n    interval: 1s\n",
-            ns.name,
-            remote.url()
-        ),
-    )
-    .unwrap();
-    let port = free_port();
-    let standby = Command::new(env!("CARGO_BIN_EXE_ferry"))
-        .args([
-            "serve",
-            "--config",
-            config.to_str().unwrap(),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .args(extra)
-        .env("KUBECONFIG", kubeconfig())
-        .env("FERRY_CACHE_DIR", dir.path().join("cache"))
-        .env("POD_NAME", "standby")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let standby = Server {
-        child: standby,
-        port,
-        _dir: dir,
-    };
+    let standby = spawn_server(
+        &app_config(&ns.name, &remote.url(), "1s", ""),
+        &extra,
+        &[("POD_NAME", "standby")],
+    );
+    let port = standby.port;
     wait_until(
         Duration::from_secs(20),
         "the standby's /healthz",
@@ -743,36 +726,8 @@ async fn the_file_watcher_syncs_a_local_repository_on_commit() {
     };
     repo.write("apps/cm.yaml", &cm("one"));
     repo.commit("one");
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("ferry.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "apps:\n  - name: {0}\n    repo: {1}\n    path: apps\n    namespace: {0}\n    interval: 1h\n",
-            ns.name,
-            repo.path_str()
-        ),
-    )
-    .unwrap();
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_ferry"))
-        .args([
-            "serve",
-            "--config",
-            config.to_str().unwrap(),
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env("KUBECONFIG", kubeconfig())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _server = Server {
-        child,
-        port,
-        _dir: dir,
-    };
+    let server = spawn_server(&app_config(&ns.name, &repo.path_str(), "1h", ""), &[], &[]);
+    let port = server.port;
     wait_until(Duration::from_secs(30), "first sync", || async {
         (config_value(&client, &ns.name).await.as_deref() == Some("one")).then_some(())
     })
