@@ -12,6 +12,8 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use hmac::digest::KeyInit;
+use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -63,7 +65,9 @@ fn placeholder(value: &Value, base64: bool) -> String {
         Value::String(s) => s.as_bytes().to_vec(),
         other => other.to_string().into_bytes(),
     };
-    let mac = hmac_sha256(process_key(), &bytes);
+    let mut mac = <Hmac<Sha256> as KeyInit>::new(process_key().into());
+    mac.update(&bytes);
+    let mac = mac.finalize().into_bytes();
     format!(
         "<masked: {} bytes (hmac:{})>",
         bytes.len(),
@@ -71,41 +75,27 @@ fn placeholder(value: &Value, base64: bool) -> String {
     )
 }
 
-/// A random key, fixed for the life of the process.
-fn process_key() -> &'static [u8; 32] {
-    static KEY: OnceLock<[u8; 32]> = OnceLock::new();
+/// A random key of one SHA-256 block (64 bytes), fixed for the life of the process.
+fn process_key() -> &'static [u8; 64] {
+    static KEY: OnceLock<[u8; 64]> = OnceLock::new();
     KEY.get_or_init(|| {
-        let mut seed = Sha256::new();
-        for i in 0..4u64 {
-            let mut h = RandomState::new().build_hasher();
-            h.write_u64(i);
-            seed.update(h.finish().to_le_bytes());
+        let mut key = [0u8; 64];
+        for (half, chunk) in key.chunks_mut(32).enumerate() {
+            let mut seed = Sha256::new();
+            for i in 0..4u64 {
+                let mut h = RandomState::new().build_hasher();
+                h.write_u64(i);
+                seed.update(h.finish().to_le_bytes());
+            }
+            seed.update((half as u64).to_le_bytes());
+            seed.update(std::process::id().to_le_bytes());
+            if let Ok(t) = SystemTime::now().duration_since(UNIX_EPOCH) {
+                seed.update(t.as_nanos().to_le_bytes());
+            }
+            chunk.copy_from_slice(&seed.finalize());
         }
-        seed.update(std::process::id().to_le_bytes());
-        if let Ok(t) = SystemTime::now().duration_since(UNIX_EPOCH) {
-            seed.update(t.as_nanos().to_le_bytes());
-        }
-        seed.finalize().into()
+        key
     })
-}
-
-/// HMAC-SHA256 (RFC 2104) for a key no longer than one block.
-fn hmac_sha256(key: &[u8; 32], msg: &[u8]) -> [u8; 32] {
-    let mut ipad = [0x36u8; 64];
-    let mut opad = [0x5cu8; 64];
-    for (i, k) in key.iter().enumerate() {
-        ipad[i] ^= k;
-        opad[i] ^= k;
-    }
-    let inner = Sha256::new()
-        .chain_update(ipad)
-        .chain_update(msg)
-        .finalize();
-    Sha256::new()
-        .chain_update(opad)
-        .chain_update(inner)
-        .finalize()
-        .into()
 }
 
 /// Decodes standard base64 (with or without padding); `None` when malformed.
