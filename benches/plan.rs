@@ -5,7 +5,9 @@
 //! Run: `cargo bench --bench plan` (starts or reuses the local control plane; set
 //! `FERRY_TEST_KUBECONFIG` to use a running one). Numbers are printed, never asserted.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -16,39 +18,8 @@ const DAEMONSETS: usize = 50;
 const RUNS: usize = 5;
 
 fn main() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let kubeconfig = match std::env::var_os("FERRY_TEST_KUBECONFIG") {
-        Some(p) => PathBuf::from(p),
-        None => {
-            let out = Command::new("bash")
-                .arg(root.join("dev/cluster/cluster.sh"))
-                .arg("up")
-                .output()
-                .expect("dev/cluster/cluster.sh up");
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            PathBuf::from(
-                String::from_utf8_lossy(&out.stdout)
-                    .lines()
-                    .last()
-                    .unwrap()
-                    .trim(),
-            )
-        }
-    };
-    let status = Command::new("cargo")
-        .args(["build", "--release", "--bin", "ferry"])
-        .current_dir(&root)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let ferry = target.join("release/ferry");
+    let kubeconfig = common::kubeconfig();
+    let ferry = common::release_ferry();
 
     let ns = format!("bench-{}", std::process::id());
     let repo = tempfile::tempdir().unwrap();

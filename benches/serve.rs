@@ -5,9 +5,11 @@
 //!
 //! Run: `cargo bench --bench serve`. Numbers are printed, never asserted.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -20,39 +22,8 @@ const OBJECTS: usize = 300;
 const PUSHES: usize = 100;
 
 fn main() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let kubeconfig = match std::env::var_os("FERRY_TEST_KUBECONFIG") {
-        Some(p) => PathBuf::from(p),
-        None => {
-            let out = Command::new("bash")
-                .arg(root.join("dev/cluster/cluster.sh"))
-                .arg("up")
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            PathBuf::from(
-                String::from_utf8_lossy(&out.stdout)
-                    .lines()
-                    .last()
-                    .unwrap()
-                    .trim(),
-            )
-        }
-    };
-    assert!(Command::new("cargo")
-        .args(["build", "--release", "--bin", "ferry"])
-        .current_dir(&root)
-        .status()
-        .unwrap()
-        .success());
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let ferry = target.join("release/ferry");
+    let kubeconfig = common::kubeconfig();
+    let ferry = common::release_ferry();
 
     let tmp = tempfile::tempdir().unwrap();
     let run = std::process::id();
