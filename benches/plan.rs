@@ -251,9 +251,8 @@ fn report_kubectl(args: &[String], label: &str) {
         calls = m
             .stderr
             .lines()
-            .filter(|l| {
-                l.contains("round_trippers") && (l.contains(" GET ") || l.contains(" PATCH "))
-            })
+            // kubectl -v=6 logs one `"Response" verb=… url=…` line per request.
+            .filter(|l| l.contains("round_trippers") && l.contains("\"Response\""))
             .count();
         walls.push(m.wall);
         rss = rss.max(m.max_rss_kib);
