@@ -1,0 +1,242 @@
+//! `ferry serve`'s reconcile loop end to end: polling, drift and self-heal, sync windows, the
+//! file watcher, and newer commits superseding a waiting gate.
+
+mod support;
+
+use std::time::Duration;
+
+use support::serve::*;
+use support::{client, wait_until, GitRepo, Remote, TestNamespace};
+
+#[tokio::test]
+async fn polling_picks_up_commits_and_metrics_count_syncs() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "s-poll").await;
+    let remote = Remote::new();
+    commit_cm(&remote, "one");
+    let server = start_server(&remote, &ns.name, "1s", &[]);
+    commit_cm(&remote, "two");
+    wait_until(
+        Duration::from_secs(20),
+        "the poll to apply the new commit",
+        || async {
+            (config_value(&client, &ns.name).await.as_deref() == Some("two")).then_some(())
+        },
+    )
+    .await;
+    // The status is updated once the sync (and its history record) is finished.
+    let series = format!(
+        "ferry_syncs_total{{app=\"{}\",outcome=\"succeeded\"}} 2",
+        ns.name
+    );
+    wait_until(
+        Duration::from_secs(10),
+        "the second sync counted",
+        || async {
+            let (_, text) = http(server.port, "GET", "/metrics", &[], b"").ok()?;
+            text.contains(&series).then_some(())
+        },
+    )
+    .await;
+    let (status, text) = http(server.port, "GET", "/metrics", &[], b"").unwrap();
+    assert_eq!(status, 200);
+    // Every line is a comment or `name{labels} number`.
+    let mut succeeded = None;
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        if line.starts_with('#') {
+            assert!(
+                line.starts_with("# HELP ") || line.starts_with("# TYPE "),
+                "{line}"
+            );
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').unwrap();
+        let value: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("not a number: {line}"));
+        assert!(
+            series.chars().next().unwrap().is_ascii_alphabetic(),
+            "{line}"
+        );
+        if series
+            == format!(
+                "ferry_syncs_total{{app=\"{}\",outcome=\"succeeded\"}}",
+                ns.name
+            )
+        {
+            succeeded = Some(value);
+        }
+    }
+    assert_eq!(succeeded, Some(2.0), "{text}");
+    assert!(text.contains("ferry_synced_commit_info{"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "ferry_gate_duration_seconds_count{{app=\"{}\"}} 0",
+            ns.name
+        )),
+        "no workloads, no gates: {text}"
+    );
+    let (status, body) = http(
+        server.port,
+        "GET",
+        &format!("/api/apps/{}/history", ns.name),
+        &[],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    let history: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(history["syncs"][0]["trigger"], "poll");
+}
+
+#[tokio::test]
+async fn drift_is_reported_without_self_heal_and_corrected_with_it() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "s-drift").await;
+    let remote = Remote::new();
+    commit_cm(&remote, "git");
+    let server = start_server(&remote, &ns.name, "1s", &[]);
+    support::kubectl_ok(&[
+        "patch",
+        "configmap",
+        "settings",
+        "-n",
+        &ns.name,
+        "--type=merge",
+        "-p",
+        r#"{"data":{"value":"hand-edit"}}"#,
+    ]);
+    let drift = wait_until(Duration::from_secs(15), "drift reported", || async {
+        let status = app_status(server.port, &ns.name).await;
+        let drift = status["drift"].as_object()?.clone();
+        (!drift.is_empty()).then_some(drift)
+    })
+    .await;
+    let fields = drift[&format!("ConfigMap {}/settings", ns.name)].to_string();
+    assert!(fields.contains("data.value"), "{fields}");
+    let (_, metrics) = http(server.port, "GET", "/metrics", &[], b"").unwrap();
+    assert!(
+        metrics.contains(&format!("ferry_drifted_objects{{app=\"{}\"}} 1", ns.name)),
+        "{metrics}"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        config_value(&client, &ns.name).await.as_deref(),
+        Some("hand-edit"),
+        "only reported"
+    );
+    drop(server);
+
+    let server = start_server_with(&remote, &ns.name, "1s", "    selfHeal: true\n", &[]);
+    wait_until(
+        Duration::from_secs(15),
+        "self-heal to restore git's value",
+        || async {
+            (config_value(&client, &ns.name).await.as_deref() == Some("git")).then_some(())
+        },
+    )
+    .await;
+    support::kubectl_ok(&[
+        "patch",
+        "configmap",
+        "settings",
+        "-n",
+        &ns.name,
+        "--type=merge",
+        "-p",
+        r#"{"data":{"value":"again"}}"#,
+    ]);
+    wait_until(
+        Duration::from_secs(60),
+        "a second heal after the rate limit",
+        || async {
+            (config_value(&client, &ns.name).await.as_deref() == Some("git")).then_some(())
+        },
+    )
+    .await;
+    let status = app_status(server.port, &ns.name).await;
+    assert!(status["selfHeals"].as_u64().unwrap() >= 1, "{status}");
+}
+
+#[tokio::test]
+async fn a_deny_window_plans_but_does_not_apply_until_forced() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "s-window").await;
+    let remote = Remote::new();
+    commit_cm(&remote, "one");
+    // Denied around the clock: every minute opens a one-hour deny window.
+    let windows = "    windows:\n      - {kind: deny, schedule: \"* * * * *\", duration: 1h}\n";
+    let server = start_server_with(&remote, &ns.name, "1s", windows, &[]);
+    let status = wait_until(
+        Duration::from_secs(20),
+        "the window to hold the sync back",
+        || async {
+            let status = app_status(server.port, &ns.name).await;
+            status["windowBlocked"].is_string().then_some(status)
+        },
+    )
+    .await;
+    assert!(
+        status["windowBlocked"]
+            .as_str()
+            .unwrap()
+            .contains("inside deny window"),
+        "{status}"
+    );
+    assert_eq!(status["pendingChanges"], 1, "{status}");
+    assert_eq!(
+        config_value(&client, &ns.name).await,
+        None,
+        "nothing applied"
+    );
+
+    // `ferry sync --server … --app … --force-window` overrides the window.
+    let url = format!("http://127.0.0.1:{}", server.port);
+    let out = support::ferry(&[
+        "sync",
+        "--server",
+        &url,
+        "--app",
+        &ns.name,
+        "--force-window",
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains(&ns.name), "{}", out.stdout);
+    wait_until(Duration::from_secs(15), "the forced sync", || async {
+        (config_value(&client, &ns.name).await.as_deref() == Some("one")).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_file_watcher_syncs_a_local_repository_on_commit() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "s-watch").await;
+    let repo = GitRepo::new();
+    let cm = |v: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  value: \"{v}\"\n")
+    };
+    repo.write("apps/cm.yaml", &cm("one"));
+    repo.commit("one");
+    let server = spawn_server(&app_config(&ns.name, &repo.path_str(), "1h", ""), &[], &[]);
+    let port = server.port;
+    wait_until(Duration::from_secs(30), "first sync", || async {
+        (config_value(&client, &ns.name).await.as_deref() == Some("one")).then_some(())
+    })
+    .await;
+    repo.write("apps/cm.yaml", &cm("two"));
+    repo.commit("two");
+    wait_until(
+        Duration::from_secs(15),
+        "the watcher to sync the new commit",
+        || async {
+            (config_value(&client, &ns.name).await.as_deref() == Some("two")).then_some(())
+        },
+    )
+    .await;
+    let status = app_status(port, &ns.name).await;
+    assert!(
+        status["triggers"]["watch"].as_u64().unwrap_or(0) >= 1,
+        "{status}"
+    );
+}
