@@ -85,6 +85,10 @@ pub struct AppConfig {
     /// `ferry serve` re-applies git when live objects drift from it (default false: report only).
     #[serde(default)]
     pub self_heal: Option<bool>,
+    /// `ferry serve`: a newer commit arriving while a rollout gate waits cancels the wait
+    /// (the sync is recorded as superseded) and syncs the newer commit (default true).
+    #[serde(default)]
+    pub supersede_gates: Option<bool>,
     /// Sync windows: outside an allow window or inside a deny window ferry plans but does
     /// not apply.
     #[serde(default)]
@@ -119,6 +123,8 @@ pub struct AppSpec {
     pub interval: std::time::Duration,
     /// Re-apply when live state drifts from the last synced commit.
     pub self_heal: bool,
+    /// A newer commit cancels a waiting gate of the running sync (`ferry serve`).
+    pub supersede_gates: bool,
     /// When applying is allowed.
     pub windows: crate::trigger::window::SyncWindows,
 }
@@ -246,6 +252,7 @@ impl AppConfig {
             yield_to_managers: self.yield_to_managers,
             failure_policy: self.failure_policy.unwrap_or_default(),
             self_heal: self.self_heal.unwrap_or(false),
+            supersede_gates: self.supersede_gates.unwrap_or(true),
             windows: crate::trigger::window::SyncWindows::compile(&self.windows)
                 .map_err(|e| ConfigError::Invalid(format!("windows: {e}")))?,
             interval: match &self.interval {

@@ -240,3 +240,147 @@ async fn the_file_watcher_syncs_a_local_repository_on_commit() {
         "{status}"
     );
 }
+
+/// A DaemonSet manifest running `image`.
+fn daemonset(image: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: agent\nspec:\n  selector: {{matchLabels: {{app: agent}}}}\n  template:\n    metadata: {{labels: {{app: agent}}}}\n    spec:\n      containers: [{{name: c, image: \"{image}\"}}]\n"
+    )
+}
+
+#[tokio::test]
+async fn a_newer_commit_cancels_a_waiting_gate_and_is_synced() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "s-supersede").await;
+    let remote = Remote::new();
+    commit_cm(&remote, "one");
+    // A 5-minute grace: the broken rollout's gate would wait that long on its own.
+    let server = start_server(&remote, &ns.name, "1h", &["--grace", "5m"]);
+    let history = || {
+        let out = support::ferry(&["history", "--app", &ns.name, "-o", "json"]);
+        serde_json::from_str::<serde_json::Value>(&out.stdout).unwrap()
+    };
+
+    remote
+        .work
+        .write("apps/ds.yaml", &daemonset("nginx:doesnotexist"));
+    let broken = remote.commit_and_push("agent: a tag that does not exist");
+    let body = github_push(&remote.url(), "refs/heads/main", &broken);
+    let (status, reply) = send_github(server.port, &body, &format!("sha256={}", hmac_hex(&body)));
+    assert_eq!(status, 202, "{reply}");
+    wait_until(
+        Duration::from_secs(20),
+        "the broken commit's gate to be waiting",
+        || async {
+            let newest = history()[0].clone();
+            (newest["commit"]["sha"] == broken.as_str()
+                && newest["outcome"]["status"] == "inProgress")
+                .then_some(())
+        },
+    )
+    .await;
+
+    remote.work.write("apps/ds.yaml", &daemonset("nginx:1.27"));
+    let fix = remote.commit_and_push("agent: back to a real tag");
+    let body = github_push(&remote.url(), "refs/heads/main", &fix);
+    let (status, reply) = send_github(server.port, &body, &format!("sha256={}", hmac_hex(&body)));
+    assert_eq!(status, 202, "{reply}");
+    // Far less than the 5-minute grace: the wait was cancelled, not waited out.
+    wait_until(Duration::from_secs(30), "the fix to be synced", || async {
+        let status = app_status(server.port, &ns.name).await;
+        (status["syncedCommit"] == fix.as_str()).then_some(())
+    })
+    .await;
+
+    let records = history();
+    let records = records.as_array().unwrap();
+    let superseded = records
+        .iter()
+        .find(|r| r["commit"]["sha"] == broken.as_str())
+        .unwrap();
+    assert_eq!(
+        superseded["outcome"]["status"], "superseded",
+        "{superseded}"
+    );
+    assert_eq!(superseded["outcome"]["by"], fix.as_str(), "{superseded}");
+    let gate = superseded["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["kind"] == "DaemonSet")
+        .and_then(|o| o["gate"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        gate.starts_with(&format!("superseded by {}", &fix[..7])),
+        "{gate}"
+    );
+    assert_eq!(records[0]["commit"]["sha"], fix.as_str());
+    assert_eq!(
+        records[0]["outcome"]["status"], "succeeded",
+        "{}",
+        records[0]
+    );
+    let image = support::kubectl_ok(&[
+        "get",
+        "daemonset",
+        "agent",
+        "-n",
+        &ns.name,
+        "-o",
+        "jsonpath={.spec.template.spec.containers[0].image}",
+    ]);
+    assert_eq!(image.trim(), "nginx:1.27");
+    let (_, metrics) = http(server.port, "GET", "/metrics", &[], b"").unwrap();
+    assert!(
+        metrics.contains(&format!(
+            "ferry_syncs_total{{app=\"{}\",outcome=\"superseded\"}} 1",
+            ns.name
+        )),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn with_supersede_gates_off_a_waiting_gate_reaches_its_own_verdict() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "s-nosupersede").await;
+    let remote = Remote::new();
+    commit_cm(&remote, "one");
+    let server = start_server_with(
+        &remote,
+        &ns.name,
+        "1h",
+        "    supersedeGates: false\n",
+        &["--grace", "6s"],
+    );
+    remote
+        .work
+        .write("apps/ds.yaml", &daemonset("nginx:doesnotexist"));
+    let broken = remote.commit_and_push("agent: a tag that does not exist");
+    let sync = format!("/api/apps/{}/sync", ns.name);
+    assert_eq!(http(server.port, "POST", &sync, &[], b"").unwrap().0, 202);
+    wait_until(
+        Duration::from_secs(20),
+        "the broken sync to start",
+        || async { (app_status(server.port, &ns.name).await["syncing"] == true).then_some(()) },
+    )
+    .await;
+    remote.work.write("apps/ds.yaml", &daemonset("nginx:1.27"));
+    let fix = remote.commit_and_push("agent: back to a real tag");
+    assert_eq!(http(server.port, "POST", &sync, &[], b"").unwrap().0, 202);
+    wait_until(Duration::from_secs(60), "the fix to be synced", || async {
+        let status = app_status(server.port, &ns.name).await;
+        (status["syncedCommit"] == fix.as_str()).then_some(())
+    })
+    .await;
+    let out = support::ferry(&["history", "--app", &ns.name, "-o", "json"]);
+    let records: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let broken = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["commit"]["sha"] == broken.as_str())
+        .unwrap();
+    assert_eq!(broken["outcome"]["status"], "gateFailed", "{broken}");
+}

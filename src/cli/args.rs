@@ -251,6 +251,7 @@ impl AppArgs {
             failure_policy: None,
             interval: None,
             self_heal: None,
+            supersede_gates: None,
             windows: Vec::new(),
             auth: Default::default(),
         }

@@ -74,12 +74,13 @@ impl ProgressSink {
                         | GateState::Failed
                         | GateState::Skipped
                         | GateState::TimedOut
+                        | GateState::Superseded
                 );
                 if done {
-                    let mark = if event.state == GateState::Healthy {
-                        "✓"
-                    } else {
-                        "✗"
+                    let mark = match event.state {
+                        GateState::Healthy => "✓",
+                        GateState::Superseded => "↷",
+                        _ => "✗",
                     };
                     bar.finish_with_message(format!("{mark} {}", event.message));
                 } else {

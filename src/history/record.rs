@@ -107,8 +107,13 @@ pub enum SyncOutcome {
         /// The gate's reason, e.g. `ImagePullBackOff on pod … (node …)`.
         reason: String,
     },
-    /// A newer commit arrived and replaced this sync before it finished.
-    Superseded,
+    /// A newer commit arrived while this sync's gates were waiting; the wait was cancelled
+    /// (later waves and pruning skipped) and the newer commit synced next.
+    Superseded {
+        /// The newer commit (sha).
+        #[serde(default)]
+        by: String,
+    },
     /// The commit was rejected before anything was applied (parse, validation, dry-run).
     Invalid {
         /// Why.
@@ -125,7 +130,7 @@ impl SyncOutcome {
             SyncOutcome::Succeeded => "succeeded",
             SyncOutcome::Failed { .. } => "failed",
             SyncOutcome::GateFailed { .. } => "gate-failed",
-            SyncOutcome::Superseded => "superseded",
+            SyncOutcome::Superseded { .. } => "superseded",
             SyncOutcome::Invalid { .. } => "invalid",
             SyncOutcome::InProgress => "in-progress",
         }
@@ -139,6 +144,9 @@ impl SyncOutcome {
             }
             SyncOutcome::GateFailed { object, reason } => {
                 format!("{}: {object}: {reason}", self.label())
+            }
+            SyncOutcome::Superseded { by } if !by.is_empty() => {
+                format!("superseded by {}", by.get(..7).unwrap_or(by))
             }
             other => other.label().to_string(),
         }
@@ -356,7 +364,9 @@ pub(crate) mod tests {
         for outcome in [
             SyncOutcome::Succeeded,
             SyncOutcome::Failed { reason: "x".into() },
-            SyncOutcome::Superseded,
+            SyncOutcome::Superseded {
+                by: "89abcdef".into(),
+            },
             SyncOutcome::Invalid { reason: "y".into() },
             SyncOutcome::InProgress,
         ] {
@@ -366,6 +376,11 @@ pub(crate) mod tests {
         assert_eq!(
             serde_json::to_string(&SyncOutcome::InProgress).unwrap(),
             r#"{"status":"inProgress"}"#
+        );
+        // Records written before the newer commit was stored still read.
+        assert_eq!(
+            serde_json::from_str::<SyncOutcome>(r#"{"status":"superseded"}"#).unwrap(),
+            SyncOutcome::Superseded { by: String::new() }
         );
     }
 

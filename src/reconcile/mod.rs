@@ -17,7 +17,7 @@ use crate::history::{
 };
 use crate::manifest::{self, Bundle, Limits, ManifestError, Scope, SourceFile};
 use crate::plan::{self, Action, Plan, PlanError, PlanInput};
-use crate::rollout::{GateConfig, GateEvent, GateHook, GateOutcome, GateResult};
+use crate::rollout::{GateConfig, GateEvent, GateHook, GateOutcome, GateResult, Supersede};
 
 mod rollback;
 pub mod worker;
@@ -103,7 +103,13 @@ impl SyncReport {
     pub fn succeeded(&self) -> bool {
         self.apply.as_ref().is_none_or(|a| a.succeeded())
             && !self.gates.iter().any(|g| g.is_failure())
+            && self.superseded_by().is_none()
             && !self.halted()
+    }
+
+    /// The newer commit that cancelled this sync's gate wait, if one did.
+    pub fn superseded_by(&self) -> Option<&str> {
+        self.gates.iter().find_map(GateOutcome::superseded_by)
     }
 
     /// True when a gate stopped later waves.
@@ -136,6 +142,10 @@ pub struct SyncOptions {
     /// What started this sync, for history ("manual", "rollback", "revert-policy", …);
     /// empty means "manual".
     pub trigger: String,
+    /// The newest commit seen on the app's ref while the sync runs (`ferry serve` publishes
+    /// it). Once it names a commit other than the one being synced, waiting gates stop and the
+    /// sync is recorded as superseded. `None`: gates are never cancelled.
+    pub newest_head: Option<tokio::sync::watch::Receiver<Option<String>>>,
 }
 
 /// Fetches the app's repository and resolves its ref (blocking git work off the runtime).
@@ -367,7 +377,10 @@ pub async fn sync(
         ..Default::default()
     };
     let hook = options.gates.map(|config| {
-        let hook = GateHook::new(engine.cluster.clone(), config);
+        let mut hook = GateHook::new(engine.cluster.clone(), config);
+        if let Some(newest) = options.newest_head {
+            hook = hook.with_supersede(Supersede::new(newest, &plan.commit.sha));
+        }
         match options.on_gate_event {
             Some(sink) => hook.with_events(move |e| sink(e)),
             None => hook,
@@ -401,15 +414,19 @@ pub async fn sync(
             match &gate.result {
                 GateResult::Healthy { .. } => object.gate_passed(gate.result_text()),
                 GateResult::Skipped { reason } => object.gate = Some(format!("skipped: {reason}")),
+                GateResult::Superseded { .. } => object.gate = Some(gate.result_text()),
                 _ => object.gate_failed(gate.result_text().trim_start_matches("failed: ")),
             }
         }
     }
+    let superseded = gates.iter().find_map(GateOutcome::superseded_by);
     let outcome = if let Some(failed) = gates.iter().find(|g| g.is_failure()) {
         SyncOutcome::GateFailed {
             object: failed.target.to_string(),
             reason: failed.result_text(),
         }
+    } else if let Some(by) = superseded {
+        SyncOutcome::Superseded { by: by.to_string() }
     } else if !report.succeeded() {
         let failed: Vec<String> = report
             .results

@@ -4,6 +4,10 @@
 //! Triggers (poll, webhook, manual, file watch) only *request* a sync: a request made while a
 //! sync runs is remembered once, so any burst collapses into at most one follow-up sync of the
 //! newest commit. Every app runs in its own task, so a failing app never stalls another.
+//!
+//! While a sync's gates wait, each trigger also asks the remote where the ref points now
+//! (without fetching); a newer commit cancels the wait, the sync is recorded as superseded,
+//! and the follow-up sync applies the newer commit (per-app `supersedeGates`, default on).
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -15,7 +19,8 @@ use tokio::sync::{watch, Notify};
 use super::{fetch, plan_fetched, sync, Engine, SyncOptions};
 use crate::config::AppSpec;
 use crate::plan::Action;
-use crate::rollout::GateConfig;
+use crate::rollout::{head_channel, GateConfig, HeadSender};
+use crate::source::peek_head;
 
 /// What asked for a sync.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -384,17 +389,27 @@ async fn run_sync(
     handle: &AppHandle,
 ) -> Result<(), String> {
     let started = Instant::now();
-    let report = sync(
+    let (newest, newest_head) = head_channel();
+    let watcher = (settings.gates.is_some() && app.supersede_gates)
+        .then(|| tokio::spawn(watch_for_newer_commits(app.clone(), handle.clone(), newest)));
+    let result = sync(
         engine,
         app,
         SyncOptions {
             gates: settings.gates.clone(),
             trigger: trigger.to_string(),
+            newest_head: watcher.is_some().then_some(newest_head),
             ..Default::default()
         },
     )
-    .await
-    .map_err(|e| e.to_string())?;
+    .await;
+    if let Some(watcher) = watcher {
+        watcher.abort();
+    }
+    let report = result.map_err(|e| e.to_string())?;
+    if let Some(newer) = report.superseded_by() {
+        tracing::info!(app = %app.name, commit = %report.plan.commit.sha, newer_commit = %newer, "sync superseded by a newer commit");
+    }
     let commit = report.plan.commit.clone();
     let outcome = match &report.record {
         Some(r) => r.outcome.label().to_string(),
@@ -439,4 +454,35 @@ async fn run_sync(
     // A failed gate is not retried on every poll: the next commit (or a manual sync) does.
     *last_synced = Some(commit.sha);
     Ok(())
+}
+
+/// Runs beside a sync: on every trigger (webhook, poll, file event, manual) asks where the
+/// tracked ref points now, without fetching, and publishes it so waiting gates of an older
+/// commit stop. The trigger itself stays pending, so the loop syncs the newer commit next.
+async fn watch_for_newer_commits(app: AppSpec, handle: AppHandle, newest: HeadSender) {
+    loop {
+        handle.wake.notified().await;
+        let (location, reference, auth) = (
+            app.location.clone(),
+            app.reference.clone(),
+            app.auth.clone(),
+        );
+        let peeked =
+            tokio::task::spawn_blocking(move || peek_head(&location, &reference, &auth)).await;
+        match peeked {
+            Ok(Ok(Some(sha))) => {
+                set(&handle, |s| s.head_commit = Some(sha.clone()));
+                newest.publish(&sha);
+            }
+            // A pinned commit never moves.
+            Ok(Ok(None)) => return,
+            Ok(Err(e)) => {
+                set(&handle, |s| s.fetch_errors += 1);
+                tracing::warn!(app = %app.name, error = %e, "could not check for a newer commit while the sync runs");
+            }
+            Err(e) => {
+                tracing::warn!(app = %app.name, error = %e, "checking for a newer commit failed");
+            }
+        }
+    }
 }

@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 use futures::future::BoxFuture;
 
 use super::{
-    unstick_statefulset, wait_healthy, GateConfig, GateEvent, GateOutcome, GateState, GateTarget,
-    WorkloadKind,
+    unstick_statefulset, wait_healthy_unless_superseded, GateConfig, GateEvent, GateOutcome,
+    GateState, GateTarget, Supersede, WorkloadKind,
 };
 use crate::apply::{ObjectResult, Outcome, WaveHook};
 use crate::cluster::Cluster;
@@ -15,11 +15,14 @@ type EventSink = Arc<dyn Fn(GateEvent) + Send + Sync>;
 
 /// Gates the DaemonSets, StatefulSets and Jobs of each wave that were created, updated or
 /// recreated, before the next wave starts. A failed or timed-out gate halts the sync with its
-/// reason. Every outcome is kept: read them with [`GateHook::outcomes`] after `execute`.
+/// reason, and so does a gate cancelled because a newer commit arrived
+/// ([`GateHook::with_supersede`]). Every outcome is kept: read them with
+/// [`GateHook::outcomes`] after `execute`.
 pub struct GateHook {
     cluster: Cluster,
     config: GateConfig,
     on_event: EventSink,
+    supersede: Option<Supersede>,
     outcomes: Mutex<Vec<GateOutcome>>,
 }
 
@@ -30,6 +33,7 @@ impl GateHook {
             cluster,
             config,
             on_event: Arc::new(|_| {}),
+            supersede: None,
             outcomes: Mutex::new(Vec::new()),
         }
     }
@@ -37,6 +41,13 @@ impl GateHook {
     /// Sends progress events to `on_event` (for a progress display or JSON output).
     pub fn with_events(mut self, on_event: impl Fn(GateEvent) + Send + Sync + 'static) -> GateHook {
         self.on_event = Arc::new(on_event);
+        self
+    }
+
+    /// Stops waiting gates as soon as `supersede` learns of a newer commit; the sync halts
+    /// (later waves and pruning are skipped) so the newer commit can be synced.
+    pub fn with_supersede(mut self, supersede: Supersede) -> GateHook {
+        self.supersede = Some(supersede);
         self
     }
 
@@ -96,11 +107,17 @@ impl WaveHook for GateHook {
                     }
                 }
             }
-            let outcomes =
-                wait_healthy(&self.cluster, targets, &self.config, &*self.on_event).await;
+            let outcomes = wait_healthy_unless_superseded(
+                &self.cluster,
+                targets,
+                &self.config,
+                self.supersede.as_ref(),
+                &*self.on_event,
+            )
+            .await;
             let failures: Vec<String> = outcomes
                 .iter()
-                .filter(|o| o.is_failure())
+                .filter(|o| o.is_failure() || o.superseded_by().is_some())
                 .map(GateOutcome::summary)
                 .collect();
             self.outcomes

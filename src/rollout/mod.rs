@@ -8,7 +8,9 @@
 //! ImagePullBackOff, CrashLoopBackOff, Unschedulable, OOMKilled and friends fail the gate as
 //! soon as they persisted for the grace period, naming pod, node and reason, instead of at the
 //! timeout. [`wait_healthy`] runs the gates of one wave concurrently; [`GateHook`] plugs it into
-//! [`crate::apply::execute`].
+//! [`crate::apply::execute`]. Under `ferry serve` a gate also stops as soon as a newer commit is
+//! known ([`Supersede`], [`GateResult::Superseded`]), so a fix never waits behind the rollout it
+//! replaces.
 
 mod clock;
 pub mod config;
@@ -20,6 +22,7 @@ pub mod pods;
 mod restart;
 mod runner;
 pub mod statefulset;
+mod supersede;
 mod unstick;
 mod util;
 
@@ -34,7 +37,8 @@ use crate::manifest::ObjectKey;
 pub use config::{GateConfig, OnDeletePolicy};
 pub use hook::GateHook;
 pub use pods::PodProblem;
-pub use runner::wait_healthy;
+pub use runner::{wait_healthy, wait_healthy_unless_superseded};
+pub use supersede::{head_channel, HeadSender, Supersede};
 pub use unstick::unstick_statefulset;
 
 /// What an evaluator concluded from one status snapshot.
@@ -160,6 +164,8 @@ pub enum GateState {
     Skipped,
     /// Done: gave up at the timeout.
     TimedOut,
+    /// Done: stopped waiting because a newer commit is being synced.
+    Superseded,
 }
 
 /// A progress report from a gate; emitted only when its state or message changes.
@@ -216,6 +222,16 @@ pub enum GateResult {
         #[serde(rename = "elapsed_seconds", serialize_with = "seconds")]
         elapsed: Duration,
     },
+    /// A newer commit arrived while waiting; the wait was cancelled so it can be synced.
+    Superseded {
+        /// The newer commit (sha).
+        by: String,
+        /// The last progress message before the wait stopped.
+        message: String,
+        /// How long the gate had waited.
+        #[serde(rename = "elapsed_seconds", serialize_with = "seconds")]
+        elapsed: Duration,
+    },
 }
 
 /// The outcome of one gate.
@@ -232,7 +248,8 @@ pub struct GateOutcome {
 }
 
 impl GateOutcome {
-    /// True for `Failed` and `TimedOut`: the sync should stop.
+    /// True for `Failed` and `TimedOut`: the rollout failed and the sync should stop. A
+    /// superseded gate also stops the sync, but says nothing about the rollout's health.
     pub fn is_failure(&self) -> bool {
         matches!(
             self.result,
@@ -245,7 +262,8 @@ impl GateOutcome {
         match &self.result {
             GateResult::Healthy { elapsed, .. }
             | GateResult::Failed { elapsed, .. }
-            | GateResult::TimedOut { elapsed, .. } => Some(*elapsed),
+            | GateResult::TimedOut { elapsed, .. }
+            | GateResult::Superseded { elapsed, .. } => Some(*elapsed),
             GateResult::Skipped { .. } => None,
         }
     }
@@ -262,6 +280,23 @@ impl GateOutcome {
             GateResult::TimedOut { message, elapsed } => {
                 format!("timed out after {}s: {message}", elapsed.as_secs())
             }
+            GateResult::Superseded {
+                by,
+                message,
+                elapsed,
+            } => format!(
+                "superseded by {} after {}s: {message}",
+                short(by),
+                elapsed.as_secs()
+            ),
+        }
+    }
+
+    /// The newer commit, when this gate stopped waiting because of it.
+    pub fn superseded_by(&self) -> Option<&str> {
+        match &self.result {
+            GateResult::Superseded { by, .. } => Some(by),
+            _ => None,
         }
     }
 
@@ -290,6 +325,11 @@ pub enum RolloutError {
     /// Talking to the cluster failed.
     #[error(transparent)]
     Cluster(#[from] ClusterError),
+}
+
+/// The first 7 characters of a sha, as git shows it.
+fn short(sha: &str) -> &str {
+    sha.get(..7).unwrap_or(sha)
 }
 
 fn seconds<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

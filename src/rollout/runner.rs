@@ -11,7 +11,7 @@ use super::restart::{self, Pending};
 use super::util::{int, timestamp, uid};
 use super::{
     daemonset, job, statefulset, GateConfig, GateEvent, GateOutcome, GateResult, GateState,
-    GateTarget, OnDeletePolicy, PodProblem, Progress, RolloutError, WorkloadKind,
+    GateTarget, OnDeletePolicy, PodProblem, Progress, RolloutError, Supersede, WorkloadKind,
 };
 use crate::cluster::{Cluster, ServedKind};
 
@@ -34,9 +34,24 @@ pub async fn wait_healthy(
     config: &GateConfig,
     on_event: &(dyn Fn(GateEvent) + Send + Sync),
 ) -> Vec<GateOutcome> {
-    let gates = objects
-        .into_iter()
-        .map(|target| Watch::new(cluster, target, config, on_event).run());
+    wait_healthy_unless_superseded(cluster, objects, config, None, on_event).await
+}
+
+/// [`wait_healthy`], except that every gate still waiting stops with
+/// [`GateResult::Superseded`] as soon as `supersede` learns of a newer commit (checked before
+/// each poll and while sleeping between polls, so the wait ends at once).
+pub async fn wait_healthy_unless_superseded(
+    cluster: &Cluster,
+    objects: Vec<GateTarget>,
+    config: &GateConfig,
+    supersede: Option<&Supersede>,
+    on_event: &(dyn Fn(GateEvent) + Send + Sync),
+) -> Vec<GateOutcome> {
+    let gates = objects.into_iter().map(|target| {
+        let mut watch = Watch::new(cluster, target, config, on_event);
+        watch.supersede = supersede.cloned();
+        watch.run()
+    });
     futures::future::join_all(gates).await
 }
 
@@ -62,6 +77,7 @@ pub(super) struct Watch<'a> {
     pub(super) pod_events: HashMap<String, Vec<Value>>,
     pub(super) ds_hash: Option<(i64, String)>,
     pub(super) pending: Vec<Pending>,
+    pub(super) supersede: Option<Supersede>,
 }
 
 impl<'a> Watch<'a> {
@@ -88,12 +104,16 @@ impl<'a> Watch<'a> {
             pod_events: HashMap::new(),
             ds_hash: None,
             pending: Vec::new(),
+            supersede: None,
         }
     }
 
     async fn run(mut self) -> GateOutcome {
         tracing::debug!(object = %self.target, "gate started");
         loop {
+            if let Some(by) = self.supersede.as_ref().and_then(Supersede::newer) {
+                return self.superseded(by).await;
+            }
             match self.poll().await {
                 Ok(Step::Done(result)) => return self.finish(result).await,
                 Ok(Step::Wait(state, message)) => {
@@ -116,8 +136,27 @@ impl<'a> Watch<'a> {
                 return self.finish(GateResult::TimedOut { message, elapsed }).await;
             }
             let left = self.config.timeout - elapsed;
-            tokio::time::sleep(self.config.poll_interval.min(left)).await;
+            let pause = tokio::time::sleep(self.config.poll_interval.min(left));
+            match self.supersede.clone() {
+                Some(mut supersede) => tokio::select! {
+                    _ = pause => {}
+                    by = supersede.wait() => return self.superseded(by).await,
+                },
+                None => pause.await,
+            }
         }
+    }
+
+    async fn superseded(self, by: String) -> GateOutcome {
+        let message = self.last_message.clone();
+        let elapsed = self.started.elapsed();
+        tracing::info!(object = %self.target, newer_commit = %by, "a newer commit arrived: gate stops waiting");
+        self.finish(GateResult::Superseded {
+            by,
+            message,
+            elapsed,
+        })
+        .await
     }
 
     fn emit(&mut self, state: GateState, message: &str) {
@@ -337,6 +376,13 @@ impl<'a> Watch<'a> {
             GateResult::Failed { message, .. } => (GateState::Failed, message.clone()),
             GateResult::Skipped { reason } => (GateState::Skipped, reason.clone()),
             GateResult::TimedOut { message, .. } => (GateState::TimedOut, message.clone()),
+            GateResult::Superseded { by, message, .. } => (
+                GateState::Superseded,
+                format!(
+                    "superseded by newer commit {}: {message}",
+                    by.get(..7).unwrap_or(by)
+                ),
+            ),
         };
         self.emit(state, &message);
         let elapsed_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);

@@ -8,11 +8,13 @@
 
 mod auth;
 mod commit;
+mod peek;
 mod repo;
 mod revert;
 
 pub use auth::GitAuth;
 pub use commit::CommitInfo;
+pub use peek::peek_head;
 pub use repo::{strip_userinfo, GitSource, RepoLocation};
 pub use revert::{revert_message, RevertCommit};
 

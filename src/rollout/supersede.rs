@@ -1,0 +1,98 @@
+//! Cancelling a gate's wait when a newer commit arrives.
+//!
+//! `ferry serve` learns about new commits while a sync is still gating (a webhook, a poll, a
+//! file event). Waiting out a broken rollout's timeout before applying the fix would make the
+//! fix wait too, so the app loop publishes the newest head it has seen, and every gate of the
+//! running sync stops as soon as that head differs from the commit it is rolling out.
+
+use tokio::sync::watch;
+
+/// Publishes the newest commit seen on an app's tracked ref (sender side).
+#[derive(Debug)]
+pub struct HeadSender(watch::Sender<Option<String>>);
+
+impl HeadSender {
+    /// Records `sha` as the newest commit. Gates rolling out another commit stop waiting.
+    pub fn publish(&self, sha: &str) {
+        self.0.send_if_modified(|current| {
+            if current.as_deref() == Some(sha) {
+                return false;
+            }
+            *current = Some(sha.to_string());
+            true
+        });
+    }
+}
+
+/// A channel carrying the newest commit seen on an app's tracked ref.
+pub fn head_channel() -> (HeadSender, watch::Receiver<Option<String>>) {
+    let (tx, rx) = watch::channel(None);
+    (HeadSender(tx), rx)
+}
+
+/// What a gate checks to know whether the commit it rolls out is still the newest.
+#[derive(Debug, Clone)]
+pub struct Supersede {
+    newest: watch::Receiver<Option<String>>,
+    rolling_out: String,
+}
+
+impl Supersede {
+    /// Gates rolling out commit `rolling_out` are superseded once `newest` names another commit.
+    pub fn new(newest: watch::Receiver<Option<String>>, rolling_out: &str) -> Supersede {
+        Supersede {
+            newest,
+            rolling_out: rolling_out.to_string(),
+        }
+    }
+
+    /// The newer commit, once one is known.
+    pub fn newer(&self) -> Option<String> {
+        self.newest
+            .borrow()
+            .as_ref()
+            .filter(|sha| **sha != self.rolling_out)
+            .cloned()
+    }
+
+    /// Resolves with the newer commit once one is known; never resolves if none comes (or
+    /// the sender is gone).
+    pub async fn wait(&mut self) -> String {
+        loop {
+            if let Some(sha) = self.newer() {
+                return sha;
+            }
+            if self.newest.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn only_a_different_commit_supersedes() {
+        let (sender, rx) = head_channel();
+        let mut gate = Supersede::new(rx, "aaa");
+        assert_eq!(gate.newer(), None);
+        sender.publish("aaa");
+        let early = tokio::time::timeout(Duration::from_millis(50), gate.wait()).await;
+        assert!(early.is_err(), "the same commit must not supersede");
+        sender.publish("bbb");
+        let newer = tokio::time::timeout(Duration::from_secs(1), gate.wait()).await;
+        assert_eq!(newer.ok().as_deref(), Some("bbb"));
+    }
+
+    #[tokio::test]
+    async fn a_dropped_sender_never_supersedes() {
+        let (sender, rx) = head_channel();
+        let mut gate = Supersede::new(rx, "aaa");
+        drop(sender);
+        let waited = tokio::time::timeout(Duration::from_millis(50), gate.wait()).await;
+        assert!(waited.is_err());
+    }
+}

@@ -1,0 +1,114 @@
+//! Asking where the tracked ref points now, without fetching (like `git ls-remote`).
+//!
+//! Used while a sync is busy: it writes nothing to the cache clone the sync reads from, so it
+//! can run at any time.
+
+use git2::{Direction, Remote};
+
+use super::{GitAuth, GitRef, GitSource, RepoLocation, SourceError};
+
+/// The sha the tracked ref points at now. Remotes are asked over the wire (one ref listing, no
+/// objects transferred); local repositories have their ref read in place. `None` for a pinned
+/// commit, which cannot move.
+pub fn peek_head(
+    location: &RepoLocation,
+    reference: &GitRef,
+    auth: &GitAuth,
+) -> Result<Option<String>, SourceError> {
+    if let GitRef::Commit(_) = reference {
+        return Ok(None);
+    }
+    let url = match location {
+        RepoLocation::Local(path) => {
+            let source = GitSource::open(
+                location.clone(),
+                reference.clone(),
+                auth.clone(),
+                path.as_path(),
+            )?;
+            return Ok(Some(source.resolve()?.to_string()));
+        }
+        RepoLocation::Remote(url) => url,
+    };
+    let shown = location.display();
+    let fetch_err = |e: git2::Error| SourceError::Fetch {
+        url: shown.clone(),
+        cause: e.message().to_string(),
+    };
+    let mut remote = Remote::create_detached(url.as_str()).map_err(fetch_err)?;
+    let conn = remote
+        .connect_auth(Direction::Fetch, Some(auth.callbacks()?), None)
+        .map_err(fetch_err)?;
+    let heads = conn.list().map_err(fetch_err)?;
+    let find = |name: &str| {
+        heads
+            .iter()
+            .find(|h| h.name() == name)
+            .map(|h| h.oid().to_string())
+    };
+    let found = match reference {
+        GitRef::Head => find("HEAD"),
+        GitRef::Branch(branch) => find(&format!("refs/heads/{branch}")),
+        // An annotated tag is listed twice; the `^{}` entry is the commit it points at.
+        GitRef::Tag(tag) => {
+            find(&format!("refs/tags/{tag}^{{}}")).or_else(|| find(&format!("refs/tags/{tag}")))
+        }
+        GitRef::Commit(_) => None,
+    };
+    found.map(Some).ok_or_else(|| SourceError::RefNotFound {
+        url: shown.clone(),
+        reference: reference.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    #[test]
+    fn peeks_branches_tags_and_head_of_a_remote_without_fetching() {
+        let work = tempfile::tempdir().unwrap();
+        let bare = tempfile::tempdir().unwrap();
+        git(work.path(), &["init", "-q", "-b", "main"]);
+        git(work.path(), &["commit", "-q", "--allow-empty", "-m", "one"]);
+        git(work.path(), &["tag", "-a", "v1", "-m", "release"]);
+        git(work.path(), &["commit", "-q", "--allow-empty", "-m", "two"]);
+        let head = git(work.path(), &["rev-parse", "HEAD"]);
+        let tagged = git(work.path(), &["rev-parse", "v1^{commit}"]);
+        git(bare.path(), &["init", "-q", "--bare", "-b", "main"]);
+        git(
+            work.path(),
+            &["push", "-q", bare.path().to_str().unwrap(), "main", "v1"],
+        );
+        let url = RepoLocation::Remote(format!("file://{}", bare.path().display()));
+        let auth = GitAuth::default();
+        let peek = |r: GitRef| peek_head(&url, &r, &auth).unwrap();
+        assert_eq!(peek(GitRef::Branch("main".into())), Some(head.clone()));
+        assert_eq!(peek(GitRef::Head), Some(head.clone()));
+        assert_eq!(peek(GitRef::Tag("v1".into())), Some(tagged));
+        assert_eq!(peek(GitRef::Commit(head.clone())), None);
+        let missing = peek_head(&url, &GitRef::Branch("nope".into()), &auth).unwrap_err();
+        assert_eq!(
+            missing.to_string(),
+            format!("branch nope not found in {}", url.display())
+        );
+        let local = RepoLocation::Local(work.path().to_path_buf());
+        assert_eq!(
+            peek_head(&local, &GitRef::Branch("main".into()), &auth).unwrap(),
+            Some(head)
+        );
+    }
+}
