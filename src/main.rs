@@ -364,6 +364,17 @@ async fn serve(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
         };
         let (handle, task) = spawn_app(engine.clone(), spec.clone(), settings, stop_rx.clone());
         ferry::trigger::poll::spawn_poller(handle.clone(), spec.interval, stop_rx.clone());
+        // Drift on live changes: label-filtered metadata watches of the app's own objects.
+        ferry::trigger::live::spawn_live_watch(
+            engine.cluster.clone(),
+            handle.clone(),
+            ferry::trigger::live::LiveWatchSettings {
+                ferry_namespace: engine.ferry_namespace.clone(),
+                debounce: std::time::Duration::from_secs(1),
+            },
+            start_rx.clone(),
+            stop_rx.clone(),
+        );
         if let ferry::source::RepoLocation::Local(path) = &spec.location {
             // Editing manifests next to a local cluster: changes on disk trigger a look.
             ferry::trigger::watch::watch_app(

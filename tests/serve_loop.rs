@@ -384,3 +384,59 @@ async fn with_supersede_gates_off_a_waiting_gate_reaches_its_own_verdict() {
         .unwrap();
     assert_eq!(broken["outcome"]["status"], "gateFailed", "{broken}");
 }
+
+#[tokio::test]
+async fn live_changes_to_managed_objects_are_detected_without_waiting_for_the_poll() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "s-live").await;
+    let remote = Remote::new();
+    commit_cm(&remote, "git");
+    // An hour between polls: only the live watch can notice the edit in time.
+    let server = start_server_with(&remote, &ns.name, "1h", "    selfHeal: true\n", &[]);
+    assert_eq!(
+        config_value(&client, &ns.name).await.as_deref(),
+        Some("git")
+    );
+    support::kubectl_ok(&[
+        "patch",
+        "configmap",
+        "settings",
+        "-n",
+        &ns.name,
+        "--type=merge",
+        "-p",
+        r#"{"data":{"value":"hand-edit"}}"#,
+    ]);
+    wait_until(Duration::from_secs(15), "the edit to be healed", || async {
+        (config_value(&client, &ns.name).await.as_deref() == Some("git")).then_some(())
+    })
+    .await;
+    let status = app_status(server.port, &ns.name).await;
+    assert!(
+        status["triggers"]["drift"].as_u64().unwrap_or(0) >= 1,
+        "{status}"
+    );
+    assert_eq!(status["selfHeals"], 1, "{status}");
+    let (_, metrics) = http(server.port, "GET", "/metrics", &[], b"").unwrap();
+    assert!(
+        metrics.contains(&format!(
+            "ferry_triggers_total{{app=\"{}\",trigger=\"drift\"}}",
+            ns.name
+        )),
+        "{metrics}"
+    );
+    drop(server);
+
+    // Without selfHeal a deletion is reported, and the object stays deleted.
+    let server = start_server(&remote, &ns.name, "1h", &[]);
+    support::kubectl_ok(&["delete", "configmap", "settings", "-n", &ns.name]);
+    let drift = wait_until(Duration::from_secs(15), "the deletion reported", || async {
+        let status = app_status(server.port, &ns.name).await;
+        let drift = status["drift"].as_object()?.clone();
+        (!drift.is_empty()).then_some(drift)
+    })
+    .await;
+    let fields = drift[&format!("ConfigMap {}/settings", ns.name)].to_string();
+    assert!(fields.contains("create"), "{fields}");
+    assert_eq!(config_value(&client, &ns.name).await, None, "only reported");
+}

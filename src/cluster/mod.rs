@@ -3,7 +3,7 @@
 //! Owns the `kube::Client` (kubeconfig, `--context`, or in-cluster config), discovery of which
 //! kinds the server serves (cached per group/version), reading live objects (one by one, or all
 //! of an app's inventory by label), server-side apply (real and dry-run) with field manager
-//! `ferry`, and deletion. It decides nothing: callers say what to read or write.
+//! `ferry`, deletion, and label-filtered metadata watches of an app's objects. It decides nothing: callers say what to read or write.
 
 mod discovery;
 mod inventory;
@@ -11,10 +11,12 @@ mod lease;
 mod objects;
 mod pods;
 mod records;
+mod watch;
 
 pub use discovery::ServedKind;
 pub use inventory::{KindRef, DEFAULT_FERRY_NAMESPACE};
 pub use objects::{ApiCounters, Propagation};
+pub use watch::{LiveEvent, SeenObject};
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -36,16 +36,20 @@ pub enum TriggerKind {
     ManualForce,
     /// A local repository changed on disk.
     Watch,
+    /// A managed object was changed or deleted outside ferry (live-object watch): check
+    /// drift now rather than at the next poll.
+    Drift,
 }
 
 impl TriggerKind {
-    /// The name recorded in history ("poll", "webhook", "manual", "watch").
+    /// The name recorded in history ("poll", "webhook", "manual", "watch", "drift").
     pub fn history_name(&self) -> &'static str {
         match self {
             TriggerKind::Poll => "poll",
             TriggerKind::Webhook(_) => "webhook",
             TriggerKind::Manual | TriggerKind::ManualForce => "manual",
             TriggerKind::Watch => "watch",
+            TriggerKind::Drift => "drift",
         }
     }
 }
@@ -127,6 +131,7 @@ pub struct AppHandle {
     name: String,
     pending: Arc<Mutex<Option<TriggerKind>>>,
     wake: Arc<Notify>,
+    synced: Arc<Notify>,
     status: Arc<Mutex<AppStatus>>,
 }
 
@@ -145,12 +150,18 @@ impl AppHandle {
                 .or_default() += 1;
         }
         if let Ok(mut pending) = self.pending.lock() {
-            // A poll never downgrades a more specific pending trigger.
-            if pending.is_none() || kind != TriggerKind::Poll {
+            // A poll or drift check never replaces a more specific pending trigger.
+            let routine = |k: &TriggerKind| matches!(k, TriggerKind::Poll | TriggerKind::Drift);
+            if pending.as_ref().is_none_or(routine) || !routine(&kind) {
                 *pending = Some(kind);
             }
         }
         self.wake.notify_one();
+    }
+
+    /// Resolves after the app's next completed sync (one that applied something or failed).
+    pub async fn synced(&self) {
+        self.synced.notified().await;
     }
 
     /// A snapshot of the app's status.
@@ -171,6 +182,7 @@ pub fn spawn_app(
         name: app.name.clone(),
         pending: Arc::new(Mutex::new(Some(TriggerKind::Poll))),
         wake: Arc::new(Notify::new()),
+        synced: Arc::new(Notify::new()),
         status: Arc::new(Mutex::new(AppStatus {
             name: app.name.clone(),
             repo: app.location.display(),
@@ -295,10 +307,10 @@ async fn attempt(
     });
     // Only a manual request re-syncs a commit already synced; a poll, a webhook or a file
     // event for it has nothing new to apply (that is what collapses webhook bursts). A poll
-    // still checks the live objects for drift.
+    // or a live-object change still checks the live objects for drift.
     let manual = matches!(trigger, TriggerKind::Manual | TriggerKind::ManualForce);
     if !manual && last_synced.as_deref() == Some(head.sha.as_str()) {
-        if *trigger != TriggerKind::Poll {
+        if !matches!(trigger, TriggerKind::Poll | TriggerKind::Drift) {
             return Ok(());
         }
         let plan = plan_fetched(engine, app, source, head)
@@ -453,6 +465,7 @@ async fn run_sync(
     });
     // A failed gate is not retried on every poll: the next commit (or a manual sync) does.
     *last_synced = Some(commit.sha);
+    handle.synced.notify_one();
     Ok(())
 }
 

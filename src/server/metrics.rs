@@ -43,6 +43,22 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> impl IntoResponse
             );
         }
     }
+    family(
+        &mut out,
+        "ferry_triggers_total",
+        "counter",
+        "Sync requests received, by app and trigger (poll, webhook, manual, watch, drift).",
+    );
+    for s in &statuses {
+        for (trigger, n) in &s.triggers {
+            let _ = writeln!(
+                out,
+                "ferry_triggers_total{{app=\"{}\",trigger=\"{}\"}} {n}",
+                label(&s.name),
+                label(trigger)
+            );
+        }
+    }
     histogram(
         &mut out,
         "ferry_sync_duration_seconds",

@@ -16,6 +16,7 @@
 
 #[cfg(test)]
 mod forge_tests;
+pub mod live;
 mod payload;
 pub mod poll;
 mod repo_url;

@@ -1,0 +1,182 @@
+//! Watching the objects of one kind that carry a label selector, metadata only.
+//!
+//! Drift detection needs to know *that* a managed object changed, not its contents: a metadata
+//! watch (`PartialObjectMetadata`) is a fraction of the traffic and memory of a full watch, and
+//! a label selector keeps it to ferry's own objects instead of the whole cluster.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+
+use futures::stream::BoxStream;
+use futures::StreamExt;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::api::{Api, DynamicObject};
+use kube::core::PartialObjectMeta;
+use kube::runtime::watcher::{self, watcher, Event};
+use kube::runtime::WatchStreamExt;
+
+use super::{Cluster, ClusterError, ServedKind};
+
+/// One object as a watch saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeenObject {
+    /// `Kind ns/name` (or `Kind name` when cluster-scoped).
+    pub object: String,
+    /// `metadata.uid`.
+    pub uid: String,
+    /// Changes whenever the object changes in a way that can be drift: for kinds with
+    /// `metadata.generation` (bumped by spec changes) a hash of generation, labels and
+    /// annotations, so status-only writes by controllers keep it; for kinds without one
+    /// (ConfigMap, Secret, Service…) the resourceVersion.
+    pub fingerprint: u64,
+    /// The field managers of the most recent write (the newest `managedFields` entries).
+    pub last_writers: Vec<String>,
+}
+
+/// What a label-filtered watch reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveEvent {
+    /// A (re)list starts: the objects that follow as [`LiveEvent::Listed`] are the complete
+    /// current set once [`LiveEvent::ListDone`] arrives.
+    Relisting,
+    /// An object present during a (re)list.
+    Listed(SeenObject),
+    /// The (re)list is complete; objects not listed since [`LiveEvent::Relisting`] are gone.
+    ListDone,
+    /// An object was created or modified.
+    Changed(SeenObject),
+    /// An object was deleted.
+    Deleted(SeenObject),
+}
+
+impl Cluster {
+    /// Watches the metadata of every `kind` object (all namespaces) matching `selector`.
+    /// The stream never ends on its own: after an error (reported as an item) it retries
+    /// with the watcher's default backoff, re-listing when the server asks for it.
+    pub fn watch_labelled(
+        &self,
+        kind: &ServedKind,
+        selector: &str,
+    ) -> BoxStream<'static, Result<LiveEvent, ClusterError>> {
+        // PartialObjectMeta makes every list and watch a metadata-only request.
+        let api =
+            Api::<PartialObjectMeta<DynamicObject>>::all_with(self.client.clone(), &kind.resource);
+        let kind_name = kind.resource.kind.clone();
+        let action = format!("watching {} with {selector}", kind.resource.plural);
+        let config = watcher::Config::default().labels(selector);
+        watcher(api, config)
+            .default_backoff()
+            .map(move |event| {
+                let seen = |meta: &ObjectMeta| seen_object(&kind_name, meta);
+                match event {
+                    Ok(Event::Init) => Ok(LiveEvent::Relisting),
+                    Ok(Event::InitApply(o)) => Ok(LiveEvent::Listed(seen(&o.metadata))),
+                    Ok(Event::InitDone) => Ok(LiveEvent::ListDone),
+                    Ok(Event::Apply(o)) => Ok(LiveEvent::Changed(seen(&o.metadata))),
+                    Ok(Event::Delete(o)) => Ok(LiveEvent::Deleted(seen(&o.metadata))),
+                    Err(e) => Err(ClusterError::Transport {
+                        action: action.clone(),
+                        cause: super::error_chain(&e),
+                    }),
+                }
+            })
+            .boxed()
+    }
+}
+
+fn seen_object(kind: &str, meta: &ObjectMeta) -> SeenObject {
+    let name = meta.name.as_deref().unwrap_or_default();
+    let object = match &meta.namespace {
+        Some(ns) => format!("{kind} {ns}/{name}"),
+        None => format!("{kind} {name}"),
+    };
+    SeenObject {
+        object,
+        uid: meta.uid.clone().unwrap_or_default(),
+        fingerprint: fingerprint(meta),
+        last_writers: last_writers(meta),
+    }
+}
+
+/// See [`SeenObject::fingerprint`].
+pub fn fingerprint(meta: &ObjectMeta) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    match meta.generation {
+        Some(generation) => {
+            generation.hash(&mut hasher);
+            meta.labels.hash(&mut hasher);
+            meta.annotations.hash(&mut hasher);
+        }
+        None => meta.resource_version.hash(&mut hasher),
+    }
+    hasher.finish()
+}
+
+/// The managers of the `managedFields` entries with the newest timestamp (second precision,
+/// so a write and a controller's status update in the same second both count).
+pub fn last_writers(meta: &ObjectMeta) -> Vec<String> {
+    let entries = meta.managed_fields.as_deref().unwrap_or_default();
+    let newest = entries.iter().filter_map(|e| e.time.as_ref()).max();
+    let mut writers: Vec<String> = entries
+        .iter()
+        .filter(|e| e.time.as_ref() == newest)
+        .filter_map(|e| e.manager.clone())
+        .collect();
+    writers.sort();
+    writers.dedup();
+    writers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ManagedFieldsEntry, Time};
+    use std::collections::BTreeMap;
+
+    fn entry(manager: &str, at: &str) -> ManagedFieldsEntry {
+        ManagedFieldsEntry {
+            manager: Some(manager.into()),
+            time: Some(Time(at.parse().unwrap())),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn status_writes_keep_the_fingerprint_of_generational_kinds() {
+        let mut ds = ObjectMeta {
+            generation: Some(2),
+            resource_version: Some("100".into()),
+            labels: Some(BTreeMap::from([("app".into(), "agent".into())])),
+            ..Default::default()
+        };
+        let before = fingerprint(&ds);
+        ds.resource_version = Some("101".into());
+        assert_eq!(fingerprint(&ds), before, "a status write is not drift");
+        ds.generation = Some(3);
+        assert_ne!(fingerprint(&ds), before, "a spec change is");
+        let mut cm = ObjectMeta {
+            resource_version: Some("7".into()),
+            ..Default::default()
+        };
+        let before = fingerprint(&cm);
+        cm.resource_version = Some("8".into());
+        assert_ne!(fingerprint(&cm), before);
+    }
+
+    #[test]
+    fn the_newest_managed_fields_entries_name_the_last_writers() {
+        let meta = ObjectMeta {
+            managed_fields: Some(vec![
+                entry("ferry", "2026-11-23T10:00:00Z"),
+                entry("kubectl-edit", "2026-11-23T10:05:00Z"),
+                entry("kube-controller-manager", "2026-11-23T10:05:00Z"),
+            ]),
+            ..Default::default()
+        };
+        assert_eq!(
+            last_writers(&meta),
+            vec!["kube-controller-manager", "kubectl-edit"]
+        );
+        assert!(last_writers(&ObjectMeta::default()).is_empty());
+    }
+}
