@@ -257,11 +257,8 @@ impl AppConfig {
                 .map_err(|e| ConfigError::Invalid(format!("windows: {e}")))?,
             interval: match &self.interval {
                 None => std::time::Duration::from_secs(60),
-                Some(text) => crate::rollout::config::parse_duration(text).ok_or_else(|| {
-                    ConfigError::Invalid(format!(
-                        "interval {text:?} is not a duration like 30s or 5m"
-                    ))
-                })?,
+                Some(text) => crate::duration::parse_duration(text)
+                    .map_err(|e| ConfigError::Invalid(format!("interval {text:?}: {e}")))?,
             },
         })
     }

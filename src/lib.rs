@@ -10,6 +10,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod diff;
+pub mod duration;
 pub mod history;
 pub mod manifest;
 pub mod plan;

@@ -337,6 +337,5 @@ pub struct SyncArgs {
 }
 
 fn parse_duration_arg(value: &str) -> Result<std::time::Duration, String> {
-    crate::rollout::config::parse_duration(value)
-        .ok_or_else(|| format!("{value:?} is not a duration like 90s, 5m or 1h30m"))
+    crate::duration::parse_duration(value).map_err(|e| format!("{value:?}: {e}"))
 }

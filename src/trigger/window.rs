@@ -348,61 +348,19 @@ fn first_instant_reading_at_least(tz: Tz, reading: NaiveDateTime) -> DateTime<Ut
 // ---------------------------------------------------------------------------------------------
 // Durations
 
-/// Parses `"90s"`, `"30m"`, `"2h"`, `"1h30m"`, `"1d"`: whole numbers each followed by one of
-/// `d`, `h`, `m`, `s`, summed. The error is the reason, without the input.
+/// Parses a window's duration with ferry's one duration grammar ([`crate::duration`]); a window
+/// must stay open for more than zero time and at most [`MAX_DURATION`]. The error is the
+/// reason, without the input.
 fn parse_duration(text: &str) -> Result<TimeDelta, String> {
-    const HINT: &str =
-        "expected whole numbers with units d, h, m, s, such as 90s, 30m, 2h, 1h30m or 1d";
-    if text.is_empty() {
-        return Err(format!("empty; {HINT}"));
-    }
-    let mut total: i64 = 0;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        if digits == 0 {
-            let bad = rest.chars().next().unwrap_or(' ');
-            return Err(if bad == '-' {
-                "a window's duration cannot be negative".to_string()
-            } else {
-                format!("unexpected '{bad}'; {HINT}")
-            });
-        }
-        let number: i64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("'{}' is too large", &rest[..digits]))?;
-        rest = &rest[digits..];
-        let unit_len = rest.len()
-            - rest
-                .trim_start_matches(|c: char| c.is_ascii_alphabetic())
-                .len();
-        let unit = &rest[..unit_len];
-        let seconds_per_unit = match unit {
-            "d" => 86_400,
-            "h" => 3_600,
-            "m" => 60,
-            "s" => 1,
-            "" if rest.starts_with('.') || rest.starts_with(',') => {
-                return Err(format!("fractions are not supported; {HINT}"))
-            }
-            "" if rest.is_empty() => return Err(format!("'{number}' has no unit; {HINT}")),
-            "" => {
-                let bad = rest.chars().next().unwrap_or(' ');
-                return Err(format!("unexpected '{bad}'; {HINT}"));
-            }
-            other => return Err(format!("unknown unit '{other}'; {HINT}")),
-        };
-        rest = &rest[unit_len..];
-        total = number
-            .checked_mul(seconds_per_unit)
-            .and_then(|s| total.checked_add(s))
-            .filter(|&s| s <= MAX_DURATION.num_seconds())
-            .ok_or_else(|| "longer than the 366-day maximum".to_string())?;
-    }
-    if total == 0 {
+    let parsed = crate::duration::parse_duration(text).map_err(|e| e.to_string())?;
+    let delta = TimeDelta::from_std(parsed)
+        .ok()
+        .filter(|d| *d <= MAX_DURATION)
+        .ok_or_else(|| "longer than the 366-day maximum".to_string())?;
+    if delta.is_zero() {
         return Err("a window must stay open for more than zero time".to_string());
     }
-    Ok(TimeDelta::seconds(total))
+    Ok(delta)
 }
 
 // ---------------------------------------------------------------------------------------------
