@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde::Serialize;
 
-use crate::cluster::{Cluster, ClusterError, Propagation};
+use crate::cluster::{Cluster, ClusterError, Propagation, ServedKind};
 use crate::manifest::{ObjectKey, Origin};
 use crate::plan::{Action, Change, Plan};
 
@@ -21,6 +21,9 @@ pub struct ApplyOptions {
     pub concurrency: usize,
     /// How long to wait for a Job (and its pods) to be gone before recreating it.
     pub recreate_timeout: Duration,
+    /// How long an object whose CustomResourceDefinition is in the same commit waits for its
+    /// kind to be served.
+    pub crd_timeout: Duration,
 }
 
 impl Default for ApplyOptions {
@@ -28,6 +31,7 @@ impl Default for ApplyOptions {
         ApplyOptions {
             concurrency: 8,
             recreate_timeout: Duration::from_secs(120),
+            crd_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -164,8 +168,10 @@ pub async fn execute(
             change.action,
             Action::Create | Action::Update | Action::Recreate { .. }
         );
+        // A create without a kind waits for a CRD of the same plan (resolved when applied).
+        let kind_later = matches!(change.action, Action::Create);
         if (needs_object && change.desired.is_none())
-            || (change.action.is_change() && change.kind.is_none())
+            || (change.action.is_change() && change.kind.is_none() && !kind_later)
         {
             return Err(ApplyError::Incomplete(change.key.to_string()));
         }
@@ -271,8 +277,22 @@ fn skipped(change: &Change, reason: &str) -> ObjectResult {
 }
 
 async fn apply_one(cluster: &Cluster, change: &Change, options: &ApplyOptions) -> ObjectResult {
-    let (Some(kind), Some(desired)) = (&change.kind, &change.desired) else {
+    let Some(desired) = &change.desired else {
         return result(change, Outcome::Unchanged, None);
+    };
+    let resolved;
+    let kind = match &change.kind {
+        Some(kind) => kind,
+        None => match kind_once_served(cluster, change, options.crd_timeout).await {
+            Ok(kind) => {
+                resolved = kind;
+                &resolved
+            }
+            Err(message) => {
+                tracing::warn!(object = %change.key, error = %message, "apply failed");
+                return result(change, Outcome::Failed(message), None);
+            }
+        },
     };
     let namespace = change.key.namespace.as_deref();
     let name = &change.key.name;
@@ -302,6 +322,37 @@ async fn apply_one(cluster: &Cluster, change: &Change, options: &ApplyOptions) -
         Err(e) => {
             tracing::warn!(object = %change.key, error = %e, "apply failed");
             result(change, Outcome::Failed(e.to_string()), None)
+        }
+    }
+}
+
+/// The kind of an object planned before its CustomResourceDefinition existed: asks discovery
+/// until the CRD (applied in an earlier wave) is established and served, up to `timeout`.
+async fn kind_once_served(
+    cluster: &Cluster,
+    change: &Change,
+    timeout: std::time::Duration,
+) -> Result<ServedKind, String> {
+    let key = &change.key;
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        match cluster
+            .served_kind_now(&key.group, &key.version, &key.kind)
+            .await
+        {
+            Ok(Some(kind)) => return Ok(kind),
+            Ok(None) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            }
+            Ok(None) => {
+                return Err(format!(
+                    "{} {} is still not served {}s after the CustomResourceDefinitions of this commit were applied (is the CRD's group/version/kind right, and is it Established?)",
+                    key.api_version(),
+                    key.kind,
+                    timeout.as_secs()
+                ))
+            }
+            Err(e) => return Err(e.to_string()),
         }
     }
 }

@@ -1,7 +1,10 @@
 //! Discovery: which group/version/kinds the server serves, and whether they are namespaced.
-//! One request per group/version, cached for the life of the [`Cluster`] handle.
+//! One request per group/version, cached for the life of the [`Cluster`] handle. A miss (group
+//! or kind not served) is re-checked after [`MISS_TTL`], so a long-running `ferry serve` sees
+//! CRDs installed after it started.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use kube::discovery::ApiResource;
 use tokio::sync::Mutex;
@@ -17,10 +20,17 @@ pub struct ServedKind {
     pub namespaced: bool,
 }
 
-/// kind → served kind, per "group/version"; `None` when the group/version is not served.
+/// How long a lookup that found nothing is trusted before discovery is asked again.
+pub const MISS_TTL: Duration = Duration::from_secs(10);
+
+/// kind → served kind, per "group/version" (`None` when the group/version is not served), with
+/// when it was fetched.
+type GroupVersionKinds = (Instant, Option<HashMap<String, ServedKind>>);
+
+/// The discovery cache of one [`Cluster`] handle.
 #[derive(Default)]
 pub(crate) struct DiscoveryCache {
-    by_group_version: Mutex<HashMap<String, Option<HashMap<String, ServedKind>>>>,
+    by_group_version: Mutex<HashMap<String, GroupVersionKinds>>,
 }
 
 impl Cluster {
@@ -36,18 +46,56 @@ impl Cluster {
         } else {
             format!("{group}/{version}")
         };
+        self.lookup(group, version, &api_version, kind, MISS_TTL)
+            .await
+    }
+
+    /// Like [`Cluster::served_kind`], but a miss is always re-checked with the server (used
+    /// right after a CustomResourceDefinition was applied).
+    pub async fn served_kind_now(
+        &self,
+        group: &str,
+        version: &str,
+        kind: &str,
+    ) -> Result<Option<ServedKind>, ClusterError> {
+        let api_version = if group.is_empty() {
+            version.to_string()
+        } else {
+            format!("{group}/{version}")
+        };
+        self.lookup(group, version, &api_version, kind, Duration::ZERO)
+            .await
+    }
+
+    async fn lookup(
+        &self,
+        group: &str,
+        version: &str,
+        api_version: &str,
+        kind: &str,
+        miss_ttl: Duration,
+    ) -> Result<Option<ServedKind>, ClusterError> {
         let mut cache = self.discovery.by_group_version.lock().await;
-        if !cache.contains_key(&api_version) {
-            let kinds = self
-                .fetch_group_version(group, version, &api_version)
-                .await?;
-            cache.insert(api_version.clone(), kinds);
+        let found = |cache: &HashMap<String, GroupVersionKinds>| {
+            cache
+                .get(api_version)
+                .and_then(|(_, kinds)| kinds.as_ref())
+                .and_then(|kinds| kinds.get(kind))
+                .cloned()
+        };
+        if let Some(served) = found(&cache) {
+            return Ok(Some(served));
         }
-        Ok(cache
-            .get(&api_version)
-            .and_then(|kinds| kinds.as_ref())
-            .and_then(|kinds| kinds.get(kind))
-            .cloned())
+        let fresh = cache
+            .get(api_version)
+            .is_some_and(|(at, _)| at.elapsed() < miss_ttl);
+        if !fresh {
+            let kinds = self
+                .fetch_group_version(group, version, api_version)
+                .await?;
+            cache.insert(api_version.to_string(), (Instant::now(), kinds));
+        }
+        Ok(found(&cache))
     }
 
     async fn fetch_group_version(

@@ -25,7 +25,7 @@ mod waves;
 mod yaml;
 
 pub use parse::parse_bundle;
-pub use resolve::resolve;
+pub use resolve::{kinds_defined_in_bundle, resolve};
 pub use select::{PathFilter, SelectOptions};
 pub use waves::{default_wave, WAVE_ANNOTATION};
 

@@ -27,7 +27,7 @@ pub fn resolve(
     } else {
         default_namespace
     };
-    let crds = bundled_crds(&bundle);
+    let crds = kinds_defined_in_bundle(&bundle);
     let mut problems = Vec::new();
     let mut resources = Vec::with_capacity(bundle.resources.len());
     let mut seen = HashMap::new();
@@ -112,7 +112,7 @@ fn set_namespace(object: &mut Value, ns: Option<&str>) {
 }
 
 /// (group, kind, version) → scope for every served version of every CRD in the bundle.
-fn bundled_crds(bundle: &Bundle) -> HashMap<(String, String, String), Scope> {
+pub fn kinds_defined_in_bundle(bundle: &Bundle) -> HashMap<(String, String, String), Scope> {
     let mut out = HashMap::new();
     for r in &bundle.resources {
         if r.key.group != "apiextensions.k8s.io" || r.key.kind != "CustomResourceDefinition" {

@@ -124,12 +124,17 @@ pub async fn build_plan(cluster: &Cluster, input: PlanInput<'_>) -> Result<Plan,
     let skipped_ref = &skipped;
     let namespaces_ref = &namespaces_created;
     let live_ref = &live;
+    let crd_kinds = crate::manifest::kinds_defined_in_bundle(input.bundle);
+    let crd_kinds_ref = &crd_kinds;
     let decisions: Vec<_> = resources
         .into_iter()
         .map(|resource| async move {
             let current = live_ref
                 .get(&identity_of_key(&resource.key))
                 .map(|(_, v)| v.clone());
+            if !input_ref.kinds.contains_key(&kind_of(&resource.key)) {
+                return awaiting_crd(input_ref, resource, crd_kinds_ref);
+            }
             plan_one(
                 cluster,
                 input_ref,
@@ -199,6 +204,46 @@ pub async fn build_plan(cluster: &Cluster, input: PlanInput<'_>) -> Result<Plan,
             elapsed_ms: started.elapsed().as_millis() as u64,
         },
         recorded_kinds: Default::default(),
+    })
+}
+
+fn kind_of(key: &ObjectKey) -> (String, String, String) {
+    (key.group.clone(), key.version.clone(), key.kind.clone())
+}
+
+/// An object whose kind the cluster does not serve yet because a CustomResourceDefinition of
+/// the same commit defines it: planned as a create without a dry-run (the server cannot
+/// validate it before the CRD exists); apply resolves the kind once the CRD's wave is in.
+/// Anything else unresolved is the caller's bug.
+fn awaiting_crd(
+    input: &PlanInput<'_>,
+    resource: &Resource,
+    crd_kinds: &HashMap<(String, String, String), crate::manifest::Scope>,
+) -> Result<Change, PlanError> {
+    let key = &resource.key;
+    let defined = (key.group.clone(), key.kind.clone(), key.version.clone());
+    if !crd_kinds.contains_key(&defined) {
+        return Err(PlanError::UnresolvedKind(format!(
+            "{}/{}",
+            key.api_version(),
+            key.kind
+        )));
+    }
+    let desired = with_bookkeeping(&resource.object, input.app, input.commit);
+    Ok(Change {
+        key: key.clone(),
+        origin: Some(resource.origin.clone()),
+        wave: resource.wave,
+        action: Action::Create,
+        fields: Vec::new(),
+        before: None,
+        after: Some(diff::mask_secret(&diff::normalize(&desired))),
+        desired: Some(desired),
+        kind: None,
+        note: Some(format!(
+            "not dry-run: {} is defined by a CustomResourceDefinition in this commit; created once the CRD is established",
+            key.kind
+        )),
     })
 }
 
