@@ -283,6 +283,7 @@ async fn a_newer_commit_cancels_a_waiting_gate_and_is_synced() {
     remote.work.write("apps/ds.yaml", &daemonset("nginx:1.27"));
     let fix = remote.commit_and_push("agent: back to a real tag");
     let body = github_push(&remote.url(), "refs/heads/main", &fix);
+    let sent = std::time::Instant::now();
     let (status, reply) = send_github(server.port, &body, &format!("sha256={}", hmac_hex(&body)));
     assert_eq!(status, 202, "{reply}");
     // Far less than the 5-minute grace: the wait was cancelled, not waited out.
@@ -291,6 +292,10 @@ async fn a_newer_commit_cancels_a_waiting_gate_and_is_synced() {
         (status["syncedCommit"] == fix.as_str()).then_some(())
     })
     .await;
+    eprintln!(
+        "fix webhook to fix synced (gates passed): {:?}",
+        sent.elapsed()
+    );
 
     let records = history();
     let records = records.as_array().unwrap();
@@ -407,10 +412,15 @@ async fn live_changes_to_managed_objects_are_detected_without_waiting_for_the_po
         "-p",
         r#"{"data":{"value":"hand-edit"}}"#,
     ]);
+    let edited = std::time::Instant::now();
     wait_until(Duration::from_secs(15), "the edit to be healed", || async {
         (config_value(&client, &ns.name).await.as_deref() == Some("git")).then_some(())
     })
     .await;
+    eprintln!(
+        "hand edit to healed (1s debounce, interval 1h): {:?}",
+        edited.elapsed()
+    );
     let status = app_status(server.port, &ns.name).await;
     assert!(
         status["triggers"]["drift"].as_u64().unwrap_or(0) >= 1,
