@@ -18,7 +18,7 @@ async fn sigterm_mid_sync_leaves_history_consistent_and_a_restart_converges() {
     // A slow sync: a DaemonSet whose image never pulls keeps the gate busy for the grace.
     remote.work.write(
         "apps/ds.yaml",
-        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: slow\nspec:\n  selector: {matchLabels: {app: slow}}\n  template:\n    metadata: {labels: {app: slow}}\n    spec:\n      containers: [{name: c, image: \"nginx:doesnotexist\"}]\n",
+        &daemonset_yaml("slow", "nginx:doesnotexist"),
     );
     let sha = remote.work.commit("slow rollout");
     remote.push("HEAD:main");
@@ -40,8 +40,7 @@ async fn sigterm_mid_sync_leaves_history_consistent_and_a_restart_converges() {
         .success());
     let exit = server.child.wait().unwrap();
     assert!(exit.success(), "clean exit on SIGTERM: {exit:?}");
-    let out = support::ferry(&["history", "--app", &ns.name, "-o", "json"]);
-    let records: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let records = history(&ns.name);
     let newest = &records[0];
     assert_eq!(newest["commit"]["sha"], sha.as_str());
     assert_ne!(
@@ -130,7 +129,7 @@ async fn a_sync_cut_off_by_sigkill_is_marked_interrupted_on_restart() {
     let mut server = start_server(&remote, &ns.name, "1h", &[]);
     remote.work.write(
         "apps/ds.yaml",
-        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: slow\nspec:\n  selector: {matchLabels: {app: slow}}\n  template:\n    metadata: {labels: {app: slow}}\n    spec:\n      containers: [{name: c, image: \"nginx:doesnotexist\"}]\n",
+        &daemonset_yaml("slow", "nginx:doesnotexist"),
     );
     remote.work.commit("slow rollout");
     remote.push("HEAD:main");
@@ -142,10 +141,7 @@ async fn a_sync_cut_off_by_sigkill_is_marked_interrupted_on_restart() {
         b"",
     )
     .unwrap();
-    let history = || {
-        let out = support::ferry(&["history", "--app", &ns.name, "-o", "json"]);
-        serde_json::from_str::<serde_json::Value>(&out.stdout).unwrap()
-    };
+    let history = || history(&ns.name);
     wait_until(
         Duration::from_secs(15),
         "the slow sync to start",

@@ -96,16 +96,7 @@ async fn drift_is_reported_without_self_heal_and_corrected_with_it() {
     let remote = Remote::new();
     commit_cm(&remote, "git");
     let server = start_server(&remote, &ns.name, "1s", &[]);
-    support::kubectl_ok(&[
-        "patch",
-        "configmap",
-        "settings",
-        "-n",
-        &ns.name,
-        "--type=merge",
-        "-p",
-        r#"{"data":{"value":"hand-edit"}}"#,
-    ]);
+    hand_edit(&ns.name, "hand-edit");
     let drift = wait_until(Duration::from_secs(15), "drift reported", || async {
         let status = app_status(server.port, &ns.name).await;
         let drift = status["drift"].as_object()?.clone();
@@ -136,16 +127,7 @@ async fn drift_is_reported_without_self_heal_and_corrected_with_it() {
         },
     )
     .await;
-    support::kubectl_ok(&[
-        "patch",
-        "configmap",
-        "settings",
-        "-n",
-        &ns.name,
-        "--type=merge",
-        "-p",
-        r#"{"data":{"value":"again"}}"#,
-    ]);
+    hand_edit(&ns.name, "again");
     wait_until(
         Duration::from_secs(60),
         "a second heal after the rate limit",
@@ -241,13 +223,6 @@ async fn the_file_watcher_syncs_a_local_repository_on_commit() {
     );
 }
 
-/// A DaemonSet manifest running `image`.
-fn daemonset(image: &str) -> String {
-    format!(
-        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: agent\nspec:\n  selector: {{matchLabels: {{app: agent}}}}\n  template:\n    metadata: {{labels: {{app: agent}}}}\n    spec:\n      containers: [{{name: c, image: \"{image}\"}}]\n"
-    )
-}
-
 #[tokio::test]
 async fn a_newer_commit_cancels_a_waiting_gate_and_is_synced() {
     let client = client().await;
@@ -256,14 +231,12 @@ async fn a_newer_commit_cancels_a_waiting_gate_and_is_synced() {
     commit_cm(&remote, "one");
     // A 5-minute grace: the broken rollout's gate would wait that long on its own.
     let server = start_server(&remote, &ns.name, "1h", &["--grace", "5m"]);
-    let history = || {
-        let out = support::ferry(&["history", "--app", &ns.name, "-o", "json"]);
-        serde_json::from_str::<serde_json::Value>(&out.stdout).unwrap()
-    };
+    let history = || history(&ns.name);
 
-    remote
-        .work
-        .write("apps/ds.yaml", &daemonset("nginx:doesnotexist"));
+    remote.work.write(
+        "apps/ds.yaml",
+        &daemonset_yaml("agent", "nginx:doesnotexist"),
+    );
     let broken = remote.commit_and_push("agent: a tag that does not exist");
     let body = github_push(&remote.url(), "refs/heads/main", &broken);
     let (status, reply) = send_github(server.port, &body, &format!("sha256={}", hmac_hex(&body)));
@@ -280,7 +253,9 @@ async fn a_newer_commit_cancels_a_waiting_gate_and_is_synced() {
     )
     .await;
 
-    remote.work.write("apps/ds.yaml", &daemonset("nginx:1.27"));
+    remote
+        .work
+        .write("apps/ds.yaml", &daemonset_yaml("agent", "nginx:1.27"));
     let fix = remote.commit_and_push("agent: back to a real tag");
     let body = github_push(&remote.url(), "refs/heads/main", &fix);
     let sent = std::time::Instant::now();
@@ -359,9 +334,10 @@ async fn with_supersede_gates_off_a_waiting_gate_reaches_its_own_verdict() {
         "    supersedeGates: false\n",
         &["--grace", "6s"],
     );
-    remote
-        .work
-        .write("apps/ds.yaml", &daemonset("nginx:doesnotexist"));
+    remote.work.write(
+        "apps/ds.yaml",
+        &daemonset_yaml("agent", "nginx:doesnotexist"),
+    );
     let broken = remote.commit_and_push("agent: a tag that does not exist");
     let sync = format!("/api/apps/{}/sync", ns.name);
     assert_eq!(http(server.port, "POST", &sync, &[], b"").unwrap().0, 202);
@@ -371,7 +347,9 @@ async fn with_supersede_gates_off_a_waiting_gate_reaches_its_own_verdict() {
         || async { (app_status(server.port, &ns.name).await["syncing"] == true).then_some(()) },
     )
     .await;
-    remote.work.write("apps/ds.yaml", &daemonset("nginx:1.27"));
+    remote
+        .work
+        .write("apps/ds.yaml", &daemonset_yaml("agent", "nginx:1.27"));
     let fix = remote.commit_and_push("agent: back to a real tag");
     assert_eq!(http(server.port, "POST", &sync, &[], b"").unwrap().0, 202);
     wait_until(Duration::from_secs(60), "the fix to be synced", || async {
@@ -379,8 +357,7 @@ async fn with_supersede_gates_off_a_waiting_gate_reaches_its_own_verdict() {
         (status["syncedCommit"] == fix.as_str()).then_some(())
     })
     .await;
-    let out = support::ferry(&["history", "--app", &ns.name, "-o", "json"]);
-    let records: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    let records = history(&ns.name);
     let broken = records
         .as_array()
         .unwrap()
@@ -402,16 +379,7 @@ async fn live_changes_to_managed_objects_are_detected_without_waiting_for_the_po
         config_value(&client, &ns.name).await.as_deref(),
         Some("git")
     );
-    support::kubectl_ok(&[
-        "patch",
-        "configmap",
-        "settings",
-        "-n",
-        &ns.name,
-        "--type=merge",
-        "-p",
-        r#"{"data":{"value":"hand-edit"}}"#,
-    ]);
+    hand_edit(&ns.name, "hand-edit");
     let edited = std::time::Instant::now();
     wait_until(Duration::from_secs(15), "the edit to be healed", || async {
         (config_value(&client, &ns.name).await.as_deref() == Some("git")).then_some(())

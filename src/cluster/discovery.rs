@@ -41,13 +41,7 @@ impl Cluster {
         version: &str,
         kind: &str,
     ) -> Result<Option<ServedKind>, ClusterError> {
-        let api_version = if group.is_empty() {
-            version.to_string()
-        } else {
-            format!("{group}/{version}")
-        };
-        self.lookup(group, version, &api_version, kind, MISS_TTL)
-            .await
+        self.lookup(group, version, kind, MISS_TTL).await
     }
 
     /// Like [`Cluster::served_kind`], but a miss is always re-checked with the server (used
@@ -58,23 +52,21 @@ impl Cluster {
         version: &str,
         kind: &str,
     ) -> Result<Option<ServedKind>, ClusterError> {
-        let api_version = if group.is_empty() {
-            version.to_string()
-        } else {
-            format!("{group}/{version}")
-        };
-        self.lookup(group, version, &api_version, kind, Duration::ZERO)
-            .await
+        self.lookup(group, version, kind, Duration::ZERO).await
     }
 
     async fn lookup(
         &self,
         group: &str,
         version: &str,
-        api_version: &str,
         kind: &str,
         miss_ttl: Duration,
     ) -> Result<Option<ServedKind>, ClusterError> {
+        let api_version = &if group.is_empty() {
+            version.to_string()
+        } else {
+            format!("{group}/{version}")
+        };
         let mut cache = self.discovery.by_group_version.lock().await;
         let found = |cache: &HashMap<String, GroupVersionKinds>| {
             cache

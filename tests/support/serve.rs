@@ -209,3 +209,30 @@ pub async fn app_status(port: u16, app: &str) -> serde_json::Value {
     let (_, body) = http(port, "GET", &format!("/api/apps/{app}"), &[], b"").unwrap();
     serde_json::from_str(&body).unwrap()
 }
+
+/// A DaemonSet `name` running `image` (selector and pod label `app: <name>`).
+pub fn daemonset_yaml(name: &str, image: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: {name}\nspec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n      containers: [{{name: c, image: \"{image}\"}}]\n"
+    )
+}
+
+/// Changes the `settings` ConfigMap's value with `kubectl patch`, the way a person would.
+pub fn hand_edit(namespace: &str, value: &str) {
+    super::kubectl_ok(&[
+        "patch",
+        "configmap",
+        "settings",
+        "-n",
+        namespace,
+        "--type=merge",
+        "-p",
+        &format!(r#"{{"data":{{"value":"{value}"}}}}"#),
+    ]);
+}
+
+/// `ferry history --app <app> -o json`, newest first.
+pub fn history(app: &str) -> serde_json::Value {
+    let out = super::ferry(&["history", "--app", app, "-o", "json"]);
+    serde_json::from_str(&out.stdout).unwrap()
+}
