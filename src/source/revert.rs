@@ -61,10 +61,8 @@ impl GitSource {
         let mut ours = repo
             .find_commit(tip)
             .map_err(SourceError::git("reading branch tip"))?;
-        let signature = repo
-            .signature()
-            .or_else(|_| git2::Signature::now("ferry", "ferry@localhost"))
-            .map_err(SourceError::git("making a signature"))?;
+        let (author, committer) =
+            revert_identity(&|name| std::env::var(name).ok(), repo.signature().ok())?;
         for sha in shas {
             let oid = Oid::from_str(sha).map_err(SourceError::git(format!("bad sha {sha}")))?;
             let theirs = repo
@@ -101,7 +99,7 @@ impl GitSource {
                 .map_err(SourceError::git("reading revert tree"))?;
             // Intermediate commits are unreferenced; only the last one is published.
             let id = repo
-                .commit(None, &signature, &signature, message, &tree, &[&ours])
+                .commit(None, &author, &committer, message, &tree, &[&ours])
                 .map_err(SourceError::git("writing revert commit"))?;
             let step = repo
                 .find_commit(id)
@@ -120,7 +118,7 @@ impl GitSource {
         let id = if shas.len() == 1 {
             ours.id()
         } else {
-            repo.commit(None, &signature, &signature, message, &tree, &[&tip_commit])
+            repo.commit(None, &author, &committer, message, &tree, &[&tip_commit])
                 .map_err(SourceError::git("writing revert commit"))?
         };
         let published = match self.location() {
@@ -272,6 +270,37 @@ fn push_commit(
     Ok(())
 }
 
+/// Who a revert commit is by, the way git decides it: `GIT_AUTHOR_NAME`/`GIT_AUTHOR_EMAIL`
+/// (both set) for the author and `GIT_COMMITTER_NAME`/`GIT_COMMITTER_EMAIL` for the committer,
+/// else the repository's `user.name`/`user.email` (`repo_identity`), else `ferry
+/// <ferry@localhost>`; the committer defaults to the author. In a cluster, set the variables
+/// on ferry's Deployment so reverts carry an identity your forge recognises.
+fn revert_identity(
+    env: &dyn Fn(&str) -> Option<String>,
+    repo_identity: Option<git2::Signature<'static>>,
+) -> Result<(git2::Signature<'static>, git2::Signature<'static>), SourceError> {
+    let from_env = |name: &str, email: &str| match (env(name), env(email)) {
+        (Some(n), Some(e)) if !n.trim().is_empty() && !e.trim().is_empty() => Some(
+            git2::Signature::now(n.trim(), e.trim())
+                .map_err(SourceError::git(format!("{name}/{email}"))),
+        ),
+        _ => None,
+    };
+    let author = match from_env("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL") {
+        Some(author) => author?,
+        None => match repo_identity {
+            Some(identity) => identity,
+            None => git2::Signature::now("ferry", "ferry@localhost")
+                .map_err(SourceError::git("making a signature"))?,
+        },
+    };
+    let committer = match from_env("GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL") {
+        Some(committer) => committer?,
+        None => author.clone(),
+    };
+    Ok((author, committer))
+}
+
 /// The message git itself writes for a revert, plus ferry's reason.
 pub fn revert_message(subject: &str, sha: &str, reason: Option<&str>) -> String {
     let mut message = format!("Revert \"{subject}\"\n\nThis reverts commit {sha}.\n");
@@ -281,4 +310,34 @@ pub fn revert_message(subject: &str, sha: &str, reason: Option<&str>) -> String 
         message.push('\n');
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn who(sig: &git2::Signature<'_>) -> String {
+        format!("{} <{}>", sig.name().unwrap_or(""), sig.email().unwrap_or(""))
+    }
+
+    #[test]
+    fn revert_identity_follows_git_env_then_repo_then_ferry() {
+        let vars: HashMap<&str, &str> = HashMap::from([
+            ("GIT_AUTHOR_NAME", "Release Bot"),
+            ("GIT_AUTHOR_EMAIL", "bot@example.com"),
+        ]);
+        let env = |name: &str| vars.get(name).map(|v| v.to_string());
+        let repo = git2::Signature::now("Dev", "dev@example.com").ok();
+        let (author, committer) = revert_identity(&env, repo.clone()).unwrap();
+        assert_eq!(who(&author), "Release Bot <bot@example.com>");
+        assert_eq!(who(&committer), "Release Bot <bot@example.com>");
+
+        let half = |name: &str| (name == "GIT_AUTHOR_NAME").then(|| "Only Name".to_string());
+        let (author, _) = revert_identity(&half, repo).unwrap();
+        assert_eq!(who(&author), "Dev <dev@example.com>", "both variables are needed");
+
+        let (author, _) = revert_identity(&|_| None, None).unwrap();
+        assert_eq!(who(&author), "ferry <ferry@localhost>");
+    }
 }
