@@ -7,13 +7,7 @@ use std::process::Command;
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, StatefulSet};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
-use support::{client, ferry, FerryRun, Remote, TestNamespace};
-
-fn ds_yaml(image: &str) -> String {
-    format!(
-        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: agent\nspec:\n  selector: {{matchLabels: {{app: agent}}}}\n  template:\n    metadata: {{labels: {{app: agent}}}}\n    spec:\n      containers: [{{name: agent, image: \"{image}\"}}]\n"
-    )
-}
+use support::{client, daemonset_yaml, ferry, FerryRun, Remote, TestNamespace};
 
 fn run(verb: &str, remote: &Remote, ns: &str, extra: &[&str]) -> FerryRun {
     let url = remote.url();
@@ -39,14 +33,16 @@ async fn rollback_reverts_pushes_and_syncs_back_to_the_old_revision() {
     let client = client().await;
     let ns = TestNamespace::new(&client, "rb-ds").await;
     let remote = Remote::new();
-    remote.work.write("agent.yaml", &ds_yaml("nginx:1.18.0"));
+    remote
+        .work
+        .write("agent.yaml", &daemonset_yaml("agent", "nginx:1.18.0"));
     remote.commit_and_push("agent 1.18");
     let out = run("sync", &remote, &ns.name, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
 
     remote
         .work
-        .write("agent.yaml", &ds_yaml("nginx:doesnotexist"));
+        .write("agent.yaml", &daemonset_yaml("agent", "nginx:doesnotexist"));
     let bad = remote.commit_and_push("agent broken");
     let out = run("sync", &remote, &ns.name, &[]);
     assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
@@ -198,13 +194,15 @@ async fn failure_policy_revert_reverts_the_bad_commit_on_the_remote_and_restores
     let client = client().await;
     let ns = TestNamespace::new(&client, "rb-policy").await;
     let remote = Remote::new();
-    remote.work.write("agent.yaml", &ds_yaml("nginx:1.18.0"));
+    remote
+        .work
+        .write("agent.yaml", &daemonset_yaml("agent", "nginx:1.18.0"));
     remote.commit_and_push("agent 1.18");
     assert_eq!(run("sync", &remote, &ns.name, &[]).code, 0);
 
     remote
         .work
-        .write("agent.yaml", &ds_yaml("nginx:doesnotexist"));
+        .write("agent.yaml", &daemonset_yaml("agent", "nginx:doesnotexist"));
     let bad = remote.commit_and_push("agent broken");
     let out = run("sync", &remote, &ns.name, &["--on-failure", "revert"]);
     assert_eq!(
@@ -254,9 +252,10 @@ async fn failure_policy_revert_reverts_the_bad_commit_on_the_remote_and_restores
         "{}",
         String::from_utf8_lossy(&pull.stderr)
     );
-    remote
-        .work
-        .write("agent.yaml", &ds_yaml("example/crashloop:2"));
+    remote.work.write(
+        "agent.yaml",
+        &daemonset_yaml("agent", "example/crashloop:2"),
+    );
     remote.work.commit(&format!(
         "Revert \"something\"\n\nThis reverts commit {revert_sha}.\n"
     ));

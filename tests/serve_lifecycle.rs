@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use support::serve::*;
-use support::{client, wait_until, Remote, TestNamespace};
+use support::{client, daemonset_yaml, wait_until, Remote, TestNamespace};
 
 #[tokio::test]
 async fn sigterm_mid_sync_leaves_history_consistent_and_a_restart_converges() {

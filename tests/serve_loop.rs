@@ -6,7 +6,7 @@ mod support;
 use std::time::Duration;
 
 use support::serve::*;
-use support::{client, wait_until, GitRepo, Remote, TestNamespace};
+use support::{client, daemonset_yaml, wait_until, GitRepo, Remote, TestNamespace};
 
 #[tokio::test]
 async fn polling_picks_up_commits_and_metrics_count_syncs() {

@@ -7,13 +7,7 @@ use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
 use kube::api::Api;
-use support::{client, ferry, wait_until, FerryRun, GitRepo, TestNamespace};
-
-fn ds_yaml(image: &str) -> String {
-    format!(
-        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: agent\nspec:\n  selector: {{matchLabels: {{app: agent}}}}\n  template:\n    metadata: {{labels: {{app: agent}}}}\n    spec:\n      containers: [{{name: agent, image: \"{image}\"}}]\n"
-    )
-}
+use support::{client, daemonset_yaml, ferry, wait_until, FerryRun, GitRepo, TestNamespace};
 
 fn run(verb: &str, repo: &GitRepo, ns: &str, extra: &[&str]) -> FerryRun {
     let path = repo.path_str();
@@ -44,10 +38,10 @@ async fn syncs_are_recorded_with_commit_trigger_outcome_and_revision() {
     let client = client().await;
     let ns = TestNamespace::new(&client, "h-rev").await;
     let repo = GitRepo::new();
-    repo.write("ds.yaml", &ds_yaml("nginx:1.18.0"));
+    repo.write("ds.yaml", &daemonset_yaml("agent", "nginx:1.18.0"));
     let first = repo.commit("agent 1.18");
     assert_eq!(run("sync", &repo, &ns.name, &[]).code, 0);
-    repo.write("ds.yaml", &ds_yaml("nginx:latest"));
+    repo.write("ds.yaml", &daemonset_yaml("agent", "nginx:latest"));
     let second = repo.commit("agent latest");
     assert_eq!(run("sync", &repo, &ns.name, &[]).code, 0);
     // A no-change sync records nothing.
@@ -84,10 +78,10 @@ async fn a_failed_gate_and_its_rollback_are_recorded_and_linked() {
     let client = client().await;
     let ns = TestNamespace::new(&client, "h-link").await;
     let repo = GitRepo::new();
-    repo.write("ds.yaml", &ds_yaml("nginx:1.18.0"));
+    repo.write("ds.yaml", &daemonset_yaml("agent", "nginx:1.18.0"));
     repo.commit("good");
     assert_eq!(run("sync", &repo, &ns.name, &[]).code, 0);
-    repo.write("ds.yaml", &ds_yaml("nginx:doesnotexist"));
+    repo.write("ds.yaml", &daemonset_yaml("agent", "nginx:doesnotexist"));
     let bad = repo.commit("bad");
     assert_eq!(run("sync", &repo, &ns.name, &[]).code, 3);
     let out = run("rollback", &repo, &ns.name, &[]);

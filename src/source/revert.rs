@@ -318,7 +318,11 @@ mod tests {
     use std::collections::HashMap;
 
     fn who(sig: &git2::Signature<'_>) -> String {
-        format!("{} <{}>", sig.name().unwrap_or(""), sig.email().unwrap_or(""))
+        format!(
+            "{} <{}>",
+            sig.name().unwrap_or(""),
+            sig.email().unwrap_or("")
+        )
     }
 
     #[test]
@@ -335,7 +339,11 @@ mod tests {
 
         let half = |name: &str| (name == "GIT_AUTHOR_NAME").then(|| "Only Name".to_string());
         let (author, _) = revert_identity(&half, repo).unwrap();
-        assert_eq!(who(&author), "Dev <dev@example.com>", "both variables are needed");
+        assert_eq!(
+            who(&author),
+            "Dev <dev@example.com>",
+            "both variables are needed"
+        );
 
         let (author, _) = revert_identity(&|_| None, None).unwrap();
         assert_eq!(who(&author), "ferry <ferry@localhost>");

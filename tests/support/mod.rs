@@ -337,3 +337,11 @@ impl Remote {
         tip.message().unwrap().to_string()
     }
 }
+
+/// The plainest DaemonSet: `name` running one container `name` with `image`, selector and pod
+/// label `app: <name>` (no tolerations, so not on the tainted control-plane node).
+pub fn daemonset_yaml(name: &str, image: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: {name}\nspec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n      containers: [{{name: {name}, image: \"{image}\"}}]\n"
+    )
+}

@@ -210,13 +210,6 @@ pub async fn app_status(port: u16, app: &str) -> serde_json::Value {
     serde_json::from_str(&body).unwrap()
 }
 
-/// A DaemonSet `name` running `image` (selector and pod label `app: <name>`).
-pub fn daemonset_yaml(name: &str, image: &str) -> String {
-    format!(
-        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: {name}\nspec:\n  selector: {{matchLabels: {{app: {name}}}}}\n  template:\n    metadata: {{labels: {{app: {name}}}}}\n    spec:\n      containers: [{{name: c, image: \"{image}\"}}]\n"
-    )
-}
-
 /// Changes the `settings` ConfigMap's value with `kubectl patch`, the way a person would.
 pub fn hand_edit(namespace: &str, value: &str) {
     super::kubectl_ok(&[
