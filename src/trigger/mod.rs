@@ -14,6 +14,7 @@
 //! `event.matches_repo(&app.repo)`, the app's branch equal to `event.branch()` and
 //! `event.touches(&app.path)`, queue a sync; answer 202 with what was queued.
 
+mod cron_expr;
 #[cfg(test)]
 mod forge_tests;
 pub mod live;
