@@ -89,6 +89,9 @@ pub struct AppConfig {
     /// (the sync is recorded as superseded) and syncs the newer commit (default true).
     #[serde(default)]
     pub supersede_gates: Option<bool>,
+    /// How this app's rollouts are gated (defaults: the command's flags).
+    #[serde(default)]
+    pub gates: GatesConfig,
     /// Sync windows: outside an allow window or inside a deny window ferry plans but does
     /// not apply.
     #[serde(default)]
@@ -125,6 +128,8 @@ pub struct AppSpec {
     pub self_heal: bool,
     /// A newer commit cancels a waiting gate of the running sync (`ferry serve`).
     pub supersede_gates: bool,
+    /// The app's gate settings from `ferry.yaml`; flags given on the command line win.
+    pub gates: AppGates,
     /// When applying is allowed.
     pub windows: crate::trigger::window::SyncWindows,
 }
@@ -253,6 +258,7 @@ impl AppConfig {
             failure_policy: self.failure_policy.unwrap_or_default(),
             self_heal: self.self_heal.unwrap_or(false),
             supersede_gates: self.supersede_gates.unwrap_or(true),
+            gates: self.gates.resolve()?,
             windows: crate::trigger::window::SyncWindows::compile(&self.windows)
                 .map_err(|e| ConfigError::Invalid(format!("windows: {e}")))?,
             interval: match &self.interval {
@@ -365,6 +371,52 @@ mod tests {
     }
 
     #[test]
+    fn app_gates_sit_between_defaults_and_flags() {
+        let file: ConfigFile = serde_yaml::from_str(
+            "apps:\n  - repo: /r\n    gates: {timeout: 10m, grace: 1m, failuresAllowed: 2, onDelete: restart-pods}\n  - repo: /s\n    gates: {wait: false}\n",
+        )
+        .unwrap();
+        let gated = file.apps[0].clone().resolve().unwrap().gates;
+        let flags = crate::cli::GateArgs {
+            no_wait: false,
+            timeout: None,
+            grace: Some(std::time::Duration::from_secs(5)),
+            unstick_statefulsets: false,
+        };
+        let config = flags.config(&gated).unwrap();
+        assert_eq!(
+            config.timeout,
+            std::time::Duration::from_secs(600),
+            "from ferry.yaml"
+        );
+        assert_eq!(
+            config.grace,
+            std::time::Duration::from_secs(5),
+            "the flag wins"
+        );
+        assert_eq!(config.failures_allowed, 2);
+        assert_eq!(
+            config.on_delete,
+            crate::rollout::OnDeletePolicy::RestartPods
+        );
+        let unset = flags.config(&AppGates::default()).unwrap();
+        assert_eq!(unset.timeout, crate::rollout::GateConfig::default().timeout);
+        let off = file.apps[1].clone().resolve().unwrap().gates;
+        assert!(flags.config(&off).is_none(), "gates.wait: false");
+
+        let bad = AppConfig {
+            repo: Some("/r".into()),
+            gates: GatesConfig {
+                on_delete: Some("later".into()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let err = bad.resolve().unwrap_err().to_string();
+        assert!(err.contains("gates.onDelete \"later\""), "{err}");
+    }
+
+    #[test]
     fn config_errors_name_the_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ferry.yaml");
@@ -373,6 +425,70 @@ mod tests {
         assert!(err.contains(":3:"), "{err}");
         assert!(err.contains("repoo"), "{err}");
     }
+}
+
+/// An app's `gates:` section as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GatesConfig {
+    /// `false`: apply every wave without waiting for rollouts.
+    #[serde(default)]
+    pub wait: Option<bool>,
+    /// Per-object rollout timeout (`5m`).
+    #[serde(default)]
+    pub timeout: Option<String>,
+    /// How long a pod must keep failing before the gate fails (`20s`).
+    #[serde(default)]
+    pub grace: Option<String>,
+    /// Pods that may be failing without failing the gate.
+    #[serde(default)]
+    pub failures_allowed: Option<u32>,
+    /// `skip`, `wait` or `restart-pods` for `updateStrategy: OnDelete`.
+    #[serde(default)]
+    pub on_delete: Option<String>,
+}
+
+impl GatesConfig {
+    fn resolve(self) -> Result<AppGates, ConfigError> {
+        let duration = |field: &str, text: Option<String>| {
+            text.map(|t| {
+                crate::duration::parse_duration(&t)
+                    .map_err(|e| ConfigError::Invalid(format!("gates.{field} {t:?}: {e}")))
+            })
+            .transpose()
+        };
+        Ok(AppGates {
+            wait: self.wait,
+            timeout: duration("timeout", self.timeout)?,
+            grace: duration("grace", self.grace)?,
+            failures_allowed: self.failures_allowed,
+            on_delete: self
+                .on_delete
+                .map(|v| {
+                    crate::rollout::OnDeletePolicy::parse(&v).ok_or_else(|| {
+                        ConfigError::Invalid(format!(
+                            "gates.onDelete {v:?}: expected skip, wait or restart-pods"
+                        ))
+                    })
+                })
+                .transpose()?,
+        })
+    }
+}
+
+/// An app's gate settings, resolved; unset fields fall back to the command's defaults.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AppGates {
+    /// `Some(false)`: don't gate this app's rollouts.
+    pub wait: Option<bool>,
+    /// Per-object rollout timeout.
+    pub timeout: Option<std::time::Duration>,
+    /// Failure grace period per pod.
+    pub grace: Option<std::time::Duration>,
+    /// Failing pods tolerated.
+    pub failures_allowed: Option<u32>,
+    /// OnDelete policy.
+    pub on_delete: Option<crate::rollout::OnDeletePolicy>,
 }
 
 /// What to do when a rollout gate fails.

@@ -80,7 +80,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                     return Ok(if plan.has_changes() { 1 } else { 0 });
                 }
             }
-            let gates = args.gates.config();
+            let gates = args.gates.config(&app.gates);
             let json = args.output == OutputFormat::Json;
             let progress = ProgressSink::new(json);
             let on_gate_event: reconcile::GateEvents =
@@ -192,7 +192,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 &request,
                 SyncOptions {
                     dry_run: false,
-                    gates: args.gates.config(),
+                    gates: args.gates.config(&app.gates),
                     on_gate_event: Some(on_gate_event),
                     ..Default::default()
                 },
@@ -357,7 +357,7 @@ async fn serve(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
         }
         let settings = LoopSettings {
             interval: spec.interval,
-            gates: args.gates.config(),
+            gates: args.gates.config(&spec.gates),
             max_backoff: args.max_backoff,
             heal_interval: args.heal_interval,
             start: start_rx.clone(),

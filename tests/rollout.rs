@@ -162,3 +162,57 @@ async fn no_wait_applies_every_wave_without_gating() {
     let cms = Api::<ConfigMap>::namespaced(client.clone(), &ns.name);
     assert!(cms.get_opt("after-rollout").await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn an_apps_gates_in_ferry_yaml_apply_and_flags_override_them() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "r-appgates").await;
+    let repo = GitRepo::new();
+    repo.write("ds.yaml", &ds_yaml("nginx:doesnotexist"))
+        .write("later.yaml", LATER_WAVE);
+    repo.commit("broken image");
+    let config = tempfile::tempdir().unwrap();
+    let file = config.path().join("ferry.yaml");
+    let write = |gates: &str| {
+        std::fs::write(
+            &file,
+            format!(
+                "apps:\n  - name: {ns}\n    repo: {repo}\n    namespace: {ns}\n    gates: {gates}\n",
+                ns = ns.name,
+                repo = repo.path_str()
+            ),
+        )
+        .unwrap();
+    };
+    let sync_with = |extra: &[&str]| {
+        let mut args = vec!["sync", "-f", file.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        ferry(&args)
+    };
+    // gates.wait: false in ferry.yaml: every wave applied, nothing waited for.
+    write("{wait: false}");
+    let out = sync_with(&[]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let cms = Api::<ConfigMap>::namespaced(client.clone(), &ns.name);
+    assert!(cms.get_opt("after-rollout").await.unwrap().is_some());
+
+    // gates.grace from ferry.yaml decides when the gate fails, well before the default 20s
+    // grace could pass; a --grace flag wins over a 10-minute grace in the file.
+    let failed_after = |out: &support::FerryRun| -> f64 {
+        assert_eq!(out.code, 3, "{}\n{}", out.stdout, out.stderr);
+        let report: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+        report["sync"]["gates"][0]["elapsed_seconds"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no gate in {report}"))
+    };
+    repo.write("ds.yaml", &ds_yaml("nginx:doesnotexist-2"));
+    repo.commit("still broken");
+    write("{grace: 1s, timeout: 2m}");
+    let from_file = failed_after(&sync_with(&["-o", "json"]));
+    assert!(from_file < 15.0, "gate failed after {from_file}s");
+    repo.write("ds.yaml", &ds_yaml("nginx:doesnotexist-3"));
+    repo.commit("broken again");
+    write("{grace: 10m, timeout: 2m}");
+    let from_flag = failed_after(&sync_with(&["-o", "json", "--grace", "1s"]));
+    assert!(from_flag < 15.0, "gate failed after {from_flag}s");
+}

@@ -161,13 +161,15 @@ pub struct GateArgs {
     /// Do not wait for rollouts: apply every wave without health gates.
     #[arg(long)]
     pub no_wait: bool,
-    /// Per-object rollout timeout (e.g. 90s, 5m); the annotation ferry.dev/timeout overrides it.
-    #[arg(long, default_value = "5m", value_parser = parse_duration_arg)]
-    pub timeout: std::time::Duration,
+    /// Per-object rollout timeout (e.g. 90s, 5m; default 5m, or the app's gates.timeout); the
+    /// annotation ferry.dev/timeout overrides it.
+    #[arg(long, value_parser = parse_duration_arg)]
+    pub timeout: Option<std::time::Duration>,
     /// How long a pod must keep failing (ImagePullBackOff, CrashLoopBackOff…) before the gate
-    /// fails; shorter fails faster, longer rides out a registry hiccup.
-    #[arg(long, default_value = "20s", value_parser = parse_duration_arg)]
-    pub grace: std::time::Duration,
+    /// fails (default 20s, or the app's gates.grace); shorter fails faster, longer rides out a
+    /// registry hiccup.
+    #[arg(long, value_parser = parse_duration_arg)]
+    pub grace: Option<std::time::Duration>,
     /// Before gating a StatefulSet, delete its pods stuck not-Ready on an old revision, one at a
     /// time, so the controller recreates them (always on for rollbacks; opt-in otherwise).
     #[arg(long)]
@@ -175,13 +177,21 @@ pub struct GateArgs {
 }
 
 impl GateArgs {
-    /// The gate configuration, or `None` with `--no-wait`.
-    pub fn config(&self) -> Option<crate::rollout::GateConfig> {
-        (!self.no_wait).then(|| crate::rollout::GateConfig {
-            timeout: self.timeout,
-            grace: self.grace,
+    /// The gate configuration for an app: ferry's defaults, then the app's `gates:` from
+    /// ferry.yaml, then the flags given here. `None` when the app or `--no-wait` says not to
+    /// wait.
+    pub fn config(&self, app: &crate::config::AppGates) -> Option<crate::rollout::GateConfig> {
+        if self.no_wait || app.wait == Some(false) {
+            return None;
+        }
+        let defaults = crate::rollout::GateConfig::default();
+        Some(crate::rollout::GateConfig {
+            timeout: self.timeout.or(app.timeout).unwrap_or(defaults.timeout),
+            grace: self.grace.or(app.grace).unwrap_or(defaults.grace),
+            failures_allowed: app.failures_allowed.unwrap_or(defaults.failures_allowed),
+            on_delete: app.on_delete.unwrap_or(defaults.on_delete),
             unstick_statefulsets: self.unstick_statefulsets,
-            ..Default::default()
+            ..defaults
         })
     }
 }
@@ -252,6 +262,7 @@ impl AppArgs {
             interval: None,
             self_heal: None,
             supersede_gates: None,
+            gates: Default::default(),
             windows: Vec::new(),
             auth: Default::default(),
         }
