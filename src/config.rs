@@ -92,6 +92,10 @@ pub struct AppConfig {
     /// How this app's rollouts are gated (defaults: the command's flags).
     #[serde(default)]
     pub gates: GatesConfig,
+    /// `ferry serve`: this app's own webhook secret (instead of the server-wide one), so
+    /// repositories on different forges or teams need not share one.
+    #[serde(default)]
+    pub webhook_secret: Option<SecretRef>,
     /// Sync windows: outside an allow window or inside a deny window ferry plans but does
     /// not apply.
     #[serde(default)]
@@ -130,6 +134,8 @@ pub struct AppSpec {
     pub supersede_gates: bool,
     /// The app's gate settings from `ferry.yaml`; flags given on the command line win.
     pub gates: AppGates,
+    /// Where this app's own webhook secret is (read when `ferry serve` starts).
+    pub webhook_secret: Option<SecretRef>,
     /// When applying is allowed.
     pub windows: crate::trigger::window::SyncWindows,
 }
@@ -259,6 +265,10 @@ impl AppConfig {
             self_heal: self.self_heal.unwrap_or(false),
             supersede_gates: self.supersede_gates.unwrap_or(true),
             gates: self.gates.resolve()?,
+            webhook_secret: match self.webhook_secret {
+                Some(secret) => Some(secret.validated()?),
+                None => None,
+            },
             windows: crate::trigger::window::SyncWindows::compile(&self.windows)
                 .map_err(|e| ConfigError::Invalid(format!("windows: {e}")))?,
             interval: match &self.interval {
@@ -417,6 +427,35 @@ mod tests {
     }
 
     #[test]
+    fn webhook_secret_references_need_one_source_and_a_value() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("secret");
+        std::fs::write(&file, "  s3cret\n").unwrap();
+        let by_file = SecretRef {
+            env: None,
+            file: Some(file.clone()),
+        };
+        assert_eq!(by_file.read().unwrap(), b"s3cret");
+        std::fs::write(&file, "\n").unwrap();
+        let empty = by_file.read().unwrap_err().to_string();
+        assert!(
+            empty.contains(&format!("file {}", file.display())),
+            "{empty}"
+        );
+        let unset = SecretRef {
+            env: Some("FERRY_TEST_SURELY_UNSET_VARIABLE".into()),
+            file: None,
+        };
+        let err = unset.read().unwrap_err().to_string();
+        assert!(err.contains("FERRY_TEST_SURELY_UNSET_VARIABLE"), "{err}");
+        let both = SecretRef {
+            env: Some("A".into()),
+            file: Some(file),
+        };
+        assert!(both.validated().is_err());
+    }
+
+    #[test]
     fn config_errors_name_the_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ferry.yaml");
@@ -424,6 +463,51 @@ mod tests {
         let err = load(&path).unwrap_err().to_string();
         assert!(err.contains(":3:"), "{err}");
         assert!(err.contains("repoo"), "{err}");
+    }
+}
+
+/// Where a secret is: an environment variable (`env: NAME`) or a file (`file: /path`, e.g. a
+/// mounted Secret), exactly one. Only the reference is ever printed, never the value.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SecretRef {
+    /// Environment variable holding the secret.
+    #[serde(default)]
+    pub env: Option<String>,
+    /// File holding the secret (surrounding whitespace ignored).
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+}
+
+impl SecretRef {
+    fn validated(self) -> Result<SecretRef, ConfigError> {
+        match (&self.env, &self.file) {
+            (Some(_), None) | (None, Some(_)) => Ok(self),
+            _ => Err(ConfigError::Invalid(
+                "webhookSecret: give exactly one of env or file".into(),
+            )),
+        }
+    }
+
+    /// Reads the secret. Missing, unreadable or empty is an error naming the variable or file.
+    pub fn read(&self) -> Result<Vec<u8>, ConfigError> {
+        let (value, source) = match (&self.env, &self.file) {
+            (Some(name), _) => (
+                std::env::var(name).ok(),
+                format!("environment variable {name}"),
+            ),
+            (None, Some(path)) => (
+                std::fs::read_to_string(path).ok(),
+                format!("file {}", path.display()),
+            ),
+            (None, None) => (None, "nothing (set env or file)".to_string()),
+        };
+        match value.map(|v| v.trim().to_string()) {
+            Some(v) if !v.is_empty() => Ok(v.into_bytes()),
+            _ => Err(ConfigError::Invalid(format!(
+                "webhookSecret: {source} is missing or empty"
+            ))),
+        }
     }
 }
 

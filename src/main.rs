@@ -329,7 +329,19 @@ async fn serve(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
             .filter(|s| !s.trim().is_empty())
             .map(|s| s.trim().as_bytes().to_vec()),
     };
-    if secret.is_none() {
+    // Each app's webhook secret: its own (webhookSecret in ferry.yaml) or the server-wide one.
+    let mut webhook_secrets = Vec::new();
+    for spec in &specs {
+        webhook_secrets.push(match &spec.webhook_secret {
+            Some(reference) => Some(
+                reference
+                    .read()
+                    .with_context(|| format!("app {}", spec.name))?,
+            ),
+            None => secret.clone(),
+        });
+    }
+    if webhook_secrets.iter().all(Option::is_none) {
         tracing::warn!(
             env = %args.webhook_secret_env,
             "no webhook secret: /hooks/* answer 503 until one is configured"
@@ -389,7 +401,7 @@ async fn serve(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
     }
     let state = std::sync::Arc::new(ServerState {
         apps,
-        webhook_secret: secret,
+        webhook_secrets,
         history: engine.history(),
         webhook_requests: Default::default(),
     });

@@ -206,3 +206,50 @@ async fn a_burst_of_200_webhooks_coalesces_into_at_most_two_syncs() {
     let ran = total_syncs(server.port, &ns.name) - before;
     assert!((1..=2).contains(&ran), "200 webhooks ran {ran} syncs");
 }
+
+#[tokio::test]
+async fn an_apps_own_webhook_secret_signs_its_pushes_and_only_its() {
+    let client = client().await;
+    let own = TestNamespace::new(&client, "s-own").await;
+    let shared = TestNamespace::new(&client, "s-shared").await;
+    let (own_repo, shared_repo) = (Remote::new(), Remote::new());
+    commit_cm(&own_repo, "one");
+    commit_cm(&shared_repo, "one");
+    let own_app = app_config(
+        &own.name,
+        &own_repo.url(),
+        "1h",
+        "    webhookSecret: {env: FERRY_TEST_APP_SECRET}\n",
+    );
+    let shared_app = app_config(&shared.name, &shared_repo.url(), "1h", "");
+    let config = format!("{own_app}{}", shared_app.trim_start_matches("apps:\n"));
+    let server = wait_ready(spawn_server(
+        &config,
+        &[],
+        &[("FERRY_TEST_APP_SECRET", "the-app's-own-secret")],
+    ));
+
+    let sha = commit_cm(&own_repo, "two");
+    let body = github_push(&own_repo.url(), "refs/heads/main", &sha);
+    // The server-wide secret is valid, but not for this app: nothing is triggered.
+    let (status, reply) = send_github(server.port, &body, &format!("sha256={}", hmac_hex(&body)));
+    assert_eq!(status, 202, "{reply}");
+    let reply: serde_json::Value = serde_json::from_str(&reply).unwrap();
+    assert_eq!(reply["triggered"], serde_json::json!([]), "{reply}");
+    // Neither secret: rejected.
+    let forged = format!("sha256={}", hmac_hex_with("guess", &body));
+    assert_eq!(send_github(server.port, &body, &forged).0, 401);
+    // The app's own secret triggers it.
+    let signed = format!("sha256={}", hmac_hex_with("the-app's-own-secret", &body));
+    let (status, reply) = send_github(server.port, &body, &signed);
+    assert_eq!(status, 202, "{reply}");
+    assert!(reply.contains(&own.name), "{reply}");
+    wait_until(
+        Duration::from_secs(15),
+        "the push to be applied",
+        || async {
+            (config_value(&client, &own.name).await.as_deref() == Some("two")).then_some(())
+        },
+    )
+    .await;
+}

@@ -263,6 +263,7 @@ impl AppArgs {
             self_heal: None,
             supersede_gates: None,
             gates: Default::default(),
+            webhook_secret: None,
             windows: Vec::new(),
             auth: Default::default(),
         }

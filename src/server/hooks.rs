@@ -48,13 +48,21 @@ pub async fn webhook(
             }),
         );
     };
-    let Some(secret) = &state.webhook_secret else {
+    let mut secrets: Vec<&[u8]> = state
+        .webhook_secrets
+        .iter()
+        .flatten()
+        .map(Vec::as_slice)
+        .collect();
+    secrets.sort_unstable();
+    secrets.dedup();
+    if secrets.is_empty() {
         state.count_webhook(&forge_name, "disabled");
         return reply(
             StatusCode::SERVICE_UNAVAILABLE,
             json!({ "error": "webhooks are disabled: ferry serve was started without a webhook secret" }),
         );
-    };
+    }
     if body.len() > MAX_BODY_BYTES {
         state.count_webhook(&forge_name, "too-large");
         return reply(
@@ -71,17 +79,32 @@ pub async fn webhook(
             ))
         })
         .collect();
-    let event = match verify_and_parse(forge, &lowered, &body, secret) {
-        Ok(event) => event,
-        Err(e @ (WebhookError::MissingSignature | WebhookError::BadSignature)) => {
-            state.count_webhook(&forge_name, "unauthorized");
-            tracing::warn!(forge = %forge_name, error = %e, "rejected webhook");
-            return reply(StatusCode::UNAUTHORIZED, json!({ "error": e.to_string() }));
+    // The signature is checked (in constant time) against each distinct secret before the
+    // body is parsed; the secret that verifies decides which apps the push may trigger.
+    let mut verified = None;
+    let mut rejection = WebhookError::MissingSignature;
+    for secret in secrets {
+        match verify_and_parse(forge, &lowered, &body, secret) {
+            Ok(event) => {
+                verified = Some((secret, event));
+                break;
+            }
+            Err(e @ (WebhookError::MissingSignature | WebhookError::BadSignature)) => {
+                rejection = e;
+            }
+            Err(e) => {
+                state.count_webhook(&forge_name, "bad-request");
+                return reply(StatusCode::BAD_REQUEST, json!({ "error": e.to_string() }));
+            }
         }
-        Err(e) => {
-            state.count_webhook(&forge_name, "bad-request");
-            return reply(StatusCode::BAD_REQUEST, json!({ "error": e.to_string() }));
-        }
+    }
+    let Some((secret, event)) = verified else {
+        state.count_webhook(&forge_name, "unauthorized");
+        tracing::warn!(forge = %forge_name, error = %rejection, "rejected webhook");
+        return reply(
+            StatusCode::UNAUTHORIZED,
+            json!({ "error": rejection.to_string() }),
+        );
     };
     match event {
         WebhookEvent::Ping => {
@@ -98,7 +121,13 @@ pub async fn webhook(
         WebhookEvent::Push(push) => {
             let mut triggered = Vec::new();
             let mut ignored = Vec::new();
-            for (spec, handle) in &state.apps {
+            let signed_for = state
+                .apps
+                .iter()
+                .zip(&state.webhook_secrets)
+                .filter(|(_, s)| s.as_deref() == Some(secret))
+                .map(|(app, _)| app);
+            for (spec, handle) in signed_for {
                 match wants(spec, handle, &push) {
                     Ok(()) => {
                         handle.trigger(TriggerKind::Webhook(forge_name.clone()));

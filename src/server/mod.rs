@@ -21,8 +21,9 @@ use crate::reconcile::worker::AppHandle;
 pub struct ServerState {
     /// The running apps, in config order.
     pub apps: Vec<(AppSpec, AppHandle)>,
-    /// The webhook secret; webhooks answer 503 without one.
-    pub webhook_secret: Option<Vec<u8>>,
+    /// Each app's webhook secret (its own or the server-wide one), in the order of `apps`; a
+    /// push only triggers apps whose secret signed it. Webhooks answer 503 when none has one.
+    pub webhook_secrets: Vec<Option<Vec<u8>>>,
     /// Sync history, for `/api/apps/<app>/history`.
     pub history: History,
     /// Webhook requests by (forge, result).

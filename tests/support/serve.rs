@@ -59,11 +59,15 @@ pub fn start_server_with(
     app_yaml: &str,
     extra: &[&str],
 ) -> Server {
-    let server = spawn_server(
+    wait_ready(spawn_server(
         &app_config(app, &remote.url(), interval, app_yaml),
         extra,
         &[],
-    );
+    ))
+}
+
+/// Waits (up to a minute) until the server answers /readyz with 200.
+pub fn wait_ready(server: Server) -> Server {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Ok((200, _)) = http(server.port, "GET", "/readyz", &[], b"") {
@@ -157,7 +161,12 @@ pub fn http(
 }
 
 pub fn hmac_hex(body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    hmac_hex_with(SECRET, body)
+}
+
+/// Hex HMAC-SHA256 of `body` under `key`.
+pub fn hmac_hex_with(key: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key.as_bytes()).unwrap();
     mac.update(body);
     hex::encode(mac.finalize().into_bytes())
 }
