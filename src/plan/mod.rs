@@ -6,7 +6,9 @@
 //! dry-run) — ordered into waves. The comparison is the server-side-apply **dry-run** result
 //! against the live object, both normalised, so defaulted fields never show as drift. A cheap
 //! local check skips the dry-run when every field ferry sets already has its value live and
-//! ferry owns nothing it no longer sets. Nothing here writes to the cluster.
+//! ferry owns nothing it no longer sets. Objects of a kind that a CustomResourceDefinition of
+//! the same commit defines cannot be dry-run yet: they are planned as creates without one (and
+//! [`Change::kind`] left empty for apply to resolve). Nothing here writes to the cluster.
 
 mod bookkeeping;
 mod build;

@@ -1,7 +1,9 @@
-//! Triggers: what makes an app sync (see DESIGN.md, the `trigger` row).
+//! Triggers: what makes an app sync (see DESIGN.md, the `trigger` row): the poll timer
+//! ([`poll`]), the file watcher for local repositories ([`watch`]), the live-object watch
+//! that asks for drift checks ([`live`]), sync windows ([`window`]), and webhooks.
 //!
-//! This module holds the pure logic of the webhook trigger, with no HTTP and no I/O, so the
-//! server can stay a thin adapter:
+//! For webhooks this module holds the pure logic, with no HTTP and no I/O, so the server can
+//! stay a thin adapter:
 //!
 //! - [`verify_and_parse`] checks one request's signature (HMAC-SHA256 or token, compared in
 //!   constant time, before any JSON is read) and turns the forge's payload into a
