@@ -56,9 +56,9 @@ pub enum Command {
     /// Reconcile continuously: poll every app, accept forge webhooks, serve status and metrics.
     ///
     /// Each app syncs in its own loop, one sync at a time; triggers that arrive during a sync
-    /// coalesce into one follow-up sync of the newest commit. Endpoints: POST /hooks/<forge>
+    /// coalesce into one follow-up sync of the newest commit. Endpoints: POST /hooks/FORGE
     /// (github, gitlab, gitea, forgejo, bitbucket, generic), GET /healthz, /readyz, /metrics,
-    /// /api/apps, /api/apps/<app>, /api/apps/<app>/history, POST /api/apps/<app>/sync.
+    /// /api/apps, /api/apps/APP, /api/apps/APP/history, POST /api/apps/APP/sync.
     /// SIGTERM/SIGINT stop accepting work and let a running sync finish and be recorded.
     Serve(ServeArgs),
 }
