@@ -7,25 +7,11 @@ use std::process::Command;
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, StatefulSet};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ListParams};
-use support::{client, daemonset_yaml, ferry, FerryRun, Remote, TestNamespace};
+use support::{client, daemonset_yaml, ferry_app, FerryRun, Remote, TestNamespace};
 
 fn run(verb: &str, remote: &Remote, ns: &str, extra: &[&str]) -> FerryRun {
-    let url = remote.url();
-    let mut args = vec![
-        verb,
-        "--repo",
-        url.as_str(),
-        "--namespace",
-        ns,
-        "--app",
-        ns,
-        "--grace",
-        "2s",
-        "--timeout",
-        "90s",
-    ];
-    args.extend_from_slice(extra);
-    ferry(&args)
+    let gates = ["--grace", "2s", "--timeout", "90s"];
+    ferry_app(verb, &remote.url(), ns, &[&gates[..], extra].concat())
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::Api;
-use support::{client, ferry, kubectl_ok, FerryRun, GitRepo, TestNamespace};
+use support::{client, ferry, ferry_app, kubectl_ok, FerryRun, GitRepo, TestNamespace};
 
 fn ds_yaml(image: &str) -> String {
     format!(
@@ -30,22 +30,8 @@ spec:
 const LATER_WAVE: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: after-rollout\n  annotations:\n    ferry.dev/wave: \"9\"\ndata: {k: v}\n";
 
 fn sync(repo: &GitRepo, ns: &str, extra: &[&str]) -> FerryRun {
-    let path = repo.path_str();
-    let mut args = vec![
-        "sync",
-        "--repo",
-        path.as_str(),
-        "--namespace",
-        ns,
-        "--app",
-        ns,
-        "--grace",
-        "2s",
-        "--timeout",
-        "2m",
-    ];
-    args.extend_from_slice(extra);
-    ferry(&args)
+    let gates = ["--grace", "2s", "--timeout", "2m"];
+    ferry_app("sync", &repo.path_str(), ns, &[&gates[..], extra].concat())
 }
 
 #[tokio::test]

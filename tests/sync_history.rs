@@ -7,24 +7,17 @@ use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
 use kube::api::Api;
-use support::{client, daemonset_yaml, ferry, wait_until, FerryRun, GitRepo, TestNamespace};
+use support::{
+    client, daemonset_yaml, ferry, ferry_app, wait_until, FerryRun, GitRepo, TestNamespace,
+};
 
 fn run(verb: &str, repo: &GitRepo, ns: &str, extra: &[&str]) -> FerryRun {
-    let path = repo.path_str();
-    let mut args = vec![
-        verb,
-        "--repo",
-        path.as_str(),
-        "--namespace",
-        ns,
-        "--app",
-        ns,
-    ];
-    if verb != "plan" {
-        args.extend_from_slice(&["--grace", "2s"]);
-    }
-    args.extend_from_slice(extra);
-    ferry(&args)
+    let grace: &[&str] = if verb == "plan" {
+        &[]
+    } else {
+        &["--grace", "2s"]
+    };
+    ferry_app(verb, &repo.path_str(), ns, &[grace, extra].concat())
 }
 
 fn history_json(app: &str) -> serde_json::Value {

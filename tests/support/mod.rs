@@ -199,6 +199,14 @@ pub struct FerryRun {
     pub stderr: String,
 }
 
+/// Runs `ferry <verb> --repo <repo> --namespace <ns> --app <ns> <extra…>`: the app named
+/// after the test's namespace and deploying into it.
+pub fn ferry_app(verb: &str, repo: &str, ns: &str, extra: &[&str]) -> FerryRun {
+    let mut args = vec![verb, "--repo", repo, "--namespace", ns, "--app", ns];
+    args.extend_from_slice(extra);
+    ferry(&args)
+}
+
 /// Runs the `ferry` binary with the test kubeconfig and a private cache dir.
 pub fn ferry(args: &[&str]) -> FerryRun {
     let cache = std::env::temp_dir().join("ferry-test-cache");

@@ -3,7 +3,7 @@
 // Each pipeline test file uses a different part of these helpers.
 #![allow(dead_code)]
 
-use crate::support::{ferry, FerryRun, GitRepo};
+use crate::support::{ferry_app, FerryRun, GitRepo};
 
 pub fn ds_yaml(name: &str, image: &str) -> String {
     format!(
@@ -55,20 +55,9 @@ spec:
     )
 }
 
-/// Runs `ferry <verb> --repo <repo> --namespace <ns> --app <ns> <extra…>`.
+/// Runs `ferry <verb>` for the test's app on `repo` (see [`ferry_app`]).
 pub fn run(verb: &str, repo: &GitRepo, ns: &str, extra: &[&str]) -> FerryRun {
-    let path = repo.path_str();
-    let mut args = vec![
-        verb,
-        "--repo",
-        path.as_str(),
-        "--namespace",
-        ns,
-        "--app",
-        ns,
-    ];
-    args.extend_from_slice(extra);
-    ferry(&args)
+    ferry_app(verb, &repo.path_str(), ns, extra)
 }
 
 pub fn assert_code(run: &FerryRun, code: i32) {
