@@ -14,6 +14,13 @@ fn run(verb: &str, remote: &Remote, ns: &str, extra: &[&str]) -> FerryRun {
     ferry_app(verb, &remote.url(), ns, &[&gates[..], extra].concat())
 }
 
+/// StatefulSet `web`: 2 replicas of `image`, ordered (the default podManagementPolicy).
+fn web_statefulset(image: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: web\nspec:\n  serviceName: web\n  replicas: 2\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers: [{{name: nginx, image: \"{image}\"}}]\n"
+    )
+}
+
 #[tokio::test]
 async fn rollback_reverts_pushes_and_syncs_back_to_the_old_revision() {
     let client = client().await;
@@ -133,15 +140,14 @@ async fn a_statefulset_broken_by_a_bad_image_recovers_after_rollback_without_man
     let client = client().await;
     let ns = TestNamespace::new(&client, "rb-sts").await;
     let remote = Remote::new();
-    let sts = |image: &str| {
-        format!(
-            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: web\nspec:\n  serviceName: web\n  replicas: 2\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers: [{{name: nginx, image: \"{image}\"}}]\n"
-        )
-    };
-    remote.work.write("web.yaml", &sts("nginx:1.27"));
+    remote
+        .work
+        .write("web.yaml", &web_statefulset("nginx:1.27"));
     remote.commit_and_push("web 1.27");
     assert_eq!(run("sync", &remote, &ns.name, &[]).code, 0);
-    remote.work.write("web.yaml", &sts("nginx:doesnotexist"));
+    remote
+        .work
+        .write("web.yaml", &web_statefulset("nginx:doesnotexist"));
     remote.commit_and_push("web broken");
     let out = run("sync", &remote, &ns.name, &[]);
     assert_eq!(out.code, 3, "{}{}", out.stdout, out.stderr);
@@ -263,19 +269,20 @@ async fn an_ordinary_fix_commit_unsticks_a_statefulset_when_asked() {
     let client = client().await;
     let ns = TestNamespace::new(&client, "rb-unstick").await;
     let remote = Remote::new();
-    let sts = |image: &str| {
-        format!(
-            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: web\nspec:\n  serviceName: web\n  replicas: 2\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers: [{{name: nginx, image: \"{image}\"}}]\n"
-        )
-    };
-    remote.work.write("web.yaml", &sts("nginx:1.27"));
+    remote
+        .work
+        .write("web.yaml", &web_statefulset("nginx:1.27"));
     remote.commit_and_push("web 1.27");
     assert_eq!(run("sync", &remote, &ns.name, &[]).code, 0);
-    remote.work.write("web.yaml", &sts("nginx:doesnotexist"));
+    remote
+        .work
+        .write("web.yaml", &web_statefulset("nginx:doesnotexist"));
     remote.commit_and_push("web broken");
     assert_eq!(run("sync", &remote, &ns.name, &[]).code, 3);
     // A forward fix (not a revert): opt in to deleting the stuck pod.
-    remote.work.write("web.yaml", &sts("nginx:1.28"));
+    remote
+        .work
+        .write("web.yaml", &web_statefulset("nginx:1.28"));
     remote.commit_and_push("web 1.28");
     let out = run("sync", &remote, &ns.name, &["--unstick-statefulsets"]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
