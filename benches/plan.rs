@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::{commit, git, kubectl};
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -126,46 +128,6 @@ fn write_repo(dir: &Path, changed: usize) {
     for (f, chunk) in docs.chunks(10).enumerate() {
         std::fs::write(m.join(format!("file-{f:03}.yaml")), chunk.join("---\n")).unwrap();
     }
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let s = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .status()
-        .unwrap();
-    assert!(s.success());
-}
-
-fn commit(dir: &Path, msg: &str) {
-    git(dir, &["add", "-A"]);
-    git(
-        dir,
-        &[
-            "-c",
-            "user.name=bench",
-            "-c",
-            "user.email=bench@example.com",
-            "commit",
-            "-q",
-            "-m",
-            msg,
-        ],
-    );
-}
-
-fn kubectl(kubeconfig: &Path, args: &[&str]) {
-    let out = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 struct Measured {

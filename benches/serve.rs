@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::{commit, git, kubectl};
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -188,34 +190,8 @@ fn write_objects(work: &Path, version: usize) {
     }
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn commit_push(work: &Path, bare: &Path, msg: &str) -> String {
-    git(work, &["add", "-A"]);
-    git(
-        work,
-        &[
-            "-c",
-            "user.name=bench",
-            "-c",
-            "user.email=b@example.com",
-            "commit",
-            "-q",
-            "-m",
-            msg,
-        ],
-    );
+    commit(work, msg);
     git(work, &["push", "-q", bare.to_str().unwrap(), "HEAD:main"]);
     let out = Command::new("git")
         .args(["rev-parse", "HEAD"])
@@ -223,20 +199,6 @@ fn commit_push(work: &Path, bare: &Path, msg: &str) -> String {
         .output()
         .unwrap();
     String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn kubectl(kubeconfig: &Path, args: &[&str]) {
-    let out = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// (CPU seconds used so far, RSS in KiB) from /proc.

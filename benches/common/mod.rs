@@ -1,6 +1,6 @@
 //! What every benchmark needs first: the local control plane and a release build of ferry.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The kubeconfig of the local control plane: `FERRY_TEST_KUBECONFIG`, or the one
@@ -42,4 +42,51 @@ pub fn release_ferry() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("target"))
         .join("release/ferry")
+}
+
+/// Runs `git` in `dir`; a failure stops the benchmark with git's message.
+pub fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Commits everything in the work tree `dir` as the benchmark's author.
+pub fn commit(dir: &Path, msg: &str) {
+    git(dir, &["add", "-A"]);
+    git(
+        dir,
+        &[
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=bench@example.com",
+            "commit",
+            "-q",
+            "-m",
+            msg,
+        ],
+    );
+}
+
+/// Runs `kubectl` against `kubeconfig`; a failure stops the benchmark with its message.
+pub fn kubectl(kubeconfig: &Path, args: &[&str]) {
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
