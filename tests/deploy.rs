@@ -163,18 +163,8 @@ fn kubectl_apply_k_deploys_ferry_with_the_permissions_it_needs() {
     // A DaemonSet applied the way ferry applies it (server-side, field manager ferry): the
     // dry-run of the plan, then the real apply, then a prune.
     let ds = daemonset_yaml(&apps_ns);
-    let out = overlay.apply_as_ferry(&ds, true);
-    assert!(
-        out.status.success(),
-        "dry-run apply as ferry: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = overlay.apply_as_ferry(&ds, false);
-    assert!(
-        out.status.success(),
-        "apply as ferry: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    overlay.assert_applies(&ds, true, "dry-run apply as ferry");
+    overlay.assert_applies(&ds, false, "apply as ferry");
     let sa = overlay.service_account();
     kubectl_ok(&[
         "delete",
@@ -227,11 +217,10 @@ subjects:
     namespace: {apps_ns}
 "#
     );
-    let out = overlay.apply_as_ferry(&rbac, true);
-    assert!(
-        out.status.success(),
-        "applying an app's RBAC as ferry (needs escalate and bind): {}",
-        String::from_utf8_lossy(&out.stderr)
+    overlay.assert_applies(
+        &rbac,
+        true,
+        "applying an app's RBAC as ferry (needs escalate and bind)",
     );
     // Records: an inventory ConfigMap written with server-side apply, then deleted.
     let inventory = format!(
@@ -244,12 +233,7 @@ data:
   kinds: "apps\tv1\tDaemonSet\n"
 "#
     );
-    let out = overlay.apply_as_ferry(&inventory, false);
-    assert!(
-        out.status.success(),
-        "writing ferry's inventory as ferry: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    overlay.assert_applies(&inventory, false, "writing ferry's inventory as ferry");
     let out = kubectl(&[
         "delete",
         "configmap/ferry-inventory-deploy-test",
@@ -302,12 +286,7 @@ data:
     assert_eq!(holder, "deploy-test-b");
     // And something it must not do, refused by the server.
     let node = "apiVersion: v1\nkind: Node\nmetadata:\n  name: deploy-test-node\n";
-    let out = overlay.apply_as_ferry(node, true);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && stderr.contains("forbidden"),
-        "creating a Node as ferry must be forbidden: {stderr}"
-    );
+    overlay.assert_apply_forbidden(node, "creating a Node as ferry");
 
     // --- ferry itself, as its ServiceAccount ---------------------------------------------------
     // `ferry sync` through create, update, Job recreate and prune, `ferry history`, and

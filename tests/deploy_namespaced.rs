@@ -146,17 +146,14 @@ fn namespaced_rbac_alternative_confines_writes_to_chosen_namespaces() {
     overlay.assert_can(&["update", "leases/ferry-leader", "-n", &ns]);
 
     // The same DaemonSet applied as ferry: accepted in the managed namespace, refused elsewhere.
-    let out = overlay.apply_as_ferry(&daemonset_yaml(&apps_ns), true);
-    assert!(
-        out.status.success(),
-        "dry-run apply as ferry in {apps_ns}: {}",
-        String::from_utf8_lossy(&out.stderr)
+    overlay.assert_applies(
+        &daemonset_yaml(&apps_ns),
+        true,
+        &format!("dry-run apply as ferry in {apps_ns}"),
     );
-    let out = overlay.apply_as_ferry(&daemonset_yaml(&other_ns), true);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && stderr.contains("forbidden"),
-        "apply as ferry in {other_ns} must be forbidden: {stderr}"
+    overlay.assert_apply_forbidden(
+        &daemonset_yaml(&other_ns),
+        &format!("apply as ferry in {other_ns}"),
     );
     // An app's RoleBinding to the ClusterRole the Role lets it bind, and to one it does not.
     let binding = |role: &str| {
@@ -177,18 +174,12 @@ subjects:
 "#
         )
     };
-    let out = overlay.apply_as_ferry(&binding("view"), true);
-    assert!(
-        out.status.success(),
-        "binding view as ferry in {apps_ns}: {}",
-        String::from_utf8_lossy(&out.stderr)
+    overlay.assert_applies(
+        &binding("view"),
+        true,
+        &format!("binding view as ferry in {apps_ns}"),
     );
-    let out = overlay.apply_as_ferry(&binding("cluster-admin"), true);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && stderr.contains("forbidden"),
-        "binding cluster-admin as ferry must be forbidden: {stderr}"
-    );
+    overlay.assert_apply_forbidden(&binding("cluster-admin"), "binding cluster-admin as ferry");
 
     // ferry itself, as the narrowed ServiceAccount: syncs into the managed namespace, and an
     // app aimed elsewhere is refused by the server at the dry-run, before anything is applied.

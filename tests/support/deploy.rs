@@ -204,6 +204,27 @@ transformers:
         }
         kubectl(&args)
     }
+
+    /// [`Overlay::apply_as_ferry`], asserting the server accepted it; `what` names the attempt
+    /// in the failure message.
+    pub fn assert_applies(&self, yaml: &str, dry_run: bool, what: &str) {
+        let out = self.apply_as_ferry(yaml, dry_run);
+        assert!(
+            out.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// A dry-run [`Overlay::apply_as_ferry`], asserting the server refused it as forbidden.
+    pub fn assert_apply_forbidden(&self, yaml: &str, what: &str) {
+        let out = self.apply_as_ferry(yaml, true);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains("forbidden"),
+            "{what} must be forbidden: {stderr}"
+        );
+    }
 }
 
 impl Drop for Overlay {
