@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::source::CommitInfo;
+use crate::source::{short_sha, CommitInfo};
 
 /// Apply result: written by server-side apply (create, update, recreate, prune).
 pub const RESULT_APPLIED: &str = "applied";
@@ -146,7 +146,7 @@ impl SyncOutcome {
                 format!("{}: {object}: {reason}", self.label())
             }
             SyncOutcome::Superseded { by } if !by.is_empty() => {
-                format!("superseded by {}", by.get(..7).unwrap_or(by))
+                format!("superseded by {}", short_sha(by))
             }
             other => other.label().to_string(),
         }

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::record::{ObjectRecord, SyncRecord};
+use crate::source::short_sha;
 
 /// Longest subject shown in the table before it is cut with `…`.
 const SUBJECT_WIDTH: usize = 48;
@@ -58,7 +59,7 @@ pub fn render_detail(record: &SyncRecord) -> String {
     field("Date", c.time.format("%Y-%m-%d %H:%M:%S UTC").to_string());
     field("Subject", c.subject.clone());
     if let Some(reverted) = &c.reverts {
-        let short = &reverted[..reverted.len().min(7)];
+        let short = short_sha(reverted);
         let link = match record.reverts_seq {
             Some(seq) => format!("{short} (sync #{seq})"),
             None => format!("{short} (not in history)"),

@@ -33,6 +33,7 @@ use serde::{Serialize, Serializer};
 
 use crate::cluster::ClusterError;
 use crate::manifest::ObjectKey;
+use crate::source::short_sha;
 
 pub use config::{GateConfig, OnDeletePolicy};
 pub use hook::GateHook;
@@ -234,6 +235,32 @@ pub enum GateResult {
     },
 }
 
+impl GateResult {
+    /// How the gate ended (`healthy: …`, `failed: …`, `superseded by abc1234 after 3s: …`).
+    pub fn text(&self) -> String {
+        match self {
+            GateResult::Healthy { message, .. } => format!("healthy: {message}"),
+            GateResult::Failed {
+                reason, message, ..
+            } if !message.contains(reason.as_str()) => format!("failed: {reason}: {message}"),
+            GateResult::Failed { message, .. } => format!("failed: {message}"),
+            GateResult::Skipped { reason } => format!("skipped: {reason}"),
+            GateResult::TimedOut { message, elapsed } => {
+                format!("timed out after {}s: {message}", elapsed.as_secs())
+            }
+            GateResult::Superseded {
+                by,
+                message,
+                elapsed,
+            } => format!(
+                "superseded by {} after {}s: {message}",
+                short_sha(by),
+                elapsed.as_secs()
+            ),
+        }
+    }
+}
+
 /// The outcome of one gate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GateOutcome {
@@ -270,26 +297,7 @@ impl GateOutcome {
 
     /// How the gate ended, without naming the workload (`failed: …`).
     pub fn result_text(&self) -> String {
-        match &self.result {
-            GateResult::Healthy { message, .. } => format!("healthy: {message}"),
-            GateResult::Failed {
-                reason, message, ..
-            } if !message.contains(reason.as_str()) => format!("failed: {reason}: {message}"),
-            GateResult::Failed { message, .. } => format!("failed: {message}"),
-            GateResult::Skipped { reason } => format!("skipped: {reason}"),
-            GateResult::TimedOut { message, elapsed } => {
-                format!("timed out after {}s: {message}", elapsed.as_secs())
-            }
-            GateResult::Superseded {
-                by,
-                message,
-                elapsed,
-            } => format!(
-                "superseded by {} after {}s: {message}",
-                short(by),
-                elapsed.as_secs()
-            ),
-        }
+        self.result.text()
     }
 
     /// The newer commit, when this gate stopped waiting because of it.
@@ -325,11 +333,6 @@ pub enum RolloutError {
     /// Talking to the cluster failed.
     #[error(transparent)]
     Cluster(#[from] ClusterError),
-}
-
-/// The first 7 characters of a sha, as git shows it.
-fn short(sha: &str) -> &str {
-    sha.get(..7).unwrap_or(sha)
 }
 
 fn seconds<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

@@ -376,13 +376,7 @@ impl<'a> Watch<'a> {
             GateResult::Failed { message, .. } => (GateState::Failed, message.clone()),
             GateResult::Skipped { reason } => (GateState::Skipped, reason.clone()),
             GateResult::TimedOut { message, .. } => (GateState::TimedOut, message.clone()),
-            GateResult::Superseded { by, message, .. } => (
-                GateState::Superseded,
-                format!(
-                    "superseded by newer commit {}: {message}",
-                    by.get(..7).unwrap_or(by)
-                ),
-            ),
+            GateResult::Superseded { .. } => (GateState::Superseded, result.text()),
         };
         self.emit(state, &message);
         let elapsed_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);

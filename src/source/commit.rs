@@ -22,10 +22,15 @@ pub struct CommitInfo {
     pub reverts: Option<String>,
 }
 
+/// The first 7 hex digits of a sha, as git prints them (all of it when shorter).
+pub fn short_sha(sha: &str) -> &str {
+    sha.get(..7).unwrap_or(sha)
+}
+
 impl CommitInfo {
     /// The first 7 hex digits, as git prints them.
     pub fn short_sha(&self) -> &str {
-        &self.sha[..self.sha.len().min(7)]
+        short_sha(&self.sha)
     }
 
     /// Describes a libgit2 commit.

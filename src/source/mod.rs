@@ -13,7 +13,7 @@ mod repo;
 mod revert;
 
 pub use auth::GitAuth;
-pub use commit::CommitInfo;
+pub use commit::{short_sha, CommitInfo};
 pub use peek::peek_head;
 pub use repo::{strip_userinfo, GitSource, RepoLocation};
 pub use revert::{revert_message, RevertCommit};
