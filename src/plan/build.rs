@@ -129,16 +129,17 @@ pub async fn build_plan(cluster: &Cluster, input: PlanInput<'_>) -> Result<Plan,
     let decisions: Vec<_> = resources
         .into_iter()
         .map(|resource| async move {
+            let Some(kind) = input_ref.kinds.get(&kind_of(&resource.key)) else {
+                return awaiting_crd(input_ref, resource, crd_kinds_ref);
+            };
             let current = live_ref
                 .get(&identity_of_key(&resource.key))
                 .map(|(_, v)| v.clone());
-            if !input_ref.kinds.contains_key(&kind_of(&resource.key)) {
-                return awaiting_crd(input_ref, resource, crd_kinds_ref);
-            }
             plan_one(
                 cluster,
                 input_ref,
                 resource,
+                kind,
                 current,
                 namespaces_ref,
                 skipped_ref,
@@ -256,15 +257,12 @@ async fn plan_one(
     cluster: &Cluster,
     input: &PlanInput<'_>,
     resource: &Resource,
+    kind: &ServedKind,
     live: Option<Value>,
     namespaces_created: &HashSet<String>,
     skipped: &std::sync::atomic::AtomicU64,
 ) -> Result<Change, PlanError> {
     let key = &resource.key;
-    let kind = input
-        .kinds
-        .get(&(key.group.clone(), key.version.clone(), key.kind.clone()))
-        .ok_or_else(|| PlanError::UnresolvedKind(format!("{}/{}", key.api_version(), key.kind)))?;
     let namespace = key.namespace.as_deref();
     let mut desired = with_bookkeeping(&resource.object, input.app, input.commit);
     let mut change = Change {
