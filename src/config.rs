@@ -505,7 +505,7 @@ impl SecretRef {
         match value.map(|v| v.trim().to_string()) {
             Some(v) if !v.is_empty() => Ok(v.into_bytes()),
             _ => Err(ConfigError::Invalid(format!(
-                "webhookSecret: {source} is missing or empty"
+                "{source} is missing or empty"
             ))),
         }
     }

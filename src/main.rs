@@ -316,18 +316,23 @@ async fn serve(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
         specs.push(spec);
     }
     let engine = engine(&args.cluster, &file).await?;
+    // The server-wide webhook secret: a file given on the command line must be readable; an
+    // unset variable just leaves webhooks off.
     let secret = match &args.webhook_secret_file {
         Some(path) => Some(
-            std::fs::read_to_string(path)
-                .with_context(|| format!("reading webhook secret {}", path.display()))?
-                .trim()
-                .as_bytes()
-                .to_vec(),
+            config::SecretRef {
+                env: None,
+                file: Some(path.clone()),
+            }
+            .read()
+            .context("--webhook-secret-file")?,
         ),
-        None => std::env::var(&args.webhook_secret_env)
-            .ok()
-            .filter(|s| !s.trim().is_empty())
-            .map(|s| s.trim().as_bytes().to_vec()),
+        None => config::SecretRef {
+            env: Some(args.webhook_secret_env.clone()),
+            file: None,
+        }
+        .read()
+        .ok(),
     };
     // Each app's webhook secret: its own (webhookSecret in ferry.yaml) or the server-wide one.
     let mut webhook_secrets = Vec::new();
@@ -336,7 +341,7 @@ async fn serve(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
             Some(reference) => Some(
                 reference
                     .read()
-                    .with_context(|| format!("app {}", spec.name))?,
+                    .with_context(|| format!("app {}: webhookSecret", spec.name))?,
             ),
             None => secret.clone(),
         });
