@@ -11,6 +11,7 @@
 //!     ignore: ["*.draft.yaml"]     # gitignore-style globs, relative to path
 //!     namespace: logging           # for namespaced objects that name none (default "default")
 //!     prune: true                  # delete objects removed from git (default false)
+//!     pruneGuard: { maxPercent: 50, allowEmpty: false }  # refuse syncs that prune more
 //!     yieldToManagers: []          # field managers whose fields ferry leaves alone
 //!     failurePolicy: halt          # or revert: git-revert a commit whose rollout fails
 //!     interval: 1m                 # how often `ferry serve` polls (and checks drift)
@@ -25,6 +26,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::manifest::SelectOptions;
+use crate::plan::guard::PruneGuard;
 use crate::source::{GitAuth, GitRef, RepoLocation};
 
 /// The whole configuration file.
@@ -73,6 +75,9 @@ pub struct AppConfig {
     /// Delete objects that were removed from git.
     #[serde(default)]
     pub prune: Option<bool>,
+    /// How much of the app one sync may prune before it is refused.
+    #[serde(default)]
+    pub prune_guard: Option<PruneGuardConfig>,
     /// Field managers ferry yields to.
     #[serde(default)]
     pub yield_to_managers: Vec<String>,
@@ -110,6 +115,9 @@ pub struct AppConfig {
 pub struct AppSpec {
     /// Inventory label value.
     pub name: String,
+    /// True when the name was derived from the path or repository rather than given: such
+    /// a name may collide with another app's, so ferry checks the app's recorded source.
+    pub name_derived: bool,
     /// Where the repository is.
     pub location: RepoLocation,
     /// What to follow in it.
@@ -122,6 +130,10 @@ pub struct AppSpec {
     pub namespace: String,
     /// Prune objects removed from git.
     pub prune: bool,
+    /// How much of the app one sync may prune.
+    pub prune_guard: PruneGuard,
+    /// Take over objects git wants that another ferry app manages (`--take-over`, one run).
+    pub take_over: bool,
     /// Field managers ferry yields to.
     pub yield_to_managers: Vec<String>,
     /// What to do when a rollout gate fails.
@@ -138,6 +150,23 @@ pub struct AppSpec {
     pub webhook_secret: Option<SecretRef>,
     /// When applying is allowed.
     pub windows: crate::trigger::window::SyncWindows,
+}
+
+impl AppSpec {
+    /// Where the app's manifests come from, as its inventory records it: the repository
+    /// (a local one by its canonical path) and the directory inside it.
+    pub fn source_identity(&self) -> String {
+        let repo = match &self.location {
+            RepoLocation::Local(path) => std::fs::canonicalize(path)
+                .unwrap_or_else(|_| path.clone())
+                .display()
+                .to_string(),
+            RepoLocation::Remote(_) => self.location.display(),
+        };
+        let path = self.select.path.trim_matches('/');
+        let path = if path == "." { "" } else { path };
+        format!("{repo} path={path:?}")
+    }
 }
 
 /// Configuration problems.
@@ -168,14 +197,48 @@ pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
         path: path.to_path_buf(),
         source,
     })?;
-    serde_yaml::from_str(&text).map_err(|e| ConfigError::Parse {
+    let file: ConfigFile = serde_yaml::from_str(&text).map_err(|e| ConfigError::Parse {
         path: path.to_path_buf(),
         line: e.location().map(|l| l.line()).unwrap_or(0),
         message: e.to_string(),
-    })
+    })?;
+    file.check_unique_names()
+        .map_err(|message| ConfigError::Invalid(format!("{}: {message}", path.display())))?;
+    Ok(file)
 }
 
 impl ConfigFile {
+    /// Refuses two apps with one name, given or derived: they would share one inventory
+    /// label and prune each other's objects.
+    pub fn check_unique_names(&self) -> Result<(), String> {
+        let mut seen: std::collections::HashMap<String, usize> = Default::default();
+        for (index, app) in self.apps.iter().enumerate() {
+            let (name, how) = match &app.name {
+                Some(n) => (n.clone(), "named".to_string()),
+                None => (
+                    default_app_name(
+                        app.repo.as_deref().unwrap_or_default(),
+                        app.path.as_deref().unwrap_or_default(),
+                    ),
+                    format!(
+                        "named after its path {:?}",
+                        app.path.as_deref().unwrap_or_default()
+                    ),
+                ),
+            };
+            if let Some(first) = seen.insert(name.clone(), index) {
+                return Err(format!(
+                    "apps {} and {} are both called {name:?} (app {} is {how}); two apps with one name \
+                     share one inventory and prune each other's objects: give each a distinct `name:`",
+                    first + 1,
+                    index + 1,
+                    index + 1
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Picks the app to run: by name, or the only one.
     pub fn app(&self, name: Option<&str>) -> Result<AppConfig, ConfigError> {
         match name {
@@ -210,6 +273,7 @@ impl AppConfig {
             recursive,
             namespace,
             prune,
+            prune_guard,
             failure_policy
         );
         if flags.branch.is_some() || flags.tag.is_some() || flags.rev.is_some() {
@@ -243,6 +307,7 @@ impl AppConfig {
             }
         };
         let path = self.path.unwrap_or_default();
+        let name_derived = self.name.is_none();
         let name = match self.name {
             Some(n) => n,
             None => default_app_name(&repo, &path),
@@ -250,6 +315,7 @@ impl AppConfig {
         validate_label_value(&name)?;
         Ok(AppSpec {
             name,
+            name_derived,
             location: RepoLocation::parse(&repo),
             reference,
             auth: self.auth,
@@ -260,6 +326,8 @@ impl AppConfig {
             },
             namespace: self.namespace.unwrap_or_else(|| "default".into()),
             prune: self.prune.unwrap_or(false),
+            prune_guard: self.prune_guard.unwrap_or_default().resolve()?,
+            take_over: false,
             yield_to_managers: self.yield_to_managers,
             failure_policy: self.failure_policy.unwrap_or_default(),
             self_heal: self.self_heal.unwrap_or(false),
@@ -456,6 +524,58 @@ mod tests {
     }
 
     #[test]
+    fn two_apps_with_one_name_are_refused_given_or_derived() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ferry.yaml");
+        std::fs::write(
+            &path,
+            "apps:\n  - repo: /r\n    path: clusters/prod\n  - repo: /r\n    path: envs/prod/\n",
+        )
+        .unwrap();
+        let err = load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("apps 1 and 2 are both called \"prod\""),
+            "{err}"
+        );
+        assert!(err.contains("named after its path \"envs/prod/\""), "{err}");
+        std::fs::write(
+            &path,
+            "apps:\n  - {name: a, repo: /r}\n  - {name: b, repo: /r}\n  - {name: a, repo: /s}\n",
+        )
+        .unwrap();
+        let err = load(&path).unwrap_err().to_string();
+        assert!(err.contains("apps 1 and 3 are both called \"a\""), "{err}");
+        std::fs::write(
+            &path,
+            "apps:\n  - {repo: /r, path: clusters/prod}\n  - {name: staging, repo: /r, path: envs/prod}\n",
+        )
+        .unwrap();
+        assert!(load(&path).is_ok());
+    }
+
+    #[test]
+    fn prune_guard_defaults_and_bounds() {
+        let spec = AppConfig {
+            repo: Some("/r".into()),
+            ..Default::default()
+        }
+        .resolve()
+        .unwrap();
+        assert_eq!(spec.prune_guard, PruneGuard::default());
+        assert!(spec.name_derived);
+        let file: ConfigFile = serde_yaml::from_str(
+            "apps:\n  - {name: a, repo: /r, pruneGuard: {maxPercent: 80, allowEmpty: true}}\n  - {name: b, repo: /r, pruneGuard: {maxPercent: 101}}\n",
+        )
+        .unwrap();
+        let a = file.apps[0].clone().resolve().unwrap();
+        assert_eq!(a.prune_guard.max_percent, 80);
+        assert!(a.prune_guard.allow_empty && !a.prune_guard.allow_mass_prune);
+        assert!(!a.name_derived);
+        let err = file.apps[1].clone().resolve().unwrap_err().to_string();
+        assert!(err.contains("pruneGuard.maxPercent 101"), "{err}");
+    }
+
+    #[test]
     fn config_errors_name_the_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ferry.yaml");
@@ -508,6 +628,35 @@ impl SecretRef {
                 "{source} is missing or empty"
             ))),
         }
+    }
+}
+
+/// An app's `pruneGuard:` section as written.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PruneGuardConfig {
+    /// Most of the app's live objects one sync may prune, in percent (default 50).
+    #[serde(default)]
+    pub max_percent: Option<u8>,
+    /// A commit may prune every object of the app (default false).
+    #[serde(default)]
+    pub allow_empty: Option<bool>,
+}
+
+impl PruneGuardConfig {
+    fn resolve(self) -> Result<PruneGuard, ConfigError> {
+        let defaults = PruneGuard::default();
+        let max_percent = self.max_percent.unwrap_or(defaults.max_percent);
+        if max_percent > 100 {
+            return Err(ConfigError::Invalid(format!(
+                "pruneGuard.maxPercent {max_percent}: must be between 0 and 100"
+            )));
+        }
+        Ok(PruneGuard {
+            max_percent,
+            allow_empty: self.allow_empty.unwrap_or(defaults.allow_empty),
+            allow_mass_prune: false,
+        })
     }
 }
 

@@ -54,7 +54,13 @@ fn init_logging(filter: &str) {
 async fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Plan(args) => {
-            let (engine, app) = setup(&args.app, &args.cluster, args.prune.then_some(true)).await?;
+            let (engine, app) = setup(
+                &args.app,
+                &args.cluster,
+                args.prune.then_some(true),
+                &args.safety,
+            )
+            .await?;
             let plan = reconcile::plan(&engine, &app).await?;
             match args.output {
                 OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&plan)?),
@@ -62,7 +68,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                     print!("{}", render_plan(&plan, args.diff, args.color.enabled()))
                 }
             }
-            if plan.invalid().next().is_some() {
+            if plan.invalid().next().is_some() || plan.refusal.is_some() {
                 return Ok(EXIT_ERROR);
             }
             Ok(u8::from(plan.has_changes()))
@@ -71,7 +77,13 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             if let Some(server) = &args.server {
                 return request_server_sync(server, &args).await;
             }
-            let (engine, app) = setup(&args.app, &args.cluster, args.prune.then_some(true)).await?;
+            let (engine, app) = setup(
+                &args.app,
+                &args.cluster,
+                args.prune.then_some(true),
+                &args.safety,
+            )
+            .await?;
             if !args.force_window && !args.dry_run {
                 if let Err(reason) = app.windows.check(chrono::Utc::now()) {
                     let plan = reconcile::plan(&engine, &app).await?;
@@ -166,7 +178,13 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             Ok(0)
         }
         Command::Rollback(args) => {
-            let (engine, app) = setup(&args.app, &args.cluster, args.prune.then_some(true)).await?;
+            let (engine, app) = setup(
+                &args.app,
+                &args.cluster,
+                args.prune.then_some(true),
+                &args.safety,
+            )
+            .await?;
             let json = args.output == OutputFormat::Json;
             let progress = ProgressSink::new(json);
             let on_gate_event: reconcile::GateEvents =
@@ -233,15 +251,17 @@ async fn setup(
     app_args: &AppArgs,
     cluster_args: &ClusterArgs,
     prune: Option<bool>,
+    safety: &ferry::cli::SafetyArgs,
 ) -> anyhow::Result<(Engine, AppSpec)> {
     let file = match &app_args.config {
         Some(path) => config::load(path)?,
         None => ConfigFile::default(),
     };
-    let app = file
+    let mut app = file
         .app(app_args.app.as_deref())?
         .overridden_by(app_args.as_overrides(prune))
         .resolve()?;
+    safety.apply_to(&mut app);
     Ok((engine(cluster_args, &file).await?, app))
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde::Serialize;
 
-use crate::cluster::{Cluster, ClusterError, Propagation, ServedKind};
+use crate::cluster::{Cluster, ClusterError, DeleteOutcome, Propagation, ServedKind};
 use crate::manifest::{ObjectKey, Origin};
 use crate::plan::{Action, Change, Plan};
 
@@ -125,6 +125,9 @@ pub enum ApplyError {
     /// A change is missing what apply needs (a bug in plan).
     #[error("plan entry for {0} has no object to apply")]
     Incomplete(String),
+    /// The prune guard refused the plan's prunes; nothing is applied.
+    #[error("{0}")]
+    PruneRefused(crate::plan::guard::PruneRefusal),
 }
 
 /// Called after each wave is applied, before the next one starts (rollout gates hook in here).
@@ -162,6 +165,9 @@ pub async fn execute(
         .collect();
     if !invalid.is_empty() {
         return Err(ApplyError::InvalidPlan(invalid));
+    }
+    if let Some(refusal) = &plan.refusal {
+        return Err(ApplyError::PruneRefused(refusal.clone()));
     }
     for change in &plan.changes {
         let needs_object = matches!(
@@ -246,7 +252,10 @@ pub async fn execute(
             continue;
         }
         let outcome = match prune_one(cluster, change).await {
-            Ok(()) => Outcome::Pruned,
+            Ok(DeleteOutcome::Deleted | DeleteOutcome::Gone) => Outcome::Pruned,
+            Ok(DeleteOutcome::Replaced) => Outcome::Kept(
+                "deleted and created again since the plan read it (another uid); left alone".into(),
+            ),
             Err(e) => Outcome::Failed(e.to_string()),
         };
         results.push(result(change, outcome, None));
@@ -357,18 +366,23 @@ async fn kind_once_served(
     }
 }
 
-async fn prune_one(cluster: &Cluster, change: &Change) -> Result<(), ClusterError> {
-    let Some(kind) = &change.kind else {
-        return Ok(());
+/// Deletes exactly the object the plan read (its uid as precondition).
+async fn prune_one(cluster: &Cluster, change: &Change) -> Result<DeleteOutcome, ClusterError> {
+    let (Some(kind), Some(uid)) = (&change.kind, &change.uid) else {
+        return Err(ClusterError::Decode {
+            action: format!("pruning {}", change.key),
+            cause: "the plan holds no kind or uid for it; not deleted".into(),
+        });
     };
-    cluster
-        .delete(
+    let outcome = cluster
+        .delete_exact(
             kind,
             change.key.namespace.as_deref(),
             &change.key.name,
+            uid,
             Propagation::Background,
         )
         .await?;
-    tracing::info!(object = %change.key, "pruned");
-    Ok(())
+    tracing::info!(object = %change.key, outcome = ?outcome, "pruned");
+    Ok(outcome)
 }

@@ -147,6 +147,8 @@ pub struct RollbackArgs {
     #[command(flatten)]
     pub app: AppArgs,
     #[command(flatten)]
+    pub safety: SafetyArgs,
+    #[command(flatten)]
     pub cluster: ClusterArgs,
     #[command(flatten)]
     pub gates: GateArgs,
@@ -257,6 +259,7 @@ impl AppArgs {
             ignore: self.ignore.clone(),
             namespace: self.namespace.clone(),
             prune,
+            prune_guard: None,
             yield_to_managers: self.yield_to.clone(),
             failure_policy: None,
             interval: None,
@@ -267,6 +270,28 @@ impl AppArgs {
             windows: Vec::new(),
             auth: Default::default(),
         }
+    }
+}
+
+/// One-run overrides of ferry's refusals (`plan`, `sync`, `rollback`).
+#[derive(Debug, Clone, Args)]
+pub struct SafetyArgs {
+    /// Allow this run to prune more of the app than its pruneGuard allows (all of it
+    /// included): for a commit that removes most of an app on purpose.
+    #[arg(long)]
+    pub allow_mass_prune: bool,
+    /// Move objects git wants that another ferry app manages into this app (instead of
+    /// refusing the plan), and accept this app's source when its derived name is already
+    /// recorded for another repository or path.
+    #[arg(long)]
+    pub take_over: bool,
+}
+
+impl SafetyArgs {
+    /// Applies the flags to a resolved app.
+    pub fn apply_to(&self, app: &mut crate::config::AppSpec) {
+        app.prune_guard.allow_mass_prune = self.allow_mass_prune;
+        app.take_over = self.take_over;
     }
 }
 
@@ -296,6 +321,8 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub app: AppArgs,
     #[command(flatten)]
+    pub safety: SafetyArgs,
+    #[command(flatten)]
     pub cluster: ClusterArgs,
     /// Show prunes as they would happen with pruning on.
     #[arg(long)]
@@ -316,6 +343,8 @@ pub struct PlanArgs {
 pub struct SyncArgs {
     #[command(flatten)]
     pub app: AppArgs,
+    #[command(flatten)]
+    pub safety: SafetyArgs,
     #[command(flatten)]
     pub cluster: ClusterArgs,
     /// Delete objects ferry applied before that are no longer in git.

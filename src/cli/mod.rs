@@ -6,7 +6,7 @@ mod render;
 
 pub use args::{
     AppArgs, Cli, ClusterArgs, Command, GateArgs, HistoryArgs, OutputFormat, PlanArgs,
-    RollbackArgs, ServeArgs, SyncArgs,
+    RollbackArgs, SafetyArgs, ServeArgs, SyncArgs,
 };
 pub use progress::ProgressSink;
 pub use render::{render_plan, render_sync, ColorChoice};

@@ -150,6 +150,9 @@ pub fn render_plan(plan: &Plan, unified: bool, color: bool) -> String {
             summary.join(", ")
         }
     );
+    if let Some(refusal) = &plan.refusal {
+        let _ = writeln!(out, "{}", p.red(&refusal.to_string()));
+    }
     out
 }
 

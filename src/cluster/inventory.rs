@@ -1,6 +1,7 @@
 //! The app's inventory record: which kinds it has applied, so objects of a kind that is no
-//! longer in git can still be found (by label) and pruned. One ConfigMap per app in ferry's
-//! namespace; written only when the set of kinds changes.
+//! longer in git can still be found (by label) and pruned, and which source (repository and
+//! path) the app comes from, so two apps that happen to get the same name are told apart. One
+//! ConfigMap per app in ferry's namespace; written only when either changes.
 
 use std::collections::BTreeSet;
 
@@ -12,9 +13,19 @@ use super::{Cluster, ClusterError, APP_LABEL, FIELD_MANAGER, MANAGED_BY_LABEL};
 /// ferry's own namespace unless configured otherwise.
 pub const DEFAULT_FERRY_NAMESPACE: &str = "ferry-system";
 const DATA_KEY: &str = "kinds";
+const SOURCE_KEY: &str = "source";
 
 /// A kind by group, version and kind name.
 pub type KindRef = (String, String, String);
+
+/// What the inventory ConfigMap of one app holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InventoryRecord {
+    /// Kinds the app has objects of.
+    pub kinds: BTreeSet<KindRef>,
+    /// The app's source ("repository path"), absent in records written before ferry kept it.
+    pub source: Option<String>,
+}
 
 fn record_name(app: &str) -> String {
     format!("ferry-inventory-{app}")
@@ -27,6 +38,15 @@ impl Cluster {
         ferry_namespace: &str,
         app: &str,
     ) -> Result<BTreeSet<KindRef>, ClusterError> {
+        Ok(self.inventory(ferry_namespace, app).await?.kinds)
+    }
+
+    /// Reads `app`'s inventory record; empty when there is none yet.
+    pub async fn inventory(
+        &self,
+        ferry_namespace: &str,
+        app: &str,
+    ) -> Result<InventoryRecord, ClusterError> {
         self.counters.read();
         let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), ferry_namespace);
         let name = record_name(app);
@@ -34,12 +54,10 @@ impl Cluster {
             ClusterError::from_kube(format!("reading inventory {ferry_namespace}/{name}"), e)
         })?;
         let Some(cm) = found else {
-            return Ok(BTreeSet::new());
+            return Ok(InventoryRecord::default());
         };
-        let text = cm
-            .data
-            .and_then(|d| d.get(DATA_KEY).cloned())
-            .unwrap_or_default();
+        let data = cm.data.unwrap_or_default();
+        let text = data.get(DATA_KEY).cloned().unwrap_or_default();
         let mut kinds = BTreeSet::new();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             // Not trim(): the core group is an empty first field.
@@ -48,18 +66,22 @@ impl Cluster {
                 kinds.insert((group.to_string(), version.to_string(), kind.to_string()));
             }
         }
-        Ok(kinds)
+        Ok(InventoryRecord {
+            kinds,
+            source: data.get(SOURCE_KEY).cloned().filter(|s| !s.is_empty()),
+        })
     }
 
-    /// Records the kinds for `app`, creating ferry's namespace when missing.
-    pub async fn write_inventory_kinds(
+    /// Records `app`'s inventory, creating ferry's namespace when missing.
+    pub async fn write_inventory(
         &self,
         ferry_namespace: &str,
         app: &str,
-        kinds: &BTreeSet<KindRef>,
+        record: &InventoryRecord,
     ) -> Result<(), ClusterError> {
         self.ensure_namespace(ferry_namespace).await?;
-        let text: String = kinds
+        let text: String = record
+            .kinds
             .iter()
             .map(|(g, v, k)| format!("{g}\t{v}\t{k}\n"))
             .collect();
@@ -72,7 +94,7 @@ impl Cluster {
                 "namespace": ferry_namespace,
                 "labels": { MANAGED_BY_LABEL: "ferry-system", APP_LABEL: app },
             },
-            "data": { DATA_KEY: text },
+            "data": { DATA_KEY: text, SOURCE_KEY: record.source.clone().unwrap_or_default() },
         });
         self.counters.write();
         let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), ferry_namespace);

@@ -11,11 +11,13 @@ mod lease;
 mod objects;
 mod pods;
 mod records;
+mod residents;
 mod watch;
 
 pub use discovery::ServedKind;
-pub use inventory::{KindRef, DEFAULT_FERRY_NAMESPACE};
-pub use objects::{ApiCounters, Propagation};
+pub use inventory::{InventoryRecord, KindRef, DEFAULT_FERRY_NAMESPACE};
+pub use objects::{ApiCounters, DeleteOutcome, Propagation};
+pub use residents::Resident;
 pub use watch::{LiveEvent, SeenObject};
 
 use std::path::PathBuf;
@@ -31,6 +33,9 @@ pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 pub const MANAGED_BY_VALUE: &str = "ferry";
 /// Label naming the ferry app that owns an object.
 pub const APP_LABEL: &str = "ferry.dev/app";
+/// Label naming the ferry install (its ferry namespace) that owns an object, so two installs
+/// on one cluster never take or prune each other's objects.
+pub const INSTALL_LABEL: &str = "ferry.dev/install";
 
 /// Everything that can go wrong talking to the cluster.
 #[derive(Debug, thiserror::Error)]

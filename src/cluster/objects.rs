@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, Preconditions};
 use serde_json::Value;
 
 use super::{Cluster, ClusterError, ServedKind, FIELD_MANAGER};
@@ -38,6 +38,18 @@ impl ApiCounters {
     pub fn writes(&self) -> u64 {
         self.writes.load(Ordering::Relaxed)
     }
+}
+
+/// What a delete of one exact object found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteOutcome {
+    /// The object was deleted.
+    Deleted,
+    /// It was already gone.
+    Gone,
+    /// An object of that name exists but is not the one read (its uid differs: it was
+    /// deleted and created again since); it was left alone.
+    Replaced,
 }
 
 /// How a delete cascades to dependents.
@@ -148,6 +160,35 @@ impl Cluster {
         match self.api(kind, namespace).delete(name, &params).await {
             Ok(_) => Ok(true),
             Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),
+            Err(e) => Err(ClusterError::from_kube(action, e)),
+        }
+    }
+
+    /// Deletes exactly the object with `uid` (a delete precondition): an object of the same
+    /// name created since it was read is left alone and reported as [`DeleteOutcome::Replaced`].
+    pub async fn delete_exact(
+        &self,
+        kind: &ServedKind,
+        namespace: Option<&str>,
+        name: &str,
+        uid: &str,
+        propagation: Propagation,
+    ) -> Result<DeleteOutcome, ClusterError> {
+        self.counters.write();
+        let mut params = match propagation {
+            Propagation::Foreground => DeleteParams::foreground(),
+            Propagation::Background => DeleteParams::background(),
+        };
+        params.preconditions = Some(Preconditions {
+            uid: Some(uid.to_string()),
+            resource_version: None,
+        });
+        let action = format!("deleting {}", display(kind, namespace, name));
+        match self.api(kind, namespace).delete(name, &params).await {
+            Ok(_) => Ok(DeleteOutcome::Deleted),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(DeleteOutcome::Gone),
+            // "Precondition failed: UID in precondition: …, UID in object meta: …"
+            Err(kube::Error::Api(status)) if status.code == 409 => Ok(DeleteOutcome::Replaced),
             Err(e) => Err(ClusterError::from_kube(action, e)),
         }
     }

@@ -126,6 +126,7 @@ mod tests {
             desired,
             kind: None,
             note: None,
+            uid: None,
         }
     }
 
@@ -150,7 +151,8 @@ mod tests {
                 change("Secret", "s", Action::Prune, None),
             ],
             stats: Default::default(),
-            recorded_kinds: Default::default(),
+            recorded: Default::default(),
+            refusal: None,
         };
         let mut record = SyncRecord::new("a", 1, &plan.commit, "manual");
         record.record_plan(&plan);

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::cluster::{APP_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE};
+use crate::cluster::{APP_LABEL, INSTALL_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE};
 use crate::source::CommitInfo;
 
 /// Annotation holding the sha of the commit that last changed the object.
@@ -16,7 +16,7 @@ pub const PRUNE_ANNOTATION: &str = "ferry.dev/prune";
 /// Returns the manifest with ferry's inventory labels and commit annotations added. The
 /// change-cause goes on DaemonSets and StatefulSets in the same apply that changes their
 /// template, because Kubernetes copies it only when it creates the revision.
-pub fn with_bookkeeping(object: &Value, app: &str, commit: &CommitInfo) -> Value {
+pub fn with_bookkeeping(object: &Value, app: &str, install: &str, commit: &CommitInfo) -> Value {
     let mut out = object.clone();
     let kind = object
         .get("kind")
@@ -29,6 +29,7 @@ pub fn with_bookkeeping(object: &Value, app: &str, commit: &CommitInfo) -> Value
     let labels = child_map(meta, "labels");
     labels.insert(MANAGED_BY_LABEL.into(), MANAGED_BY_VALUE.into());
     labels.insert(APP_LABEL.into(), app.into());
+    labels.insert(INSTALL_LABEL.into(), install.into());
     let annotations = child_map(meta, "annotations");
     annotations.insert(COMMIT_ANNOTATION.into(), commit.sha.clone().into());
     if kind == "DaemonSet" || kind == "StatefulSet" {
@@ -73,16 +74,17 @@ mod tests {
     #[test]
     fn daemonsets_get_change_cause_and_everything_gets_labels() {
         let ds = json!({"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "f", "labels": {"x": "y"}}});
-        let out = with_bookkeeping(&ds, "logs", &commit());
+        let out = with_bookkeeping(&ds, "logs", "ferry-system", &commit());
         assert_eq!(out["metadata"]["labels"]["x"], "y");
         assert_eq!(out["metadata"]["labels"][MANAGED_BY_LABEL], "ferry");
         assert_eq!(out["metadata"]["labels"][APP_LABEL], "logs");
+        assert_eq!(out["metadata"]["labels"][INSTALL_LABEL], "ferry-system");
         assert_eq!(
             out["metadata"]["annotations"][CHANGE_CAUSE_ANNOTATION],
             "ferry 0123456: Bump fluentd"
         );
         let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}});
-        let out = with_bookkeeping(&cm, "logs", &commit());
+        let out = with_bookkeeping(&cm, "logs", "ferry-system", &commit());
         assert!(out["metadata"]["annotations"]
             .get(CHANGE_CAUSE_ANNOTATION)
             .is_none());

@@ -6,8 +6,9 @@ use std::time::Instant;
 use futures::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
+use super::guard::{foreign_owner, other_install, PruneGuard};
 use super::project::project_onto;
-use super::{with_bookkeeping, Action, Change, Plan, PlanError, PlanStats, PRUNE_ANNOTATION};
+use super::{with_bookkeeping, Action, Change, Plan, PlanError, PlanStats};
 use crate::cluster::{
     Cluster, ClusterError, ServedKind, APP_LABEL, FIELD_MANAGER, MANAGED_BY_LABEL, MANAGED_BY_VALUE,
 };
@@ -30,6 +31,14 @@ pub struct PlanInput<'a> {
     pub inventory_kinds: &'a [ServedKind],
     /// Whether objects no longer in git are deleted.
     pub prune: bool,
+    /// The ferry install (ferry's namespace): labels every object, and objects labelled for
+    /// another install are never changed or pruned.
+    pub install: &'a str,
+    /// How much of the app one sync may prune.
+    pub guard: PruneGuard,
+    /// Take over objects git wants that another ferry app manages (`--take-over`); without
+    /// it such an object makes the plan invalid.
+    pub take_over: bool,
     /// Field managers whose fields ferry leaves alone (besides anything written through a
     /// `scale` subresource, e.g. by an HPA).
     pub yield_to_managers: &'a [String],
@@ -41,9 +50,9 @@ pub struct PlanInput<'a> {
 }
 
 /// (group, kind, namespace, name): an object's identity regardless of API version.
-type Identity = (String, String, Option<String>, String);
+pub(super) type Identity = (String, String, Option<String>, String);
 
-fn identity_of_key(key: &ObjectKey) -> Identity {
+pub(super) fn identity_of_key(key: &ObjectKey) -> Identity {
     (
         key.group.clone(),
         key.kind.clone(),
@@ -93,7 +102,11 @@ pub async fn build_plan(cluster: &Cluster, input: PlanInput<'_>) -> Result<Plan,
         .await?;
     let mut live: HashMap<Identity, (ServedKind, Value)> = HashMap::new();
     for (kind, items) in lists {
-        for item in items {
+        // Same app name, another ferry install: never this install's to change or prune.
+        for item in items
+            .into_iter()
+            .filter(|i| !other_install(i, input.install))
+        {
             let meta = &item["metadata"];
             let name = meta["name"].as_str().unwrap_or_default().to_string();
             let namespace = meta["namespace"].as_str().map(str::to_string);
@@ -152,47 +165,21 @@ pub async fn build_plan(cluster: &Cluster, input: PlanInput<'_>) -> Result<Plan,
         .try_collect()
         .await?;
 
-    // 3. Inventory objects no longer in git.
-    let mut orphans: Vec<(Identity, &(ServedKind, Value))> = live
+    // 3. Inventory objects no longer in git, each judged by the prune guards.
+    let desired_namespaces: HashSet<&str> = input
+        .bundle
+        .resources
         .iter()
-        .filter(|(id, _)| !desired_ids.contains(*id))
-        .map(|(id, v)| (id.clone(), v))
+        .filter_map(|r| r.key.namespace.as_deref())
         .collect();
-    orphans.sort_by(|a, b| a.0.cmp(&b.0));
-    for ((_, _, namespace, name), (kind, object)) in orphans {
-        let opted_out =
-            object["metadata"]["annotations"][PRUNE_ANNOTATION].as_str() == Some("false");
-        let action = if opted_out {
-            Action::Orphan {
-                reason: format!("{PRUNE_ANNOTATION}: \"false\""),
-            }
-        } else if !input.prune {
-            Action::Orphan {
-                reason: "pruning is off for this app (use --prune or prune: true)".into(),
-            }
-        } else {
-            Action::Prune
-        };
-        let key = ObjectKey {
-            group: kind.resource.group.clone(),
-            version: kind.resource.version.clone(),
-            kind: kind.resource.kind.clone(),
-            namespace,
-            name,
-        };
-        changes.push(Change {
-            wave: crate::manifest::default_wave(&key.group, &key.kind),
-            key,
-            origin: None,
-            action,
-            fields: Vec::new(),
-            before: Some(diff::mask_secret(&diff::normalize(object))),
-            after: None,
-            desired: None,
-            kind: Some(kind.clone()),
-            note: None,
-        });
-    }
+    let prunes =
+        super::prune::orphans(cluster, &input, &live, &desired_ids, &desired_namespaces).await?;
+    changes.extend(prunes);
+    let pruned = changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Prune))
+        .count();
+    let refusal = input.guard.judge(pruned, live.len());
 
     Ok(Plan {
         app: input.app.to_string(),
@@ -204,7 +191,8 @@ pub async fn build_plan(cluster: &Cluster, input: PlanInput<'_>) -> Result<Plan,
             skipped_dry_runs: skipped.load(std::sync::atomic::Ordering::Relaxed),
             elapsed_ms: started.elapsed().as_millis() as u64,
         },
-        recorded_kinds: Default::default(),
+        recorded: Default::default(),
+        refusal,
     })
 }
 
@@ -230,7 +218,7 @@ fn awaiting_crd(
             key.kind
         )));
     }
-    let desired = with_bookkeeping(&resource.object, input.app, input.commit);
+    let desired = with_bookkeeping(&resource.object, input.app, input.install, input.commit);
     Ok(Change {
         key: key.clone(),
         origin: Some(resource.origin.clone()),
@@ -245,6 +233,7 @@ fn awaiting_crd(
             "not dry-run: {} is defined by a CustomResourceDefinition in this commit; created once the CRD is established",
             key.kind
         )),
+        uid: None,
     })
 }
 
@@ -264,7 +253,7 @@ async fn plan_one(
 ) -> Result<Change, PlanError> {
     let key = &resource.key;
     let namespace = key.namespace.as_deref();
-    let mut desired = with_bookkeeping(&resource.object, input.app, input.commit);
+    let mut desired = with_bookkeeping(&resource.object, input.app, input.install, input.commit);
     let mut change = Change {
         key: key.clone(),
         origin: Some(resource.origin.clone()),
@@ -276,12 +265,32 @@ async fn plan_one(
         desired: None,
         kind: Some(kind.clone()),
         note: None,
+        uid: None,
     };
-    // Objects not in the inventory may still exist (created by hand or by another tool):
-    // ferry adopts them.
+    // Objects not in the inventory may still exist: created by hand or by another tool,
+    // ferry adopts them; managed by another ferry app or install, it refuses unless told to
+    // take them over.
     let live = match live {
         Some(v) => Some(v),
-        None => cluster.get(kind, namespace, &key.name).await?,
+        None => {
+            let found = cluster.get(kind, namespace, &key.name).await?;
+            if let Some(owner) = found
+                .as_ref()
+                .and_then(|v| foreign_owner(v, input.app, input.install))
+            {
+                if !input.take_over {
+                    change.action = Action::Invalid {
+                        message: format!(
+                            "already managed by {owner}; ferry does not take it over silently. \
+                             Remove it from one of the two, or sync this app once with --take-over to move it here"
+                        ),
+                    };
+                    return Ok(change);
+                }
+                change.note = Some(format!("taken over from {owner} (--take-over)"));
+            }
+            found
+        }
     };
     let Some(live) = live else {
         if key.group == "batch" && key.kind == "Job" && (input.completed_job)(key, &resource.object)

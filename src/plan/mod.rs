@@ -12,7 +12,9 @@
 
 mod bookkeeping;
 mod build;
+pub mod guard;
 mod project;
+mod prune;
 
 pub use bookkeeping::{
     with_bookkeeping, CHANGE_CAUSE_ANNOTATION, COMMIT_ANNOTATION, PRUNE_ANNOTATION,
@@ -108,6 +110,10 @@ pub struct Change {
     /// Something the reader should know about this entry (e.g. why it was not dry-run).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The live object's uid (prunes): the delete's precondition, so an object recreated
+    /// since the plan was read is never deleted by name.
+    #[serde(skip)]
+    pub uid: Option<String>,
 }
 
 /// The whole plan for one commit of one app.
@@ -121,10 +127,13 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// Cost of building the plan.
     pub stats: PlanStats,
-    /// The app's inventory record (kinds) as read for this plan, so a sync compares against
-    /// it without reading it again.
+    /// The app's inventory record (kinds, source) as read for this plan, so a sync compares
+    /// against it without reading it again.
     #[serde(skip)]
-    pub recorded_kinds: std::collections::BTreeSet<crate::cluster::KindRef>,
+    pub recorded: crate::cluster::InventoryRecord,
+    /// Set when the prune guard refuses this plan's prunes: then nothing of it is applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<guard::PruneRefusal>,
 }
 
 /// How much work the plan took.

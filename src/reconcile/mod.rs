@@ -4,21 +4,22 @@
 //! It holds no stage logic of its own: it fetches the commit, reads its manifests, resolves
 //! their kinds against the cluster, builds the plan, and applies it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
 use crate::apply::{self, ApplyError, ApplyOptions, ApplyReport};
-use crate::cluster::{Cluster, ClusterError, KindRef, ServedKind};
+use crate::cluster::{Cluster, ClusterError, ServedKind};
 use crate::config::AppSpec;
 use crate::history::{
     job_spec_hash, CompletedJobs, History, HistoryError, SyncOutcome, SyncRecord,
 };
 use crate::manifest::{self, Bundle, Limits, ManifestError, Scope, SourceFile};
-use crate::plan::{self, Action, Plan, PlanError, PlanInput};
+use crate::plan::{self, Plan, PlanError, PlanInput};
 use crate::rollout::{GateConfig, GateEvent, GateHook, GateOutcome, GateResult, Supersede};
 
+mod inventory;
 mod rollback;
 pub mod worker;
 use crate::source::{CommitInfo, GitSource, SourceError};
@@ -67,6 +68,20 @@ pub enum ReconcileError {
     /// Reading or writing sync history failed.
     #[error(transparent)]
     History(#[from] HistoryError),
+    /// The app's derived name is already recorded for another source.
+    #[error(
+        "app name {app:?} was derived from this app's path, but an app of that name in this cluster comes from {theirs} \
+         (this one: {ours}); two apps with one name prune each other's objects. Give this app its own name \
+         (--app NAME or name: in ferry.yaml), or pass --take-over if it really moved"
+    )]
+    NameCollision {
+        /// The app name.
+        app: String,
+        /// This app's source.
+        ours: String,
+        /// The source recorded for the name.
+        theirs: String,
+    },
     /// A blocking git task panicked or was cancelled.
     #[error("internal: git task failed: {0}")]
     Task(String),
@@ -240,10 +255,11 @@ pub async fn plan_prepared(
 ) -> Result<Plan, ReconcileError> {
     let recorded = engine
         .cluster
-        .inventory_kinds(&engine.ferry_namespace, &app.name)
+        .inventory(&engine.ferry_namespace, &app.name)
         .await?;
+    inventory::check_source(app, &recorded)?;
     let mut inventory_kinds = Vec::new();
-    for (g, v, k) in &recorded {
+    for (g, v, k) in &recorded.kinds {
         if let Some(served) = engine.cluster.served_kind(g, v, k).await? {
             inventory_kinds.push(served);
         }
@@ -275,12 +291,15 @@ pub async fn plan_prepared(
             kinds: &prepared.kinds,
             inventory_kinds: &inventory_kinds,
             prune: app.prune,
+            install: &engine.ferry_namespace,
+            guard: app.prune_guard,
+            take_over: app.take_over,
             yield_to_managers: &app.yield_to_managers,
             concurrency: engine.concurrency,
         },
     )
     .await?;
-    plan.recorded_kinds = recorded;
+    plan.recorded = recorded;
     Ok(plan)
 }
 
@@ -446,7 +465,7 @@ pub async fn sync(
         completed.carry_forward(&mut record);
     }
     record.complete(outcome);
-    record_inventory(engine, app, &plan).await?;
+    inventory::record_inventory(engine, app, &plan, &report).await?;
     history.finish(&record).await?;
     Ok(SyncReport {
         plan,
@@ -455,33 +474,6 @@ pub async fn sync(
         gates,
         record: Some(record),
     })
-}
-
-/// Keeps the app's inventory record (kinds it manages) current; writes only on change.
-async fn record_inventory(
-    engine: &Engine,
-    app: &AppSpec,
-    plan: &Plan,
-) -> Result<(), ReconcileError> {
-    let kinds: BTreeSet<KindRef> = plan
-        .changes
-        .iter()
-        .filter(|c| !matches!(c.action, Action::Prune))
-        .map(|c| {
-            (
-                c.key.group.clone(),
-                c.key.version.clone(),
-                c.key.kind.clone(),
-            )
-        })
-        .collect();
-    if kinds != plan.recorded_kinds {
-        engine
-            .cluster
-            .write_inventory_kinds(&engine.ferry_namespace, &app.name, &kinds)
-            .await?;
-    }
-    Ok(())
 }
 
 /// Marks syncs left `InProgress` by a ferry that was killed mid-sync as failed

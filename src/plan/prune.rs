@@ -1,0 +1,122 @@
+//! The prune half of a plan: every object of the app's live inventory that git no longer
+//! wants, judged one by one. An object is pruned only when pruning is on, it does not opt out,
+//! ferry's own field manager applied it, and — for a Namespace — it is not a system
+//! namespace or ferry's own, git wants nothing inside it, and it holds nothing ferry does not
+//! manage. Everything else is kept as an orphan with the reason.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+
+use super::build::{Identity, PlanInput};
+use super::guard::{applied_by_ferry, protected_namespace, uid_of};
+use super::{Action, Change, PlanError, PRUNE_ANNOTATION};
+use crate::cluster::{Cluster, ServedKind};
+use crate::diff;
+use crate::manifest::ObjectKey;
+
+/// How many foreign objects a kept Namespace's reason names.
+const RESIDENTS_SHOWN: usize = 5;
+
+/// The prune-or-keep entries for live objects no longer in git, in a stable order.
+pub(super) async fn orphans(
+    cluster: &Cluster,
+    input: &PlanInput<'_>,
+    live: &HashMap<Identity, (ServedKind, Value)>,
+    desired: &HashSet<Identity>,
+    desired_namespaces: &HashSet<&str>,
+) -> Result<Vec<Change>, PlanError> {
+    let mut gone: Vec<(&Identity, &(ServedKind, Value))> = live
+        .iter()
+        .filter(|(id, _)| !desired.contains(*id))
+        .collect();
+    gone.sort_by(|a, b| a.0.cmp(b.0));
+    let mut changes = Vec::with_capacity(gone.len());
+    for ((_, _, namespace, name), (kind, object)) in &gone {
+        let key = ObjectKey {
+            group: kind.resource.group.clone(),
+            version: kind.resource.version.clone(),
+            kind: kind.resource.kind.clone(),
+            namespace: namespace.clone(),
+            name: name.clone(),
+        };
+        let action = match keep_reason(input, &key, object) {
+            Some(reason) => Action::Orphan { reason },
+            None => Action::Prune,
+        };
+        changes.push(Change {
+            wave: crate::manifest::default_wave(&key.group, &key.kind),
+            key,
+            origin: None,
+            action,
+            fields: Vec::new(),
+            before: Some(diff::mask_secret(&diff::normalize(object))),
+            after: None,
+            desired: None,
+            kind: Some(kind.clone()),
+            note: None,
+            uid: uid_of(object),
+        });
+    }
+    // A Namespace goes with everything in it: keep it while git still wants something there,
+    // while this app keeps an object there, or while it holds anything ferry does not manage.
+    let kept_namespaces: HashSet<String> = changes
+        .iter()
+        .filter(|c| !matches!(c.action, Action::Prune))
+        .filter_map(|c| c.key.namespace.clone())
+        .collect();
+    for change in changes.iter_mut() {
+        if !matches!(change.action, Action::Prune) || !is_namespace(&change.key) {
+            continue;
+        }
+        let name = change.key.name.as_str();
+        let reason = if desired_namespaces.contains(name) {
+            Some(format!(
+                "git still wants objects in namespace {name}; deleting it would delete them"
+            ))
+        } else if kept_namespaces.contains(name) {
+            Some(format!(
+                "objects of this app in namespace {name} are kept (see above); deleting it would delete them"
+            ))
+        } else {
+            let residents = cluster
+                .foreign_residents(name, input.app, RESIDENTS_SHOWN)
+                .await?;
+            (!residents.is_empty()).then(|| {
+                let listed: Vec<String> = residents.iter().map(ToString::to_string).collect();
+                format!(
+                    "namespace {name} holds objects ferry does not manage ({}); deleting it would delete them",
+                    listed.join(", ")
+                )
+            })
+        };
+        if let Some(reason) = reason {
+            change.action = Action::Orphan { reason };
+        }
+    }
+    Ok(changes)
+}
+
+fn is_namespace(key: &ObjectKey) -> bool {
+    key.group.is_empty() && key.kind == "Namespace"
+}
+
+/// Why a live object no longer in git is kept rather than pruned, if it is.
+fn keep_reason(input: &PlanInput<'_>, key: &ObjectKey, object: &Value) -> Option<String> {
+    if object["metadata"]["annotations"][PRUNE_ANNOTATION].as_str() == Some("false") {
+        return Some(format!("{PRUNE_ANNOTATION}: \"false\""));
+    }
+    if !input.prune {
+        return Some("pruning is off for this app (use --prune or prune: true)".into());
+    }
+    if !applied_by_ferry(object) {
+        return Some(
+            "it carries this app's labels, but ferry's field manager never applied it; ferry deletes only what it applied"
+                .into(),
+        );
+    }
+    if is_namespace(key) {
+        return protected_namespace(&key.name, input.install);
+    }
+    None
+}
