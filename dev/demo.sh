@@ -12,16 +12,16 @@ cargo build --locked --bin ferry
 ferry=target/debug/ferry
 
 echo
-echo "\$ ferry plan --repo . --path examples-repo --prune"
+echo "\$ ferry plan --repo . --path examples-repo --app examples-repo --prune"
 set +e
-"$ferry" plan --repo . --path examples-repo --prune
+"$ferry" plan --repo . --path examples-repo --app examples-repo --prune
 code=$?
 set -e
 if (( code > 1 )); then exit "$code"; fi
 
 echo
-echo "\$ ferry sync --repo . --path examples-repo --prune"
-"$ferry" sync --repo . --path examples-repo --prune
+echo "\$ ferry sync --repo . --path examples-repo --app examples-repo --prune"
+"$ferry" sync --repo . --path examples-repo --app examples-repo --prune
 
 echo
 echo "\$ kubectl get daemonsets,statefulsets,jobs -A -l app.kubernetes.io/managed-by=ferry"

@@ -106,7 +106,7 @@ async fn a_crd_and_its_first_objects_sync_in_one_commit_and_prune_together() {
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keep\n",
     );
     repo.commit("widgets: gone");
-    let prune = run(args("sync", &["--prune"]));
+    let prune = run(args("sync", &["--prune", "--allow-mass-prune"]));
     assert_eq!(prune.code, 0, "{}{}", prune.stdout, prune.stderr);
     let crds = kubectl_ok(&["get", "crd", "-o", "name"]);
     assert!(!crds.contains(&group), "{crds}");

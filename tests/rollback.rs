@@ -123,7 +123,12 @@ async fn rollback_to_reverts_every_later_commit_in_one_commit() {
     remote.work.write("c.yaml", &cm("c"));
     remote.commit_and_push("c");
     assert_eq!(run("sync", &remote, &ns.name, &["--prune"]).code, 0);
-    let out = run("rollback", &remote, &ns.name, &["--to", &base, "--prune"]);
+    let out = run(
+        "rollback",
+        &remote,
+        &ns.name,
+        &["--to", &base, "--prune", "--allow-mass-prune"],
+    );
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let message = remote.tip_message();
     assert!(message.starts_with("Revert to"), "{message}");
