@@ -2,8 +2,9 @@
 //!
 //! Applies wave by wave (objects of one wave concurrently, bounded) with server-side apply;
 //! recreates Jobs whose immutable spec changed (foreground delete, wait, apply); prunes after
-//! every wave succeeded, workloads first and namespaces last. A plan with any invalid object is
-//! refused whole: nothing is applied. Health gating between waves belongs to `rollout`.
+//! every wave succeeded, workloads first and namespaces last, each delete carrying the uid the
+//! plan read as a precondition. A plan with any invalid object, or one the prune guard
+//! refused, is refused whole: nothing is applied. Health gating between waves belongs to `rollout`.
 
 use std::time::Duration;
 

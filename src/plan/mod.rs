@@ -8,7 +8,11 @@
 //! local check skips the dry-run when every field ferry sets already has its value live and
 //! ferry owns nothing it no longer sets. Objects of a kind that a CustomResourceDefinition of
 //! the same commit defines cannot be dry-run yet: they are planned as creates without one (and
-//! [`Change::kind`] left empty for apply to resolve). Nothing here writes to the cluster.
+//! [`Change::kind`] left empty for apply to resolve). Objects no longer in git are pruned only
+//! when ferry applied them and owns them ([`guard`]); a plan that would prune all or more than
+//! the app's `pruneGuard` share carries a [`Plan::refusal`] and is applied not at all; an
+//! object git wants that another ferry app or install manages makes the plan invalid unless
+//! `--take-over`. Nothing here writes to the cluster.
 
 mod bookkeeping;
 mod build;
