@@ -13,7 +13,7 @@ use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::Api;
 use support::git_http::{bare_repo, refuse_pushes, GitHttp};
-use support::serve::{history, spawn_server, wait_ready};
+use support::serve::{app_status, history, spawn_server, wait_ready};
 use support::{
     client, daemonset_yaml, ferry_app, wait_until, FerryRun, GitRepo, Remote, TestNamespace,
 };
@@ -311,7 +311,7 @@ async fn serve_prune_fills_only_apps_that_do_not_set_prune() {
         entry(&keep.name, "    prune: false\n"),
         entry(&fill.name, "")
     );
-    let _server = wait_ready(spawn_server(&config, &["--prune"], &[]));
+    let server = wait_ready(spawn_server(&config, &["--prune"], &[]));
     for ns in [&keep.name, &fill.name] {
         wait_until(Duration::from_secs(30), "b applied", || async {
             cm_value(&client, ns, "b").await
@@ -320,23 +320,26 @@ async fn serve_prune_fills_only_apps_that_do_not_set_prune() {
     }
     remote.work.remove("apps/b.yaml");
     let removed = remote.commit_and_push("remove b");
-    for ns in [&keep.name, &fill.name] {
-        wait_until(Duration::from_secs(30), "the removal synced", || async {
-            history(ns)
-                .as_array()?
-                .iter()
-                .find(|r| {
-                    r["commit"]["sha"] == removed.as_str() && r["outcome"]["status"] == "succeeded"
-                })
-                .cloned()
-        })
-        .await;
-    }
-    assert_eq!(
-        cm_value(&client, &fill.name, "b").await,
-        None,
-        "--prune fills an app that does not set prune"
-    );
+    wait_until(
+        Duration::from_secs(30),
+        "--prune to fill in pruning for the app that does not set it",
+        || async {
+            cm_value(&client, &fill.name, "b")
+                .await
+                .is_none()
+                .then_some(())
+        },
+    )
+    .await;
+    wait_until(
+        Duration::from_secs(30),
+        "the removal synced for the prune: false app",
+        || async {
+            let status = app_status(server.port, &keep.name).await;
+            (status["syncedCommit"] == removed.as_str()).then_some(())
+        },
+    )
+    .await;
     assert_eq!(
         cm_value(&client, &keep.name, "b").await.as_deref(),
         Some("b"),
