@@ -204,7 +204,7 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                     );
                 }
             };
-            let report = reconcile::rollback(
+            let report = match reconcile::rollback(
                 &engine,
                 &app,
                 &request,
@@ -216,7 +216,19 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 },
                 &show_plan,
             )
-            .await?;
+            .await?
+            {
+                reconcile::Rollback::Reverted(report) => *report,
+                nothing @ reconcile::Rollback::NothingToRollBack(_) => {
+                    match args.output {
+                        OutputFormat::Json => {
+                            println!("{}", serde_json::to_string_pretty(&nothing)?)
+                        }
+                        OutputFormat::Text => print!("{}", ferry::cli::render_rollback(&nothing)),
+                    }
+                    return Ok(0);
+                }
+            };
             match args.output {
                 OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&report)?),
                 OutputFormat::Text => {
@@ -316,14 +328,15 @@ async fn serve(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
         Some(path) => config::load(path)?,
         None => ConfigFile::default(),
     };
-    let overrides = args.app.as_overrides(args.prune.then_some(true));
+    // --prune fills only apps that leave `prune` unset; the other flags override.
+    let overrides = args.app.as_overrides(None);
     let configs: Vec<config::AppConfig> = if file.apps.is_empty() || args.app.app.is_some() {
-        vec![file.app(args.app.app.as_deref())?.overridden_by(overrides)]
+        vec![args.fill_unset(file.app(args.app.app.as_deref())?.overridden_by(overrides))]
     } else {
         file.apps
             .iter()
             .cloned()
-            .map(|a| a.overridden_by(overrides.clone()))
+            .map(|a| args.fill_unset(a.overridden_by(overrides.clone())))
             .collect()
     };
     let mut specs = Vec::new();

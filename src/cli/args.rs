@@ -102,6 +102,17 @@ pub struct ServeArgs {
     pub heal_interval: std::time::Duration,
 }
 
+impl ServeArgs {
+    /// Fills what an app leaves unset with the server-wide defaults (`--prune`); an app's own
+    /// value always wins, so `prune: false` in ferry.yaml stays false under `--prune`.
+    pub fn fill_unset(&self, mut app: AppConfig) -> AppConfig {
+        if app.prune.is_none() && self.prune {
+            app.prune = Some(true);
+        }
+        app
+    }
+}
+
 /// `ferry history`.
 #[derive(Debug, Clone, Args)]
 pub struct HistoryArgs {
@@ -379,4 +390,34 @@ pub struct SyncArgs {
 
 fn parse_duration_arg(value: &str) -> Result<std::time::Duration, String> {
     crate::duration::parse_duration(value).map_err(|e| format!("{value:?}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serve_prune_fills_only_apps_that_leave_prune_unset() {
+        let Cli {
+            command: Command::Serve(serve),
+            ..
+        } = Cli::parse_from(["ferry", "serve", "--prune"])
+        else {
+            panic!("not serve");
+        };
+        let app = |prune| AppConfig {
+            prune,
+            ..Default::default()
+        };
+        assert_eq!(serve.fill_unset(app(None)).prune, Some(true));
+        assert_eq!(serve.fill_unset(app(Some(false))).prune, Some(false));
+        let Cli {
+            command: Command::Serve(plain),
+            ..
+        } = Cli::parse_from(["ferry", "serve"])
+        else {
+            panic!("not serve");
+        };
+        assert_eq!(plain.fill_unset(app(None)).prune, None);
+    }
 }

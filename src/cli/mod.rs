@@ -9,4 +9,4 @@ pub use args::{
     RollbackArgs, SafetyArgs, ServeArgs, SyncArgs,
 };
 pub use progress::ProgressSink;
-pub use render::{render_plan, render_sync, ColorChoice};
+pub use render::{render_plan, render_rollback, render_sync, ColorChoice};

@@ -7,7 +7,7 @@ use clap::ValueEnum;
 use crate::apply::{outcome_name, Outcome};
 use crate::diff;
 use crate::plan::{Action, Change, Plan};
-use crate::reconcile::SyncReport;
+use crate::reconcile::{Rollback, SyncReport};
 
 /// When to colour output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -202,6 +202,17 @@ fn render_change(out: &mut String, change: &Change, unified: bool, p: &Palette) 
         for line in text.lines() {
             let _ = writeln!(out, "      {line}");
         }
+    }
+}
+
+/// A rollback that wrote nothing, as text (a revert's sync renders with [`render_sync`]).
+pub fn render_rollback(rollback: &Rollback) -> String {
+    match rollback {
+        Rollback::NothingToRollBack(nothing) => format!(
+            "Nothing to roll back: {}. Name a commit, or use --to to go further back.\n",
+            nothing.reason
+        ),
+        Rollback::Reverted(report) => render_sync(&report.sync, false, false),
     }
 }
 

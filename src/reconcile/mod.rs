@@ -21,9 +21,14 @@ use crate::rollout::{GateConfig, GateEvent, GateHook, GateOutcome, GateResult, S
 
 mod inventory;
 mod rollback;
+mod rollback_target;
 pub mod worker;
 use crate::source::{CommitInfo, GitSource, SourceError};
-pub use rollback::{rollback, sync_with_policy, PolicySync, RollbackReport, RollbackRequest};
+pub use rollback::{
+    rollback, sync_with_policy, PolicySync, Rollback, RollbackReport, RollbackRequest,
+    TRIGGER_REVERT_POLICY, TRIGGER_ROLLBACK,
+};
+pub use rollback_target::{NothingToRollBack, TRIGGER_REVERT_FALLBACK};
 
 /// Shared settings for running the pipeline against one cluster.
 #[derive(Clone)]

@@ -2,18 +2,25 @@
 
 use serde::Serialize;
 
+use super::rollback_target::{default_target, NothingToRollBack, Target, TRIGGER_REVERT_FALLBACK};
 use super::{fetch, plan_prepared, prepare, sync, Engine, ReconcileError, SyncOptions, SyncReport};
 use crate::config::{AppSpec, FailurePolicy};
 use crate::plan::Plan;
 use crate::source::{revert_message, GitRef, RevertCommit, SourceError};
 
+/// The trigger recorded for the sync of a revert written by `ferry rollback`.
+pub const TRIGGER_ROLLBACK: &str = "rollback";
+/// The trigger recorded for the sync of a revert written by `failurePolicy: revert`.
+pub const TRIGGER_REVERT_POLICY: &str = "revert-policy";
+
 /// What `ferry rollback` should revert.
 #[derive(Debug, Clone, Default)]
 pub struct RollbackRequest {
-    /// The commit to revert (full or abbreviated sha); default: the commit ferry last synced
-    /// (from history), else the tracked branch's newest.
+    /// The commit to revert (full or abbreviated sha; it must be on the tracked branch);
+    /// default: the newest change ferry synced (from history; else the branch's newest
+    /// commit) that is not a revert, unless a later commit already reverted it.
     pub commit: Option<String>,
-    /// Revert every commit after this one instead, in one revert commit.
+    /// Revert every commit after this one (on the tracked branch) instead, in one commit.
     pub to: Option<String>,
     /// Push the revert to the remote (ignored for local repositories, whose branch moves).
     pub push: bool,
@@ -30,29 +37,44 @@ pub struct RollbackReport {
     pub sync: SyncReport,
 }
 
+/// What `ferry rollback` did: reverted, or found nothing to roll back (and wrote nothing).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "result", rename_all = "camelCase")]
+pub enum Rollback {
+    /// A revert commit was written and synced.
+    Reverted(Box<RollbackReport>),
+    /// The newest change is already reverted (or there is none): nothing was written.
+    NothingToRollBack(NothingToRollBack),
+}
+
 /// Rolls back by writing a revert commit: reverts the commit(s), shows the plan of the revert
 /// through `on_plan`, publishes it (push, unless told not to), then syncs it with
-/// StatefulSets that are stuck on the broken revision unstuck.
+/// StatefulSets that are stuck on the broken revision unstuck. Without a commit or `to`,
+/// the target is the newest synced change; if a later commit already reverted it, nothing
+/// is written ([`Rollback::NothingToRollBack`]). A named commit must be on the branch.
 pub async fn rollback(
     engine: &Engine,
     app: &AppSpec,
     request: &RollbackRequest,
     mut options: SyncOptions,
     on_plan: &(dyn Fn(&Plan) + Send + Sync),
-) -> Result<RollbackReport, ReconcileError> {
-    let (source, tip) = fetch(engine, app).await?;
+) -> Result<Rollback, ReconcileError> {
+    let (mut source, _) = fetch(engine, app).await?;
     let mut request = request.clone();
     if request.commit.is_none() && request.to.is_none() {
-        // Default: the commit ferry last synced for this app, else the branch's newest.
-        let last = engine.history().list(&app.name, Some(1)).await?;
-        request.commit = last.first().map(|r| r.commit.sha.clone());
+        let (returned, target) = default_target(engine, app, source).await?;
+        source = returned;
+        match target {
+            Target::Revert(change) => request.commit = Some(change.sha),
+            Target::Nothing(nothing) => return Ok(Rollback::NothingToRollBack(nothing)),
+        }
     }
     let (mut source, revert) = tokio::task::spawn_blocking(move || {
         let mut source = source;
         let shas = match (&request.to, &request.commit) {
             (Some(base), _) => source.commits_after(base)?,
-            (None, Some(sha)) => vec![source.commit_info_by_rev(sha)?.sha],
-            (None, None) => vec![tip.sha.clone()],
+            (None, Some(sha)) => vec![source.commit_on_branch(sha)?.sha],
+            (None, None) => Vec::new(),
         };
         if shas.is_empty() {
             return Err(SourceError::NotABranch(
@@ -111,10 +133,13 @@ pub async fn rollback(
         gates.unstick_statefulsets = true;
     }
     if options.trigger.is_empty() {
-        options.trigger = "rollback".into();
+        options.trigger = TRIGGER_ROLLBACK.into();
     }
     let sync = sync(engine, &synced_app, options).await?;
-    Ok(RollbackReport { revert, sync })
+    Ok(Rollback::Reverted(Box::new(RollbackReport {
+        revert,
+        sync,
+    })))
 }
 
 /// A sync under a failure policy: the sync, and what the policy did about a failed gate.
@@ -134,9 +159,11 @@ pub struct PolicySync {
 }
 
 /// Syncs the app; when a gate fails and the policy is `revert`, writes a revert of the
-/// failing commit naming the failed object and reason, pushes it and syncs it. A commit that
-/// is itself a revert is never reverted (no revert loops). When the push is refused, ferry
-/// applies the commit before the failing one instead and says so in `warning`.
+/// failing commit naming the failed object and reason, pushes it and syncs it (trigger
+/// `revert-policy`). A commit that is itself a revert is never reverted (no revert loops).
+/// When the push is refused, ferry applies the commit before the failing one instead (trigger
+/// `revert-fallback`) and says so in `warning`. The policy's own syncs are never superseded:
+/// they ignore `newest_head`, which still names the failing commit.
 pub async fn sync_with_policy(
     engine: &Engine,
     app: &AppSpec,
@@ -173,9 +200,13 @@ pub async fn sync_with_policy(
         message: Some(revert_message(&commit.subject, &commit.sha, Some(&reason))),
     };
     let mut revert_options = options();
-    revert_options.trigger = "revert-policy".into();
+    revert_options.trigger = TRIGGER_REVERT_POLICY.into();
+    revert_options.newest_head = None;
     match rollback(engine, app, &request, revert_options, &|_| {}).await {
-        Ok(report) => result.reverted = Some(report),
+        Ok(Rollback::Reverted(report)) => result.reverted = Some(*report),
+        Ok(Rollback::NothingToRollBack(nothing)) => {
+            result.warning = Some(format!("not reverting: {}", nothing.reason));
+        }
         Err(ReconcileError::Source(SourceError::PushRejected { url, cause })) => {
             let (source, _) = fetch(engine, app).await?;
             let parent = tokio::task::spawn_blocking(move || {
@@ -195,7 +226,10 @@ pub async fn sync_with_policy(
             ));
             let mut pinned = app.clone();
             pinned.reference = GitRef::Commit(parent);
-            result.fallback = Some(sync(engine, &pinned, options()).await?);
+            let mut fallback_options = options();
+            fallback_options.trigger = TRIGGER_REVERT_FALLBACK.into();
+            fallback_options.newest_head = None;
+            result.fallback = Some(sync(engine, &pinned, fallback_options).await?);
         }
         Err(e) => return Err(e),
     }

@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::{watch, Notify};
 
-use super::{fetch, plan_fetched, sync, Engine, SyncOptions};
-use crate::config::AppSpec;
+use super::{fetch, plan_fetched, sync_with_policy, Engine, SyncOptions, SyncReport};
+use crate::config::{AppSpec, FailurePolicy};
 use crate::plan::Action;
 use crate::rollout::{head_channel, GateConfig, HeadSender};
-use crate::source::peek_head;
+use crate::source::{peek_head, short_sha};
 
 /// What asked for a sync.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -107,6 +107,10 @@ pub struct AppStatus {
     pub window_blocked: Option<String>,
     /// Changes planned but held back by a sync window.
     pub pending_changes: usize,
+    /// Set (to the commit applied instead) while the cluster runs the failing commit's parent
+    /// because the remote refused the policy's revert; self-heal waits until the branch moves,
+    /// so it never re-applies the failing commit.
+    pub fallback_commit: Option<String>,
 }
 
 /// Settings for an app's loop.
@@ -313,6 +317,7 @@ async fn attempt(
         if !matches!(trigger, TriggerKind::Poll | TriggerKind::Drift) {
             return Ok(());
         }
+        let head_sha = head.sha.clone();
         let plan = plan_fetched(engine, app, source, head)
             .await
             .map_err(|e| e.to_string())?;
@@ -339,8 +344,14 @@ async fn attempt(
             tracing::warn!(app = %app.name, objects = drift.len(), "live state drifted from git");
         }
         let heal_due = last_heal.is_none_or(|t| t.elapsed() >= settings.heal_interval);
+        let fallback = handle.status().fallback_commit;
         let note = match (drifted, app.self_heal, heal_due) {
             (false, _, _) => None,
+            (true, _, _) if fallback.is_some() => Some(format!(
+                "the remote refused the revert of {}: the cluster runs {} until the branch moves",
+                short_sha(&head_sha),
+                short_sha(fallback.as_deref().unwrap_or_default())
+            )),
             (true, false, _) => Some("selfHeal is off: drift is reported, not corrected".to_string()),
             (true, true, false) => Some(format!(
                 "self-heal rate-limited (at most every {}s): something keeps changing these objects",
@@ -352,7 +363,7 @@ async fn attempt(
             s.drift = drift;
             s.drift_note = note;
         });
-        if !(drifted && app.self_heal && heal_due) {
+        if !(drifted && app.self_heal && heal_due && fallback.is_none()) {
             return Ok(());
         }
         *last_heal = Some(Instant::now());
@@ -404,24 +415,55 @@ async fn run_sync(
     let (newest, newest_head) = head_channel();
     let watcher = (settings.gates.is_some() && app.supersede_gates)
         .then(|| tokio::spawn(watch_for_newer_commits(app.clone(), handle.clone(), newest)));
-    let result = sync(
-        engine,
-        app,
-        SyncOptions {
-            gates: settings.gates.clone(),
-            trigger: trigger.to_string(),
-            newest_head: watcher.is_some().then_some(newest_head),
-            ..Default::default()
-        },
-    )
+    let newest_head = watcher.is_some().then_some(newest_head);
+    // The app's failurePolicy applies here as in `ferry sync`: a failed gate may revert the
+    // commit. Not on a self-heal: that re-applies a commit whose rollout already passed.
+    let policy = match trigger {
+        "self-heal" => FailurePolicy::Halt,
+        _ => app.failure_policy,
+    };
+    let result = sync_with_policy(engine, app, policy, || SyncOptions {
+        gates: settings.gates.clone(),
+        trigger: trigger.to_string(),
+        newest_head: newest_head.clone(),
+        ..Default::default()
+    })
     .await;
     if let Some(watcher) = watcher {
         watcher.abort();
     }
-    let report = result.map_err(|e| e.to_string())?;
+    let outcome = result.map_err(|e| e.to_string())?;
+    let report = &outcome.sync;
     if let Some(newer) = report.superseded_by() {
         tracing::info!(app = %app.name, commit = %report.plan.commit.sha, newer_commit = %newer, "sync superseded by a newer commit");
     }
+    if let Some(warning) = &outcome.warning {
+        tracing::warn!(app = %app.name, commit = %report.plan.commit.sha, %warning, "failure policy");
+    }
+    show_report(handle, report, started);
+    // The branch's head after the sync: the pushed revert, else the commit synced (also
+    // after a fallback to its parent, so the failing commit is not synced again).
+    let mut head = report.plan.commit.sha.clone();
+    if let Some(reverted) = &outcome.reverted {
+        tracing::warn!(app = %app.name, commit = %head, revert = %reverted.revert.sha, "failurePolicy revert: reverted the failing commit");
+        show_report(handle, &reverted.sync, started);
+        if reverted.revert.published {
+            head = reverted.revert.sha.clone();
+        }
+    }
+    if let Some(fallback) = &outcome.fallback {
+        show_report(handle, fallback, started);
+    }
+    let fallback_commit = outcome.fallback.as_ref().map(|f| f.plan.commit.sha.clone());
+    set(handle, |s| s.fallback_commit = fallback_commit);
+    // A failed gate is not retried on every poll: the next commit (or a manual sync) does.
+    *last_synced = Some(head);
+    handle.synced.notify_one();
+    Ok(())
+}
+
+/// Folds one sync's report into the app's status.
+fn show_report(handle: &AppHandle, report: &SyncReport, started: Instant) {
     let commit = report.plan.commit.clone();
     let outcome = match &report.record {
         Some(r) => r.outcome.label().to_string(),
@@ -463,10 +505,6 @@ async fn run_sync(
             s.drift_note = None;
         }
     });
-    // A failed gate is not retried on every poll: the next commit (or a manual sync) does.
-    *last_synced = Some(commit.sha);
-    handle.synced.notify_one();
-    Ok(())
 }
 
 /// Runs beside a sync: on every trigger (webhook, poll, file event, manual) asks where the

@@ -59,11 +59,27 @@ impl CommitInfo {
 
 /// Finds the sha in git's standard revert message line `This reverts commit <sha>.`
 pub fn reverted_sha(message: &str) -> Option<String> {
-    message.lines().find_map(|line| {
-        let rest = line.trim().strip_prefix("This reverts commit ")?;
-        let sha: String = rest.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
-        (sha.len() >= 7).then_some(sha)
-    })
+    reverted_shas(message).into_iter().next()
+}
+
+/// Every sha named by a `This reverts commit <sha>.` line, in message order (a revert of a
+/// range, as `ferry rollback --to` writes it, names several).
+pub fn reverted_shas(message: &str) -> Vec<String> {
+    message
+        .lines()
+        .filter_map(|line| {
+            let rest = line.trim().strip_prefix("This reverts commit ")?;
+            let sha: String = rest.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+            (sha.len() >= 7).then_some(sha)
+        })
+        .collect()
+}
+
+/// True when `a` and `b` name the same commit: equal, or one an abbreviation (7+ hex digits)
+/// of the other, as `This reverts commit` lines may abbreviate.
+pub fn same_commit(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    short.len() >= 7 && long.starts_with(short)
 }
 
 #[cfg(test)]
@@ -80,5 +96,14 @@ mod tests {
         );
         assert_eq!(reverted_sha("bump nginx"), None);
         assert_eq!(reverted_sha("This reverts commit xyz"), None);
+    }
+
+    #[test]
+    fn a_range_revert_names_every_commit() {
+        let msg = "Revert to 1234567: undo 2 commits\n\nThis reverts commit aaaaaaa1.\nThis reverts commit bbbbbbb2.\n";
+        assert_eq!(reverted_shas(msg), vec!["aaaaaaa1", "bbbbbbb2"]);
+        assert!(same_commit("aaaaaaa", "aaaaaaa1"));
+        assert!(!same_commit("aaaaaa", "aaaaaa1"), "too short to be a sha");
+        assert!(!same_commit("aaaaaaa2", "aaaaaaa1"));
     }
 }

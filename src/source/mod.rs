@@ -8,12 +8,14 @@
 
 mod auth;
 mod commit;
+mod lineage;
 mod peek;
 mod repo;
 mod revert;
 
 pub use auth::GitAuth;
-pub use commit::{short_sha, CommitInfo};
+pub use commit::{same_commit, short_sha, CommitInfo};
+pub use lineage::LaterCommit;
 pub use peek::peek_head;
 pub use repo::{strip_userinfo, GitSource, RepoLocation};
 pub use revert::{revert_message, RevertCommit};
@@ -82,6 +84,16 @@ pub enum SourceError {
     /// The remote refused the push (protected branch, no permission, moved meanwhile).
     #[error("push to {url} refused: {cause}")]
     PushRejected { url: String, cause: String },
+    /// A commit to revert that the tracked branch does not contain.
+    #[error(
+        "commit {commit} is not on {branch} (tip {tip}): ferry reverts only commits of the \
+         branch it tracks"
+    )]
+    NotOnBranch {
+        commit: String,
+        branch: String,
+        tip: String,
+    },
     /// A revert needs a branch to commit on.
     #[error("cannot write a revert: {0}")]
     NotABranch(String),

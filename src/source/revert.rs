@@ -164,27 +164,15 @@ impl GitSource {
     /// The commits after `base` on the tracked ref, newest first (what `--to base` reverts).
     pub fn commits_after(&self, base: &str) -> Result<Vec<String>, SourceError> {
         let repo = self.repository();
-        let base = repo
-            .revparse_single(base)
-            .and_then(|o| o.peel_to_commit())
-            .map_err(SourceError::git(format!("finding commit {base}")))?;
+        let base = self.commit_on_branch(base)?;
+        let base = Oid::from_str(&base.sha).map_err(SourceError::git("bad sha"))?;
         let tip = self.resolve()?;
-        if tip != base.id()
-            && !repo
-                .graph_descendant_of(tip, base.id())
-                .map_err(SourceError::git("walking history"))?
-        {
-            return Err(SourceError::NotABranch(format!(
-                "{} is not an ancestor of the tracked branch",
-                base.id()
-            )));
-        }
         let mut walk = repo
             .revwalk()
             .map_err(SourceError::git("walking history"))?;
         walk.push(tip)
             .map_err(SourceError::git("walking history"))?;
-        walk.hide(base.id())
+        walk.hide(base)
             .map_err(SourceError::git("walking history"))?;
         walk.simplify_first_parent()
             .map_err(SourceError::git("walking history"))?;
