@@ -248,9 +248,20 @@ fn awaiting_crd(
     })
 }
 
-/// Errors the server returns for a bad object (as opposed to an unreachable server).
+/// Errors the server returns for a bad object (as opposed to an unreachable or failing server):
+/// the object is planned invalid, at its file:line. 413: the object is over the request size
+/// limit. A 500 is the server's own failure (etcd, a webhook call, a timeout), except when
+/// server-side apply could not type the object sent (a list where a string belongs, a field
+/// the schema does not declare, duplicate list keys): the API server returns that plain error
+/// as a 500 (`failed to create typed patch object`, from the field manager's apply path).
 fn rejected(err: &ClusterError) -> bool {
-    matches!(err.code(), Some(400 | 403 | 404 | 409 | 422))
+    match err.code() {
+        Some(400 | 403 | 404 | 409 | 413 | 422) => true,
+        Some(500) => err
+            .server_message()
+            .contains("failed to create typed patch object"),
+        _ => false,
+    }
 }
 
 async fn plan_one(
@@ -458,5 +469,40 @@ async fn stand_in_dry_run(
         }
         Err(e) if rejected(&e) => Ok(StandIn::Rejected(e.server_message())),
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod rejected_tests {
+    use super::*;
+
+    fn api(code: u16, message: &str) -> ClusterError {
+        ClusterError::Api {
+            action: "dry-run applying ConfigMap a/b".into(),
+            code,
+            reason: String::new(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn the_objects_fault_or_the_servers() {
+        assert!(rejected(&api(422, "spec.selector: Required value")));
+        assert!(rejected(&api(413, "Request entity too large")));
+        assert!(rejected(&api(
+            500,
+            "failed to create typed patch object (a/b; /v1, Kind=ConfigMap): .data.k: expected string"
+        )));
+        // Real outages stay errors: retried, never reported as a bad manifest.
+        assert!(!rejected(&api(500, "etcdserver: request timed out")));
+        assert!(!rejected(&api(
+            500,
+            "failed to create typed live object: x"
+        )));
+        assert!(!rejected(&api(503, "failed to create typed patch object")));
+        assert!(!rejected(&ClusterError::Transport {
+            action: "x".into(),
+            cause: "connection refused".into()
+        }));
     }
 }
