@@ -49,7 +49,15 @@ pub(super) fn parse_document(
     let de = serde_yaml::Deserializer::from_str(text);
     ValueSeed { budget: &budget }
         .deserialize(de)
-        .map_err(|e| convert_error(&e, first_line))
+        .map_err(|e| convert_error(&e, first_line, last_line(text, first_line)))
+}
+
+/// File line of the last line of `text` (which starts at file line `first_line`), counting
+/// line breaks as the YAML reader does (`\r\n`, `\n`, `\r`, NEL, LS, PS).
+fn last_line(text: &str, first_line: usize) -> usize {
+    let breaks = ['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'];
+    let body = text.trim_end_matches(breaks);
+    first_line + body.replace("\r\n", "\n").matches(breaks).count()
 }
 
 struct Budget {
@@ -248,18 +256,25 @@ fn apply_merge(map: &mut Map<String, Value>) -> Result<(), String> {
 }
 
 /// serde_yaml's message with file lines, and the file line of the error when known.
-fn convert_error(err: &serde_yaml::Error, first_line: usize) -> DocError {
+///
+/// An error at the end of the input (an unclosed bracket or quote) is reported by the YAML
+/// reader one line past the document's last line; it is put on that last line (`last`), so
+/// `file:line` always points into the file.
+fn convert_error(err: &serde_yaml::Error, first_line: usize, last: usize) -> DocError {
     let offset = first_line.saturating_sub(1);
     let mut message = shift_lines(&err.to_string(), offset);
-    let line = err.location().map(|l| l.line() + offset);
-    if let (Some(loc), Some(line)) = (err.location(), line) {
+    let reported = err.location().map(|l| l.line() + offset);
+    let line = reported.map(|l| l.min(last));
+    if let (Some(loc), Some(reported)) = (err.location(), reported) {
         // The line is reported separately; keep only the column at the primary position.
-        let primary = format!(" at line {line} column {}", loc.column());
+        let primary = format!(" at line {reported} column {}", loc.column());
         if let Some(i) = message.find(&primary) {
-            message.replace_range(
-                i..i + primary.len(),
-                &format!(" at column {}", loc.column()),
-            );
+            let place = if reported > last {
+                " at the end of the document".to_string()
+            } else {
+                format!(" at column {}", loc.column())
+            };
+            message.replace_range(i..i + primary.len(), &place);
         }
     }
     if let Some(stripped) = message.strip_suffix(" at position 0") {

@@ -105,3 +105,26 @@ fn shift_lines_rewrites_every_line_number() {
     );
     assert_eq!(shift_lines("the line is fine", 6), "the line is fine");
 }
+
+#[test]
+fn an_error_at_the_end_of_input_stays_inside_the_file() {
+    // The YAML reader places it one line past the last (on a line of its own, or past a
+    // missing final newline); ferry reports the document's last line.
+    for (text, first, want) in [
+        ("a: 1\nb: [x\n", 1, 2),
+        ("a: 1\nb: [x", 1, 2),
+        ("a: 1\nb: \"open\n\n\n", 4, 5),
+        ("a: 1\r\nb: {x\r\n", 10, 11),
+    ] {
+        let err = parse_document(text, first, budget_for(text.len(), 16)).unwrap_err();
+        assert_eq!(err.line, Some(want), "{text:?}: {err:?}");
+        assert!(
+            err.message.contains("at the end of the document"),
+            "{err:?}"
+        );
+    }
+    // An error inside the document keeps its line and column.
+    let err = parse("a: 1\n\tb: 2\nc: 3\n").unwrap_err();
+    assert_eq!(err.line, Some(2), "{err:?}");
+    assert!(err.message.contains("at column"), "{err:?}");
+}
