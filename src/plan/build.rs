@@ -252,14 +252,18 @@ fn awaiting_crd(
 /// the object is planned invalid, at its file:line. 413: the object is over the request size
 /// limit. A 500 is the server's own failure (etcd, a webhook call, a timeout), except when
 /// server-side apply could not type the object sent (a list where a string belongs, a field
-/// the schema does not declare, duplicate list keys): the API server returns that plain error
-/// as a 500 (`failed to create typed patch object`, from the field manager's apply path).
+/// the schema does not declare, duplicate list keys: `failed to create typed patch object`) or
+/// convert the result of applying it (a quantity that is not one, Secret data that is not
+/// base64: `failed to convert new object`; the live object alone always converts). The field
+/// manager's apply path returns these as plain errors, which the API server answers with 500.
 fn rejected(err: &ClusterError) -> bool {
     match err.code() {
         Some(400 | 403 | 404 | 409 | 413 | 422) => true,
-        Some(500) => err
-            .server_message()
-            .contains("failed to create typed patch object"),
+        Some(500) => {
+            let message = err.server_message();
+            message.contains("failed to create typed patch object")
+                || message.contains("failed to convert new object")
+        }
         _ => false,
     }
 }
@@ -494,7 +498,16 @@ mod rejected_tests {
             "failed to create typed patch object (a/b; /v1, Kind=ConfigMap): .data.k: expected string"
         )));
         // Real outages stay errors: retried, never reported as a bad manifest.
+        assert!(rejected(&api(
+            500,
+            "failed to convert new object (a/b; apps/v1, Kind=DaemonSet) to proper version: \
+             quantities must match the regular expression"
+        )));
         assert!(!rejected(&api(500, "etcdserver: request timed out")));
+        assert!(!rejected(&api(
+            500,
+            "failed to convert live object (a/b) to proper version"
+        )));
         assert!(!rejected(&api(
             500,
             "failed to create typed live object: x"
