@@ -192,7 +192,11 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..Default::default()
+        })]
 
         /// On any text: the documents are consecutive slices of it, with only stray `...`
         /// lines (and the blanks, comments and directives before them) between them; each starts at the line its offset is on, and its content
