@@ -1,6 +1,7 @@
 //! The `ferry` command line: argument definitions and what each command prints.
 
 mod args;
+mod logging;
 mod progress;
 mod render;
 
@@ -8,5 +9,6 @@ pub use args::{
     AppArgs, Cli, ClusterArgs, Command, GateArgs, HistoryArgs, OutputFormat, PlanArgs,
     RollbackArgs, SafetyArgs, ServeArgs, SyncArgs,
 };
+pub use logging::log_filter;
 pub use progress::ProgressSink;
 pub use render::{render_plan, render_rollback, render_sync, ColorChoice};

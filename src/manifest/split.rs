@@ -185,6 +185,56 @@ mod tests {
         assert_eq!(docs, vec![(2, Some(3), "---\nx: 1\n".into())]);
     }
 
+    /// What may fall between documents: a stray end marker and what came before it.
+    fn droppable(line: &str) -> bool {
+        let line = line.trim_end_matches('\r');
+        is_marker(line, "...") || is_blank_or_comment(line) || line.starts_with('%')
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 256,
+            failure_persistence: None,
+            ..Default::default()
+        })]
+
+        /// On any text: the documents are consecutive slices of it, with only stray `...`
+        /// lines (and the blanks, comments and directives before them) between them; each starts at the line its offset is on, and its content
+        /// line lies inside it.
+        #[test]
+        fn documents_tile_the_text_and_lines_add_up(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(&[
+                    "---", "...", "\n", "\r\n", "\r", " ", "\t", "#", "%YAML 1.2", "a: 1",
+                    "- x", "|", "\u{feff}", "--- ", "----", " ---", "é", "",
+                ][..]),
+                0..60,
+            )
+        ) {
+            let text = pieces.concat();
+            let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+            let mut pos = 0;
+            for chunk in documents(&text) {
+                proptest::prop_assert!(!chunk.text.is_empty());
+                let offset = chunk.text.as_ptr() as usize - body.as_ptr() as usize;
+                proptest::prop_assert!(offset >= pos);
+                for gap in body[pos..offset].lines() {
+                    proptest::prop_assert!(droppable(gap), "{:?}", gap);
+                }
+                let line = 1 + body[..offset].matches('\n').count();
+                proptest::prop_assert_eq!(chunk.first_line, line);
+                if let Some(content) = chunk.content_line {
+                    let last = line + chunk.text.trim_end_matches('\n').matches('\n').count();
+                    proptest::prop_assert!(content >= line && content <= last, "{:?}", chunk);
+                }
+                pos = offset + chunk.text.len();
+            }
+            for gap in body[pos..].lines() {
+                proptest::prop_assert!(droppable(gap), "{:?}", gap);
+            }
+        }
+    }
+
     #[test]
     fn no_trailing_newline() {
         let docs = summary("a: 1\n---\nb: 2");

@@ -49,7 +49,31 @@ pub(super) fn parse_document(
     let de = serde_yaml::Deserializer::from_str(text);
     ValueSeed { budget: &budget }
         .deserialize(de)
-        .map_err(|e| convert_error(&e, first_line))
+        .map_err(|e| convert_error(&e, text, first_line))
+}
+
+/// Line breaks as the YAML reader counts them (`\r\n` is one).
+const BREAKS: [char; 5] = ['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'];
+
+fn count_breaks(s: &str) -> usize {
+    s.replace("\r\n", "\n").matches(BREAKS).count()
+}
+
+/// File line of byte `pos` of `text` (which starts at file line `first_line`).
+fn line_at(text: &str, pos: usize, first_line: usize) -> usize {
+    let mut end = pos.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    first_line + count_breaks(&text[..end])
+}
+
+/// The line `while scanning/parsing … at line N` names: where an unclosed construct began.
+fn context_line(message: &str) -> Option<usize> {
+    let context = &message[message.find(", while ")?..];
+    let rest = &context[context.find(" at line ")? + " at line ".len()..];
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    rest[..digits].parse().ok()
 }
 
 struct Budget {
@@ -248,22 +272,52 @@ fn apply_merge(map: &mut Map<String, Value>) -> Result<(), String> {
 }
 
 /// serde_yaml's message with file lines, and the file line of the error when known.
-fn convert_error(err: &serde_yaml::Error, first_line: usize) -> DocError {
+///
+/// An error at the end of the input (an unclosed bracket or quote) is reported by the YAML
+/// reader one line past the document's last line: it is put where the unclosed construct
+/// began (the message's `while scanning … at line N`), else on the last line, so `file:line`
+/// always points into the file. A reader error with only a byte position ("control
+/// characters are not allowed at position N") gets that position's line. A line indented
+/// with a tab says so: the reader's "cannot start any token" does not.
+fn convert_error(err: &serde_yaml::Error, text: &str, first_line: usize) -> DocError {
+    let last = first_line + count_breaks(text.trim_end_matches(BREAKS));
     let offset = first_line.saturating_sub(1);
     let mut message = shift_lines(&err.to_string(), offset);
-    let line = err.location().map(|l| l.line() + offset);
-    if let (Some(loc), Some(line)) = (err.location(), line) {
+    let reported = err.location().map(|l| l.line() + offset);
+    let mut line = reported.map(|l| l.min(last));
+    if let (Some(loc), Some(reported)) = (err.location(), reported) {
         // The line is reported separately; keep only the column at the primary position.
-        let primary = format!(" at line {line} column {}", loc.column());
+        let primary = format!(" at line {reported} column {}", loc.column());
         if let Some(i) = message.find(&primary) {
-            message.replace_range(
-                i..i + primary.len(),
-                &format!(" at column {}", loc.column()),
-            );
+            if reported > last {
+                message.replace_range(i..i + primary.len(), " at the end of the document");
+                line = context_line(&message).filter(|&l| l <= last).or(line);
+            } else {
+                message.replace_range(
+                    i..i + primary.len(),
+                    &format!(" at column {}", loc.column()),
+                );
+            }
         }
     }
     if let Some(stripped) = message.strip_suffix(" at position 0") {
         message = stripped.to_string();
+    }
+    if let Some((head, pos)) = message.rsplit_once(" at position ") {
+        if let Ok(pos) = pos.parse::<usize>() {
+            line = Some(line_at(text, pos, first_line));
+            message = head.to_string();
+        }
+    }
+    if let Some(l) = line {
+        let source = text
+            .split('\n')
+            .nth(l.saturating_sub(first_line))
+            .unwrap_or_default();
+        let indent = &source[..source.len() - source.trim_start_matches([' ', '\t']).len()];
+        if indent.contains('\t') {
+            message.push_str(" (this line is indented with a tab: YAML indents with spaces only)");
+        }
     }
     if message == "repetition limit exceeded" {
         message = "YAML aliases expand too much (serde_yaml's repetition limit exceeded); \

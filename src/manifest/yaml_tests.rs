@@ -105,3 +105,52 @@ fn shift_lines_rewrites_every_line_number() {
     );
     assert_eq!(shift_lines("the line is fine", 6), "the line is fine");
 }
+
+#[test]
+fn an_error_at_the_end_of_input_stays_inside_the_file() {
+    // The YAML reader places it one line past the last (on a line of its own, or past a
+    // missing final newline); ferry reports the document's last line.
+    for (text, first, want) in [
+        ("a: 1\nb: [x\n", 1, 2),
+        ("a: 1\nb: [x", 1, 2),
+        ("a: 1\nb: \"open\n\n\n", 4, 5),
+        ("a: 1\r\nb: {x\r\n", 10, 11),
+    ] {
+        let err = parse_document(text, first, budget_for(text.len(), 16)).unwrap_err();
+        assert_eq!(err.line, Some(want), "{text:?}: {err:?}");
+        assert!(
+            err.message.contains("at the end of the document"),
+            "{err:?}"
+        );
+    }
+    // An error inside the document keeps its line and column.
+    let err = parse("a: 1\n\tb: 2\nc: 3\n").unwrap_err();
+    assert_eq!(err.line, Some(2), "{err:?}");
+    assert!(err.message.contains("at column"), "{err:?}");
+}
+
+#[test]
+fn an_unclosed_quote_is_reported_where_it_opens() {
+    let text = "a: 1\nb: \"open\nc: 2\nd: 3\n";
+    let err = parse_document(text, 7, budget_for(text.len(), 16)).unwrap_err();
+    assert_eq!(err.line, Some(8), "{err:?}");
+    assert!(err.message.contains("quoted scalar at line 8"), "{err:?}");
+}
+
+#[test]
+fn tabs_and_control_characters_get_their_line_and_a_reason() {
+    let err = parse("a:\n  b: 1\n\tc: 2\n").unwrap_err();
+    assert_eq!(err.line, Some(3), "{err:?}");
+    assert!(err.message.contains("indented with a tab"), "{err:?}");
+    let err = parse("a: 1\r\nb:\r\n\t- x\r\n").unwrap_err();
+    assert_eq!(err.line, Some(3), "{err:?}");
+    assert!(err.message.contains("indented with a tab"), "{err:?}");
+    // The reader gives only a byte position for these.
+    let err = parse_document("a: 1\nb: 2\nc: x\u{1}y\n", 4, 1 << 20).unwrap_err();
+    assert_eq!(err.line, Some(6), "{err:?}");
+    assert!(err.message.contains("control characters"), "{err:?}");
+    assert!(!err.message.contains("position"), "{err:?}");
+    // The position counts bytes.
+    let err = parse("é: üüüüüü\nb: x\u{1}\n").unwrap_err();
+    assert_eq!(err.line, Some(2), "{err:?}");
+}

@@ -237,9 +237,24 @@ fn awaiting_crd(
     })
 }
 
-/// Errors the server returns for a bad object (as opposed to an unreachable server).
+/// Errors the server returns for a bad object (as opposed to an unreachable or failing server):
+/// the object is planned invalid, at its file:line. 413: the object is over the request size
+/// limit. A 500 is the server's own failure (etcd, a webhook call, a timeout), except when
+/// server-side apply could not type the object sent (a list where a string belongs, a field
+/// the schema does not declare, duplicate list keys: `failed to create typed patch object`) or
+/// convert the result of applying it (a quantity that is not one, Secret data that is not
+/// base64: `failed to convert new object`; the live object alone always converts). The field
+/// manager's apply path returns these as plain errors, which the API server answers with 500.
 fn rejected(err: &ClusterError) -> bool {
-    matches!(err.code(), Some(400 | 403 | 404 | 409 | 422))
+    match err.code() {
+        Some(400 | 403 | 404 | 409 | 413 | 422) => true,
+        Some(500) => {
+            let message = err.server_message();
+            message.contains("failed to create typed patch object")
+                || message.contains("failed to convert new object")
+        }
+        _ => false,
+    }
 }
 
 async fn plan_one(
@@ -467,5 +482,49 @@ async fn stand_in_dry_run(
         }
         Err(e) if rejected(&e) => Ok(StandIn::Rejected(e.server_message())),
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod rejected_tests {
+    use super::*;
+
+    fn api(code: u16, message: &str) -> ClusterError {
+        ClusterError::Api {
+            action: "dry-run applying ConfigMap a/b".into(),
+            code,
+            reason: String::new(),
+            message: message.into(),
+        }
+    }
+
+    #[test]
+    fn the_objects_fault_or_the_servers() {
+        assert!(rejected(&api(422, "spec.selector: Required value")));
+        assert!(rejected(&api(413, "Request entity too large")));
+        assert!(rejected(&api(
+            500,
+            "failed to create typed patch object (a/b; /v1, Kind=ConfigMap): .data.k: expected string"
+        )));
+        // Real outages stay errors: retried, never reported as a bad manifest.
+        assert!(rejected(&api(
+            500,
+            "failed to convert new object (a/b; apps/v1, Kind=DaemonSet) to proper version: \
+             quantities must match the regular expression"
+        )));
+        assert!(!rejected(&api(500, "etcdserver: request timed out")));
+        assert!(!rejected(&api(
+            500,
+            "failed to convert live object (a/b) to proper version"
+        )));
+        assert!(!rejected(&api(
+            500,
+            "failed to create typed live object: x"
+        )));
+        assert!(!rejected(&api(503, "failed to create typed patch object")));
+        assert!(!rejected(&ClusterError::Transport {
+            action: "x".into(),
+            cause: "connection refused".into()
+        }));
     }
 }

@@ -78,6 +78,13 @@ pub enum SourceError {
         size: usize,
         limit: usize,
     },
+    /// A manifest path is a symbolic link: refused rather than skipped, since skipping it
+    /// would apply the rest of the commit without the objects the author meant it to hold.
+    #[error(
+        "{path} is a symbolic link (to {target:?}); ferry reads manifests as committed and \
+         does not follow links: commit the file itself, or add it to `ignore`"
+    )]
+    Symlink { path: String, target: String },
     /// Credentials were configured but could not be read.
     #[error("git credentials: {0}")]
     Credentials(String),

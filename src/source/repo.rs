@@ -218,6 +218,7 @@ impl GitSource {
         let odb = self.repo.odb().map_err(SourceError::git("opening odb"))?;
         let mut found = Vec::new();
         let mut walk_error = None;
+        let mut links = Vec::new();
         tree.walk(git2::TreeWalkMode::PreOrder, |parent, entry| {
             if entry.kind() != Some(ObjectType::Blob) {
                 return git2::TreeWalkResult::Ok;
@@ -229,17 +230,28 @@ impl GitSource {
             } else {
                 format!("{dir}/{rel}")
             };
+            if !wanted(&path) {
+                return git2::TreeWalkResult::Ok;
+            }
             // 0o120000: a symlink; its blob is the link target, not a manifest.
-            if entry.filemode() == 0o120000 || !wanted(&path) {
-                if entry.filemode() == 0o120000 && wanted(&path) {
-                    tracing::warn!(path = %path, "skipping symlink in manifest directory");
-                }
+            if entry.filemode() == 0o120000 {
+                links.push((path, entry.id()));
                 return git2::TreeWalkResult::Ok;
             }
             found.push((path, entry.id()));
             git2::TreeWalkResult::Ok
         })
         .map_err(SourceError::git(format!("walking {dir} at {sha}")))?;
+        if let Some((path, id)) = links.into_iter().next() {
+            let target = match self.repo.find_blob(id) {
+                Ok(blob) => String::from_utf8_lossy(blob.content())
+                    .chars()
+                    .take(200)
+                    .collect(),
+                Err(_) => String::new(),
+            };
+            return Err(SourceError::Symlink { path, target });
+        }
         let mut files = Vec::with_capacity(found.len());
         for (path, id) in found {
             let (size, _) = odb
