@@ -6,6 +6,8 @@
 #   dev/cluster/cluster.sh down             stop exactly the processes `up` started
 #   dev/cluster/cluster.sh status           show components, nodes, and the kubeconfig path
 #   dev/cluster/cluster.sh kubeconfig       print the kubeconfig path (exit 1 when not running)
+#   dev/cluster/cluster.sh stop-apiserver   stop kube-apiserver only (fault tests, on a private
+#   dev/cluster/cluster.sh start-apiserver  cluster: FERRY_CLUSTER_DIR=...) / start it again
 #
 # State (certs, kubeconfig, etcd data, logs, pid files) lives in ${FERRY_CLUSTER_DIR:-~/.cache/ferry/cluster}.
 # Binaries come from dev/cluster/install.sh.
@@ -201,19 +203,23 @@ cmd_up() {
 
   log "starting kube-apiserver on $server"
   local pki="$state/pki"
-  start kube-apiserver \
-    --etcd-servers "http://127.0.0.1:$etcd_port" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
-    --endpoint-reconciler-type none \
-    --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
-    --client-ca-file "$pki/ca.crt" \
-    --service-account-issuer https://kubernetes.default.svc.cluster.local \
-    --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
-    --service-cluster-ip-range 10.96.0.0/16 \
-    --authorization-mode RBAC \
-    --allow-privileged=true \
-    --profiling=false \
+  local api_args=(
+    --etcd-servers "http://127.0.0.1:$etcd_port"
+    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port"
+    --endpoint-reconciler-type none
+    --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key"
+    --client-ca-file "$pki/ca.crt"
+    --service-account-issuer https://kubernetes.default.svc.cluster.local
+    --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key"
+    --service-cluster-ip-range 10.96.0.0/16
+    --authorization-mode RBAC
+    --allow-privileged=true
+    --profiling=false
     --v=1
+  )
+  # Kept so stop-apiserver / start-apiserver can restart it exactly as it was.
+  printf '%q ' "${api_args[@]}" >"$state/kube-apiserver.args"
+  start kube-apiserver "${api_args[@]}"
   wait_for "kube-apiserver /readyz" 60 kubectl --kubeconfig "$kubeconfig" --request-timeout=2s get --raw /readyz
 
   log "starting kube-controller-manager, kube-scheduler, kwok"
@@ -256,19 +262,38 @@ cmd_up() {
   echo "$kubeconfig"
 }
 
+stop_component() { # name; returns 1 when it was not running
+  local pid
+  pid_alive "$1" || { rm -f "$state/pids/$1"; return 1; }
+  pid="$(cat "$state/pids/$1")"
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  rm -f "$state/pids/$1"
+}
+
 cmd_down() {
-  local stopped=0 c pid
+  local stopped=0 c
   for c in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
-    if pid_alive "$c"; then
-      pid="$(cat "$state/pids/$c")"
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -9 "$pid" 2>/dev/null || true
-      stopped=$((stopped + 1))
-    fi
-    rm -f "$state/pids/$c"
+    if stop_component "$c"; then stopped=$((stopped + 1)); fi
   done
   log "stopped $stopped component(s)"
+}
+
+cmd_stop_apiserver() {
+  [[ -f "$state/kube-apiserver.args" ]] || die "no cluster in $state"
+  stop_component kube-apiserver || die "kube-apiserver was not running"
+  log "stopped kube-apiserver"
+}
+
+cmd_start_apiserver() {
+  [[ -f "$state/kube-apiserver.args" ]] || die "no cluster in $state"
+  pid_alive kube-apiserver && die "kube-apiserver is already running"
+  local api_args
+  eval "api_args=($(cat "$state/kube-apiserver.args"))"
+  start kube-apiserver "${api_args[@]}"
+  wait_for "kube-apiserver /readyz" 60 kubectl --kubeconfig "$kubeconfig" --request-timeout=2s get --raw /readyz
+  log "started kube-apiserver"
 }
 
 cmd_status() {
@@ -290,5 +315,7 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   kubeconfig) running && echo "$kubeconfig" ;;
-  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  stop-apiserver) cmd_stop_apiserver ;;
+  start-apiserver) cmd_start_apiserver ;;
+  *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

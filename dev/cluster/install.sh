@@ -3,6 +3,7 @@
 #   kube-apiserver, kube-controller-manager, kube-scheduler  (k8s.io/kubernetes @ KUBE_VERSION)
 #   etcd                                                      (go.etcd.io/etcd/server/v3 @ ETCD_VERSION)
 #   kwok                                                      (sigs.k8s.io/kwok @ KWOK_VERSION)
+#   toxiproxy-server, toxiproxy-cli (fault injection in tests) (github.com/Shopify/toxiproxy/v2 @ TOXIPROXY_VERSION)
 # into ${FERRY_K8S_CACHE:-~/.cache/ferry/k8s}/<KUBE_VERSION>/bin. A stamp file records the pins;
 # when it matches and every binary is present, the script exits at once.
 set -euo pipefail
@@ -14,8 +15,8 @@ source "$here/versions.env"
 cache_root="${FERRY_K8S_CACHE:-$HOME/.cache/ferry/k8s}"
 bin_dir="$cache_root/$KUBE_VERSION/bin"
 stamp="$bin_dir/.stamp"
-want_stamp="kube=$KUBE_VERSION staging=$KUBE_STAGING_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION"
-components=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok)
+want_stamp="kube=$KUBE_VERSION staging=$KUBE_STAGING_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION toxiproxy=$TOXIPROXY_VERSION"
+components=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok toxiproxy-server toxiproxy-cli)
 
 all_present() {
   for c in "${components[@]}"; do [[ -x "$bin_dir/$c" ]] || return 1; done
@@ -129,8 +130,29 @@ build_kwok() {
   step "built kwok in $(( $(date +%s) - t0 ))s"
 }
 
+# ---- toxiproxy ------------------------------------------------------------------------
+# A TCP proxy with switchable faults (latency, timeouts, resets, bandwidth) that
+# tests/faults.rs puts between ferry and kube-apiserver / a git daemon. Small: ~1 min cold.
+build_toxiproxy() {
+  if [[ -x "$bin_dir/toxiproxy-server" && -x "$bin_dir/toxiproxy-cli" && -f "$bin_dir/.toxiproxy.version" \
+        && "$(cat "$bin_dir/.toxiproxy.version")" == "$TOXIPROXY_VERSION" ]]; then
+    step "toxiproxy $TOXIPROXY_VERSION already built"; return
+  fi
+  step "building toxiproxy $TOXIPROXY_VERSION"
+  local t0=$(date +%s) mod=github.com/Shopify/toxiproxy/v2
+  # The same version stamp upstream's release build sets (GET /version answers it).
+  (cd "$work" && GOBIN="$work/gobin" go install -trimpath -ldflags "-s -w -X $mod.Version=${TOXIPROXY_VERSION#v}" \
+      "$mod/cmd/server@$TOXIPROXY_VERSION" "$mod/cmd/cli@$TOXIPROXY_VERSION") \
+    >"$work/toxiproxy.log" 2>&1 || fail toxiproxy "$work/toxiproxy.log"
+  mv "$work/gobin/server" "$bin_dir/toxiproxy-server"
+  mv "$work/gobin/cli" "$bin_dir/toxiproxy-cli"
+  echo "$TOXIPROXY_VERSION" >"$bin_dir/.toxiproxy.version"
+  step "built toxiproxy in $(( $(date +%s) - t0 ))s"
+}
+
 build_etcd
 build_kwok
+build_toxiproxy
 build_kube
 
 echo "$want_stamp" >"$stamp"
