@@ -9,4 +9,4 @@ pub use args::{
     RollbackArgs, ServeArgs, SyncArgs,
 };
 pub use progress::ProgressSink;
-pub use render::{render_plan, render_sync, ColorChoice};
+pub use render::{print_plan_hook, render_plan, render_sync, render_sync_results, ColorChoice};
