@@ -90,11 +90,21 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
             let color = args.color.enabled();
             // The plan is shown before it runs; rollout progress and results follow.
             let on_plan = (!json).then(|| ferry::cli::print_plan_hook(args.diff, color));
+            // SIGTERM / Ctrl-C stop the sync before its next write (recorded interrupted); a
+            // second one exits at once.
+            let (canceller, cancel) = ferry::cancel::channel();
+            tokio::spawn(async move {
+                wait_for_signal().await;
+                canceller.cancel(ferry::cancel::StopReason::Shutdown);
+                wait_for_signal().await;
+                std::process::exit(130);
+            });
             let outcome = reconcile::sync_with_policy(&engine, &app, policy, || SyncOptions {
                 dry_run,
                 gates: gates.clone(),
                 on_gate_event: Some(on_gate_event.clone()),
                 on_plan: on_plan.clone(),
+                cancel: cancel.clone(),
                 ..Default::default()
             })
             .await?;

@@ -270,3 +270,49 @@ async fn sync_shows_the_plan_before_progress_and_says_when_there_is_nothing_to_d
         dry.stdout
     );
 }
+
+#[tokio::test]
+async fn sigterm_stops_a_cli_sync_before_its_next_wave_and_records_it_interrupted() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "h-term").await;
+    let repo = GitRepo::new();
+    repo.write("ds.yaml", &daemonset_yaml("stuck", "nginx:doesnotexist"));
+    repo.write(
+        "after.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: after\n  annotations: {ferry.dev/wave: \"1\"}\ndata: {k: v}\n",
+    );
+    repo.commit("a rollout that hangs, then more");
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut child = spawn_sync(
+        &repo,
+        &ns.name,
+        &["--grace", "10m", "--timeout", "10m"],
+        log.path(),
+    );
+    wait_until(
+        Duration::from_secs(60),
+        "the sync to wait on its gate",
+        || async {
+            let records = history_json(&ns.name);
+            (records[0]["outcome"]["status"] == "inProgress").then_some(())
+        },
+    )
+    .await;
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let exit = child.wait().unwrap();
+    let text = std::fs::read_to_string(log.path()).unwrap();
+    assert_eq!(exit.code(), Some(2), "{text}");
+    assert!(
+        text.contains("Sync interrupted (ferry was stopped)"),
+        "{text}"
+    );
+    let record = &history_json(&ns.name)[0];
+    assert_eq!(record["outcome"]["status"], "interrupted", "{record}");
+    let cms = Api::<k8s_openapi::api::core::v1::ConfigMap>::namespaced(client.clone(), &ns.name);
+    assert!(cms.get_opt("after").await.unwrap().is_none(), "wave 1 ran");
+}

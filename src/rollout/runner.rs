@@ -181,30 +181,6 @@ impl<'a> Watch<'a> {
         }
     }
 
-    async fn interrupted(self, reason: String) -> GateOutcome {
-        let message = self.last_message.clone();
-        let elapsed = self.started.elapsed();
-        tracing::info!(object = %self.target, %reason, "sync cancelled: gate stops waiting");
-        self.finish(GateResult::Interrupted {
-            reason,
-            message,
-            elapsed,
-        })
-        .await
-    }
-
-    async fn superseded(self, by: String) -> GateOutcome {
-        let message = self.last_message.clone();
-        let elapsed = self.started.elapsed();
-        tracing::info!(object = %self.target, newer_commit = %by, "a newer commit arrived: gate stops waiting");
-        self.finish(GateResult::Superseded {
-            by,
-            message,
-            elapsed,
-        })
-        .await
-    }
-
     fn emit(&mut self, state: GateState, message: &str) {
         let key = (state, message.to_string());
         if self.last_event.as_ref() == Some(&key) {
@@ -394,7 +370,7 @@ impl<'a> Watch<'a> {
         Ok(Step::Wait(state, message))
     }
 
-    async fn finish(mut self, result: GateResult) -> GateOutcome {
+    pub(super) async fn finish(mut self, result: GateResult) -> GateOutcome {
         // Before the controller observed the latest generation, its revisions are stale.
         let observed = self
             .object
