@@ -48,14 +48,15 @@ async fn a_leader_that_loses_its_lease_stops_before_the_next_wave_and_a_standby_
     let ns = TestNamespace::new(&client, "l-lost").await;
     let ferry_ns = format!("{}-ferry", ns.name);
     let remote = Remote::new();
-    // Wave 0 never becomes healthy (the image never pulls); wave 1 must never be applied.
+    // Wave 3 (the DaemonSet) never becomes healthy (the image never pulls); wave 4 must never
+    // be applied.
     remote.work.write(
         "apps/ds.yaml",
         &daemonset_yaml("stuck", "nginx:doesnotexist"),
     );
     remote.work.write(
         "apps/after.yaml",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: after\n  annotations: {ferry.dev/wave: \"1\"}\ndata: {k: v}\n",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: after\n  annotations: {ferry.dev/wave: \"4\"}\ndata: {k: v}\n",
     );
     remote.commit_and_push("a rollout that hangs, then more");
     let config = app_config(&ns.name, &remote.url(), "1h", "");
@@ -100,7 +101,7 @@ async fn a_leader_that_loses_its_lease_stops_before_the_next_wave_and_a_standby_
         "a standby never touches the leader's running sync: {records:?}"
     );
 
-    // Someone takes the lease away: the leader must stop before wave 1 and record why.
+    // Someone takes the lease away: the leader must stop before wave 4 and record why.
     kubectl_ok(&[
         "patch",
         "lease",
@@ -145,7 +146,7 @@ async fn a_leader_that_loses_its_lease_stops_before_the_next_wave_and_a_standby_
         .unwrap();
     assert!(
         after.is_none(),
-        "wave 1 was applied after the lease was lost"
+        "wave 4 was applied after the lease was lost"
     );
     // The standby still waits (the intruder's lease has not expired by its clock) and has
     // written nothing.

@@ -279,7 +279,7 @@ async fn sigterm_stops_a_cli_sync_before_its_next_wave_and_records_it_interrupte
     repo.write("ds.yaml", &daemonset_yaml("stuck", "nginx:doesnotexist"));
     repo.write(
         "after.yaml",
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: after\n  annotations: {ferry.dev/wave: \"1\"}\ndata: {k: v}\n",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: after\n  annotations: {ferry.dev/wave: \"4\"}\ndata: {k: v}\n",
     );
     repo.commit("a rollout that hangs, then more");
     let log = tempfile::NamedTempFile::new().unwrap();
@@ -314,5 +314,5 @@ async fn sigterm_stops_a_cli_sync_before_its_next_wave_and_records_it_interrupte
     let record = &history_json(&ns.name)[0];
     assert_eq!(record["outcome"]["status"], "interrupted", "{record}");
     let cms = Api::<k8s_openapi::api::core::v1::ConfigMap>::namespaced(client.clone(), &ns.name);
-    assert!(cms.get_opt("after").await.unwrap().is_none(), "wave 1 ran");
+    assert!(cms.get_opt("after").await.unwrap().is_none(), "wave 4 ran");
 }
