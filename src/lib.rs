@@ -6,6 +6,7 @@
 //! only place that strings the stages together.
 
 pub mod apply;
+pub mod cancel;
 pub mod cli;
 pub mod cluster;
 pub mod config;

@@ -7,8 +7,8 @@ use anyhow::Context;
 use clap::Parser;
 
 use ferry::cli::{
-    render_plan, render_sync, AppArgs, Cli, ClusterArgs, ColorChoice, Command, OutputFormat,
-    ProgressSink,
+    render_plan, render_sync, render_sync_results, AppArgs, Cli, ClusterArgs, ColorChoice, Command,
+    OutputFormat, ProgressSink,
 };
 use ferry::cluster::{Cluster, ClusterTarget, DEFAULT_FERRY_NAMESPACE};
 use ferry::config::{self, AppSpec, ConfigFile};
@@ -99,18 +99,31 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                 std::sync::Arc::new(move |event| progress.show(&event));
             let policy = args.on_failure.unwrap_or(app.failure_policy);
             let dry_run = args.dry_run;
+            let color = args.color.enabled();
+            // The plan is shown before it runs; rollout progress and results follow.
+            let on_plan = (!json).then(|| ferry::cli::print_plan_hook(args.diff, color));
+            // SIGTERM / Ctrl-C stop the sync before its next write (recorded interrupted); a
+            // second one exits at once.
+            let (canceller, cancel) = ferry::cancel::channel();
+            tokio::spawn(async move {
+                wait_for_signal().await;
+                canceller.cancel(ferry::cancel::StopReason::Shutdown);
+                wait_for_signal().await;
+                std::process::exit(130);
+            });
             let outcome = reconcile::sync_with_policy(&engine, &app, policy, || SyncOptions {
                 dry_run,
                 gates: gates.clone(),
                 on_gate_event: Some(on_gate_event.clone()),
+                on_plan: on_plan.clone(),
+                cancel: cancel.clone(),
                 ..Default::default()
             })
             .await?;
             match args.output {
                 OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&outcome)?),
                 OutputFormat::Text => {
-                    let color = args.color.enabled();
-                    print!("{}", render_sync(&outcome.sync, args.diff, color));
+                    print!("{}", render_sync_results(&outcome.sync, color));
                     if let Some(rollback) = &outcome.reverted {
                         let r = &rollback.revert;
                         println!(
@@ -118,13 +131,13 @@ async fn run(cli: Cli) -> anyhow::Result<u8> {
                             &r.sha[..r.sha.len().min(7)],
                             r.branch
                         );
-                        print!("{}", render_sync(&rollback.sync, false, color));
+                        print!("{}", render_sync_results(&rollback.sync, color));
                     }
                     if let Some(warning) = &outcome.warning {
                         eprintln!("WARNING: {warning}");
                     }
                     if let Some(fallback) = &outcome.fallback {
-                        print!("{}", render_sync(fallback, false, color));
+                        print!("{}", render_sync_results(fallback, color));
                     }
                 }
             }
@@ -321,6 +334,7 @@ fn sync_exit_code(report: &reconcile::SyncReport) -> u8 {
 
 /// `ferry serve`: one loop per app, the HTTP server, and a graceful stop on SIGTERM/SIGINT.
 async fn serve(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
+    use ferry::cluster::leader;
     use ferry::reconcile::worker::{spawn_app, LoopSettings};
     use ferry::server::{serve as serve_http, ServerState};
 
@@ -392,25 +406,25 @@ async fn serve(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     // Without leader election the loops start at once; with it, when the lease is ours.
     let (start_tx, start_rx) = tokio::sync::watch::channel(!args.leader_elect);
+    // Cancels running syncs before their next write (lease lost, SIGTERM).
+    let (canceller, cancel) = ferry::cancel::channel();
     let mut apps = Vec::new();
     let mut tasks = Vec::new();
     for spec in &specs {
-        match reconcile::close_interrupted(&engine, &spec.name).await {
-            Ok(0) => {}
-            Ok(n) => eprintln!(
-                "ferry serve: {}: marked {n} interrupted sync(s) in history",
-                spec.name
-            ),
-            Err(e) => {
-                tracing::warn!(app = %spec.name, error = %e, "could not check history for interrupted syncs")
-            }
-        }
+        // Only the replica that leads closes records of syncs whose ferry died.
+        tasks.push(reconcile::spawn_janitor(
+            engine.clone(),
+            spec.name.clone(),
+            start_rx.clone(),
+            stop_rx.clone(),
+        ));
         let settings = LoopSettings {
             interval: spec.interval,
             gates: args.gates.config(&spec.gates),
             max_backoff: args.max_backoff,
             heal_interval: args.heal_interval,
             start: start_rx.clone(),
+            cancel: cancel.clone(),
         };
         let (handle, task) = spawn_app(engine.clone(), spec.clone(), settings, stop_rx.clone());
         ferry::trigger::poll::spawn_poller(handle.clone(), spec.interval, stop_rx.clone());
@@ -453,26 +467,33 @@ async fn serve(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
         args.listen
     );
     // The HTTP server (health, webhooks) runs while a standby waits for the lease.
-    let lost = async {
-        if !args.leader_elect {
-            return std::future::pending::<()>().await;
-        }
-        match hold_leadership(&engine, &args, stop_tx.clone()).await {
-            Ok(lost) => {
-                let _ = start_tx.send(true);
-                let _ = lost.await;
-            }
-            Err(e) => eprintln!("ferry serve: leader election failed: {e:#}"),
-        }
-    };
-    let lost_leadership = tokio::select! {
-        _ = wait_for_signal() => false,
-        _ = lost => true,
-    };
-    eprintln!("ferry serve: stopping; letting running syncs finish and record");
+    let elector = args.leader_elect.then(|| {
+        let identity = args
+            .identity
+            .clone()
+            .unwrap_or_else(leader::default_identity);
+        eprintln!(
+            "ferry serve: waiting for the leader lease {}/{} as {identity}",
+            engine.ferry_namespace,
+            leader::LEADER_LEASE
+        );
+        leader::Elector::new(
+            engine.cluster.clone(),
+            engine.ferry_namespace.clone(),
+            identity,
+            leader::ElectionTimings::default(),
+        )
+    });
+    let (reason, leadership) = leader::lead_until(elector, &start_tx, wait_for_signal()).await;
+    let lost_leadership = matches!(reason, ferry::cancel::StopReason::LeaseLost { .. });
+    eprintln!("ferry serve: stopping ({reason}); running syncs stop before their next write");
+    canceller.cancel(reason);
     let _ = stop_tx.send(true);
     for task in tasks {
         let _ = task.await;
+    }
+    if let Some(leadership) = leadership {
+        leadership.release().await;
     }
     match server.await {
         Ok(Ok(())) if lost_leadership => {
@@ -498,55 +519,6 @@ async fn wait_for_signal() {
             let _ = tokio::signal::ctrl_c().await;
         }
     }
-}
-
-/// Waits until this replica holds the leader Lease, then keeps renewing it in the
-/// background. The returned channel fires if a renewal fails (leadership lost).
-async fn hold_leadership(
-    engine: &Engine,
-    args: &ferry::cli::ServeArgs,
-    stop: tokio::sync::watch::Sender<bool>,
-) -> anyhow::Result<tokio::sync::oneshot::Receiver<()>> {
-    const LEASE: &str = "ferry-leader";
-    let duration = std::time::Duration::from_secs(15);
-    let identity = args.identity.clone().unwrap_or_else(|| {
-        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map(|h| h.trim().to_string())
-            .unwrap_or_else(|_| "ferry".into());
-        format!("{host}-{}", std::process::id())
-    });
-    let cluster = engine.cluster.clone();
-    let namespace = engine.ferry_namespace.clone();
-    cluster.ensure_namespace(&namespace).await?;
-    eprintln!("ferry serve: waiting for the leader lease {namespace}/{LEASE} as {identity}");
-    while !cluster
-        .try_acquire_lease(&namespace, LEASE, &identity, duration)
-        .await?
-    {
-        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-    }
-    eprintln!("ferry serve: leading as {identity}");
-    let (lost_tx, lost_rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(async move {
-        let mut stopping = stop.subscribe();
-        loop {
-            tokio::select! {
-                _ = tokio::time::sleep(duration / 3) => {}
-                _ = stopping.wait_for(|s| *s) => return,
-            }
-            match cluster
-                .try_acquire_lease(&namespace, LEASE, &identity, duration)
-                .await
-            {
-                Ok(true) => {}
-                Ok(false) | Err(_) => {
-                    let _ = lost_tx.send(());
-                    return;
-                }
-            }
-        }
-    });
-    Ok(lost_rx)
 }
 
 /// `ferry sync --server URL --app A`: asks a running `ferry serve` to sync the app now.

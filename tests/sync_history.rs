@@ -3,6 +3,7 @@
 
 mod support;
 
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use k8s_openapi::api::batch::v1::Job;
@@ -150,4 +151,168 @@ async fn a_completed_job_removed_by_its_ttl_is_not_rerun_or_drift() {
     let out = run("sync", &repo, &ns.name, &[]);
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert!(jobs.get_opt("migrate").await.unwrap().is_some());
+}
+
+/// Starts `ferry sync` in the background with stdout and stderr both going to `log` (in the
+/// order they are written), as a terminal shows them.
+fn spawn_sync(repo: &GitRepo, ns: &str, extra: &[&str], log: &std::path::Path) -> Child {
+    let out = std::fs::File::create(log).unwrap();
+    let err = out.try_clone().unwrap();
+    let repo = repo.path_str();
+    Command::new(env!("CARGO_BIN_EXE_ferry"))
+        .args(["sync", "--repo", &repo, "--namespace", ns, "--app", ns])
+        .args(extra)
+        .env("KUBECONFIG", support::kubeconfig())
+        .env(
+            "FERRY_CACHE_DIR",
+            std::env::temp_dir().join("ferry-test-cache"),
+        )
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err))
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_killed_cli_sync_is_marked_interrupted_by_a_later_sync() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "h-kill").await;
+    let repo = GitRepo::new();
+    repo.write("ds.yaml", &daemonset_yaml("stuck", "nginx:doesnotexist"));
+    let sha = repo.commit("an image that never pulls");
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut child = spawn_sync(
+        &repo,
+        &ns.name,
+        &["--grace", "10m", "--timeout", "10m"],
+        log.path(),
+    );
+    // The sync waits on its gate and renews its record's heartbeat meanwhile.
+    let beating = wait_until(
+        Duration::from_secs(60),
+        "the running sync's heartbeat",
+        || async {
+            let records = history_json(&ns.name);
+            let newest = &records[0];
+            (newest["outcome"]["status"] == "inProgress" && newest["heartbeatAt"].is_string())
+                .then(|| newest.clone())
+        },
+    )
+    .await;
+    assert_eq!(beating["commit"]["sha"], sha.as_str());
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // Right after the kill the heartbeat is fresh: a later sync cannot tell a dead ferry from
+    // a live one yet and leaves the record alone.
+    let out = run("sync", &repo, &ns.name, &["--no-wait"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(history_json(&ns.name)[0]["outcome"]["status"], "inProgress");
+
+    // Once the heartbeat is stale, the next sync (nothing to apply) closes it.
+    let closed = wait_until(
+        Duration::from_secs(120),
+        "a later sync to mark the killed sync interrupted",
+        || async {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            let out = run("sync", &repo, &ns.name, &["--no-wait"]);
+            assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+            let records = history_json(&ns.name);
+            (records[0]["outcome"]["status"] == "interrupted").then(|| records[0].clone())
+        },
+    )
+    .await;
+    assert_eq!(closed["seq"], beating["seq"]);
+    let reason = closed["outcome"]["reason"].as_str().unwrap();
+    assert!(reason.contains("no heartbeat since"), "{reason}");
+    assert!(closed["finishedAt"].is_string(), "{closed}");
+    let table = ferry(&["history", "--app", &ns.name]);
+    assert!(table.stdout.contains("interrupted"), "{}", table.stdout);
+    assert!(!table.stdout.contains("in-progress"), "{}", table.stdout);
+}
+
+#[tokio::test]
+async fn sync_shows_the_plan_before_progress_and_says_when_there_is_nothing_to_do() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "h-order").await;
+    let repo = GitRepo::new();
+    repo.write("ds.yaml", &daemonset_yaml("agent", "nginx:1.18.0"));
+    let sha = repo.commit("agent");
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let status = spawn_sync(&repo, &ns.name, &["--grace", "2s"], log.path())
+        .wait()
+        .unwrap();
+    let text = std::fs::read_to_string(log.path()).unwrap();
+    assert!(status.success(), "{text}");
+    let at = |needle: &str| {
+        text.find(needle)
+            .unwrap_or_else(|| panic!("{needle:?} missing from:\n{text}"))
+    };
+    let plan = at("Plan for app");
+    let planned = at("+ create   DaemonSet");
+    let progress = at("] DaemonSet ");
+    let created = at("created   DaemonSet");
+    let summary = at("Sync complete:");
+    assert!(plan < planned && planned < progress, "{text}");
+    assert!(progress < created && created < summary, "{text}");
+    assert_eq!(text.matches("Plan for app").count(), 1, "{text}");
+
+    let again = run("sync", &repo, &ns.name, &[]);
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    let expected = format!("Nothing to do: the cluster already matches {}.", &sha[..7]);
+    assert!(again.stdout.contains(&expected), "{}", again.stdout);
+    assert!(!again.stdout.contains("Dry run"), "{}", again.stdout);
+    let dry = run("sync", &repo, &ns.name, &["--dry-run"]);
+    assert!(
+        dry.stdout.contains("Dry run: nothing was written."),
+        "{}",
+        dry.stdout
+    );
+}
+
+#[tokio::test]
+async fn sigterm_stops_a_cli_sync_before_its_next_wave_and_records_it_interrupted() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "h-term").await;
+    let repo = GitRepo::new();
+    repo.write("ds.yaml", &daemonset_yaml("stuck", "nginx:doesnotexist"));
+    repo.write(
+        "after.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: after\n  annotations: {ferry.dev/wave: \"4\"}\ndata: {k: v}\n",
+    );
+    repo.commit("a rollout that hangs, then more");
+    let log = tempfile::NamedTempFile::new().unwrap();
+    let mut child = spawn_sync(
+        &repo,
+        &ns.name,
+        &["--grace", "10m", "--timeout", "10m"],
+        log.path(),
+    );
+    wait_until(
+        Duration::from_secs(60),
+        "the sync to wait on its gate",
+        || async {
+            let records = history_json(&ns.name);
+            (records[0]["outcome"]["status"] == "inProgress").then_some(())
+        },
+    )
+    .await;
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let exit = child.wait().unwrap();
+    let text = std::fs::read_to_string(log.path()).unwrap();
+    assert_eq!(exit.code(), Some(2), "{text}");
+    assert!(
+        text.contains("Sync interrupted (ferry was stopped)"),
+        "{text}"
+    );
+    let record = &history_json(&ns.name)[0];
+    assert_eq!(record["outcome"]["status"], "interrupted", "{record}");
+    let cms = Api::<k8s_openapi::api::core::v1::ConfigMap>::namespaced(client.clone(), &ns.name);
+    assert!(cms.get_opt("after").await.unwrap().is_none(), "wave 4 ran");
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde::Serialize;
 
+use crate::cancel::Cancel;
 use crate::cluster::{Cluster, ClusterError, DeleteOutcome, Propagation, ServedKind};
 use crate::manifest::{ObjectKey, Origin};
 use crate::plan::{Action, Change, Plan};
@@ -25,6 +26,9 @@ pub struct ApplyOptions {
     /// How long an object whose CustomResourceDefinition is in the same commit waits for its
     /// kind to be served.
     pub crd_timeout: Duration,
+    /// Checked before every wave and before pruning: once it fires (lease lost, shutdown),
+    /// nothing more is written and the rest is skipped as interrupted.
+    pub cancel: Cancel,
 }
 
 impl Default for ApplyOptions {
@@ -33,6 +37,7 @@ impl Default for ApplyOptions {
             concurrency: 8,
             recreate_timeout: Duration::from_secs(120),
             crd_timeout: Duration::from_secs(60),
+            cancel: Cancel::never(),
         }
     }
 }
@@ -204,6 +209,9 @@ pub async fn execute(
                 c.wave == wave && !matches!(c.action, Action::Prune | Action::Orphan { .. })
             })
             .collect();
+        if let (None, Some(reason)) = (&halted, options.cancel.reason()) {
+            halted = Some(format!("interrupted: {reason}"));
+        }
         if let Some(reason) = &halted {
             results.extend(members.iter().map(|c| skipped(c, reason)));
             continue;
@@ -244,6 +252,9 @@ pub async fn execute(
         .collect();
     prunes.sort_by_key(|c| std::cmp::Reverse(c.wave));
     for change in prunes {
+        if let (None, Some(reason)) = (&halted, options.cancel.reason()) {
+            halted = Some(format!("interrupted: {reason}"));
+        }
         if let Action::Orphan { reason } = &change.action {
             results.push(result(change, Outcome::Kept(reason.clone()), None));
             continue;

@@ -11,4 +11,6 @@ pub use args::{
 };
 pub use logging::log_filter;
 pub use progress::ProgressSink;
-pub use render::{render_plan, render_rollback, render_sync, ColorChoice};
+pub use render::{
+    print_plan_hook, render_plan, render_rollback, render_sync, render_sync_results, ColorChoice,
+};

@@ -75,11 +75,13 @@ impl ProgressSink {
                         | GateState::Skipped
                         | GateState::TimedOut
                         | GateState::Superseded
+                        | GateState::Interrupted
                 );
                 if done {
                     let mark = match event.state {
                         GateState::Healthy => "✓",
                         GateState::Superseded => "↷",
+                        GateState::Interrupted => "■",
                         _ => "✗",
                     };
                     bar.finish_with_message(format!("{mark} {}", event.message));

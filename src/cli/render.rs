@@ -7,7 +7,7 @@ use clap::ValueEnum;
 use crate::apply::{outcome_name, Outcome};
 use crate::diff;
 use crate::plan::{Action, Change, Plan};
-use crate::reconcile::{Rollback, SyncReport};
+use crate::reconcile::{PlanHook, Rollback, SyncReport};
 
 /// When to colour output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -219,10 +219,37 @@ pub fn render_rollback(rollback: &Rollback) -> String {
 /// Renders a sync: the plan (or, for a dry run, the plan alone), then what happened per
 /// object that was written or failed, then a summary line.
 pub fn render_sync(report: &SyncReport, unified: bool, color: bool) -> String {
-    let p = Palette { on: color };
     let mut out = render_plan(&report.plan, unified, color);
+    out.push_str(&render_sync_results(report, color));
+    out
+}
+
+/// A [`PlanHook`] that prints the plan on stdout (flushed) as soon as the sync knows it, so
+/// it comes before the rollout progress on stderr.
+pub fn print_plan_hook(unified: bool, color: bool) -> PlanHook {
+    std::sync::Arc::new(move |plan: &Plan| {
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(render_plan(plan, unified, color).as_bytes());
+        let _ = stdout.flush();
+    })
+}
+
+/// What a sync did, without its plan (shown before it ran): per object that was written or
+/// failed, the rollout gates, then a summary line. A sync that wrote nothing says why.
+pub fn render_sync_results(report: &SyncReport, color: bool) -> String {
+    let p = Palette { on: color };
+    let mut out = String::new();
     let Some(apply) = &report.apply else {
-        let _ = writeln!(out, "{}", p.dim("Dry run: nothing was written."));
+        let line = if report.dry_run {
+            "Dry run: nothing was written.".to_string()
+        } else {
+            format!(
+                "Nothing to do: the cluster already matches {}.",
+                report.plan.commit.short_sha()
+            )
+        };
+        let _ = writeln!(out, "{}", p.dim(&line));
         return out;
     };
     let _ = writeln!(out);
@@ -268,6 +295,8 @@ pub fn render_sync(report: &SyncReport, unified: bool, color: bool) -> String {
     .collect();
     let verdict = if let Some(gate) = report.failed_gate() {
         p.red(&format!("Rollout failed ({}):", gate.target))
+    } else if let Some(reason) = &report.interrupted {
+        p.red(&format!("Sync interrupted ({reason}):"))
     } else if report.succeeded() {
         p.green("Sync complete:")
     } else {

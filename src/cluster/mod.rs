@@ -7,6 +7,7 @@
 
 mod discovery;
 mod inventory;
+pub mod leader;
 mod lease;
 mod objects;
 mod pods;

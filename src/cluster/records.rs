@@ -94,6 +94,36 @@ impl Cluster {
         Ok(())
     }
 
+    /// Sets one annotation of a ConfigMap with a merge patch (field manager `manager`), leaving
+    /// everything else alone. Returns false when the ConfigMap does not exist.
+    pub async fn annotate_config_map(
+        &self,
+        namespace: &str,
+        name: &str,
+        manager: &str,
+        key: &str,
+        value: &str,
+    ) -> Result<bool, ClusterError> {
+        self.counters.write();
+        let patch = serde_json::json!({ "metadata": { "annotations": { key: value } } });
+        let params = PatchParams {
+            field_manager: Some(manager.to_string()),
+            ..Default::default()
+        };
+        match self
+            .config_maps(namespace)
+            .patch(name, &params, &Patch::Merge(&patch))
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(false),
+            Err(e) => Err(ClusterError::from_kube(
+                format!("annotating configmap {namespace}/{name}"),
+                e,
+            )),
+        }
+    }
+
     /// Deletes a ConfigMap; a missing one is not an error (returns false).
     pub async fn delete_config_map(
         &self,

@@ -8,11 +8,14 @@
 //! reconciler itself is stateless: a restarted ferry reads the same history.
 //!
 //! A sync is written when it starts ([`History::begin`], outcome `InProgress`) and overwritten
-//! when it ends ([`History::finish`]), so a crash never leaves a sync without a trace.
+//! when it ends ([`History::finish`]), so a crash never leaves a sync without a trace. While
+//! it runs its heartbeat is renewed ([`History::keep_alive`]); a later sync closes records
+//! whose heartbeat stopped as interrupted ([`History::close_stale`]).
 //! Completed Jobs are remembered by the hash of their spec in git ([`job_spec_hash`],
 //! [`CompletedJobs`]), so a Job removed by its TTL is not run again. This module never talks
 //! to git; it talks to the cluster only through [`Cluster`](crate::cluster::Cluster).
 
+mod heartbeat;
 mod jobs;
 mod naming;
 mod objects;
@@ -20,6 +23,7 @@ mod record;
 mod render;
 mod store;
 
+pub use heartbeat::{KeepAlive, HEARTBEAT_ANNOTATION, HEARTBEAT_INTERVAL, STALE_AFTER};
 pub use jobs::{job_spec_hash, CompletedJobs};
 pub use naming::{
     record_name, DATA_KEY, DEFAULT_KEEP, HISTORY_LABEL, MANAGED_BY_HISTORY, SEQ_LABEL,

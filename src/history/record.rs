@@ -52,6 +52,11 @@ pub struct SyncRecord {
     /// The seq of the (newest) sync of the commit this commit reverts, when history has it.
     #[serde(default)]
     pub reverts_seq: Option<u64>,
+    /// The last sign of life of the ferry running this sync (renewed every
+    /// [`HEARTBEAT_INTERVAL`](super::HEARTBEAT_INTERVAL) while it runs). Records written
+    /// before heartbeats existed have none; their start time stands in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_at: Option<DateTime<Utc>>,
 }
 
 /// The commit a sync applied.
@@ -119,6 +124,13 @@ pub enum SyncOutcome {
         /// Why.
         reason: String,
     },
+    /// The sync was stopped before it ended: its ferry lost the leader lease or was stopped
+    /// (SIGTERM), or was killed and stopped renewing the record's heartbeat.
+    Interrupted {
+        /// Why, e.g. `lost the leader lease (the lease is now held by b)`.
+        #[serde(default)]
+        reason: String,
+    },
     /// Still running, or ferry stopped before recording the end.
     InProgress,
 }
@@ -132,6 +144,7 @@ impl SyncOutcome {
             SyncOutcome::GateFailed { .. } => "gate-failed",
             SyncOutcome::Superseded { .. } => "superseded",
             SyncOutcome::Invalid { .. } => "invalid",
+            SyncOutcome::Interrupted { .. } => "interrupted",
             SyncOutcome::InProgress => "in-progress",
         }
     }
@@ -139,7 +152,11 @@ impl SyncOutcome {
     /// The outcome with its reason, for detail views.
     pub fn describe(&self) -> String {
         match self {
-            SyncOutcome::Failed { reason } | SyncOutcome::Invalid { reason } => {
+            SyncOutcome::Failed { reason }
+            | SyncOutcome::Invalid { reason }
+            | SyncOutcome::Interrupted { reason }
+                if !reason.is_empty() =>
+            {
                 format!("{}: {reason}", self.label())
             }
             SyncOutcome::GateFailed { object, reason } => {
@@ -264,7 +281,20 @@ impl SyncRecord {
             outcome: SyncOutcome::InProgress,
             objects: Vec::new(),
             reverts_seq: None,
+            heartbeat_at: None,
         }
+    }
+
+    /// When the ferry running this sync was last known alive: its heartbeat, else its start.
+    pub fn last_sign_of_life(&self) -> DateTime<Utc> {
+        self.heartbeat_at
+            .map_or(self.started_at, |beat| beat.max(self.started_at))
+    }
+
+    /// True for an in-progress record whose ferry has shown no sign of life for longer than
+    /// `stale_after` at `now`: it was killed, and the record will never be finished by it.
+    pub fn is_stale(&self, now: DateTime<Utc>, stale_after: chrono::Duration) -> bool {
+        self.outcome == SyncOutcome::InProgress && now - self.last_sign_of_life() > stale_after
     }
 
     /// Sets the outcome and the end time (now). Write it with
@@ -368,6 +398,9 @@ pub(crate) mod tests {
                 by: "89abcdef".into(),
             },
             SyncOutcome::Invalid { reason: "y".into() },
+            SyncOutcome::Interrupted {
+                reason: "lost the leader lease".into(),
+            },
             SyncOutcome::InProgress,
         ] {
             let text = serde_json::to_string(&outcome).unwrap();
@@ -381,6 +414,34 @@ pub(crate) mod tests {
         assert_eq!(
             serde_json::from_str::<SyncOutcome>(r#"{"status":"superseded"}"#).unwrap(),
             SyncOutcome::Superseded { by: String::new() }
+        );
+    }
+
+    #[test]
+    fn records_without_a_heartbeat_still_read_and_age_from_their_start() {
+        let mut json = serde_json::to_value(sample()).unwrap();
+        json["outcome"] = serde_json::json!({"status": "inProgress"});
+        assert!(json.get("heartbeatAt").is_none(), "{json}");
+        let record: SyncRecord = serde_json::from_value(json).unwrap();
+        assert_eq!(record.heartbeat_at, None);
+        assert_eq!(record.last_sign_of_life(), record.started_at);
+        let stale = chrono::Duration::seconds(35);
+        let start = record.started_at;
+        assert!(!record.is_stale(start + chrono::Duration::seconds(30), stale));
+        assert!(record.is_stale(start + chrono::Duration::seconds(36), stale));
+        let mut beating = record.clone();
+        beating.heartbeat_at = Some(start + chrono::Duration::seconds(30));
+        assert!(!beating.is_stale(start + chrono::Duration::seconds(60), stale));
+        assert!(beating.is_stale(start + chrono::Duration::seconds(66), stale));
+        let mut done = beating;
+        done.complete(SyncOutcome::Succeeded);
+        assert!(!done.is_stale(start + chrono::Duration::days(1), stale));
+        assert_eq!(
+            SyncOutcome::Interrupted {
+                reason: "lost the leader lease".into()
+            }
+            .describe(),
+            "interrupted: lost the leader lease"
         );
     }
 

@@ -19,16 +19,17 @@ const CLAIM_ATTEMPTS: u32 = 8;
 /// sees exactly what the last one wrote.
 #[derive(Clone)]
 pub struct History {
-    cluster: Cluster,
-    namespace: String,
+    pub(super) cluster: Cluster,
+    pub(super) namespace: String,
     keep: usize,
 }
 
-/// A stored record: its name, its seq, and its contents when they parse.
-struct Stored {
-    name: String,
-    seq: u64,
-    record: Result<SyncRecord, String>,
+/// A stored record: its name, its seq, its resourceVersion, and its contents when they parse.
+pub(super) struct Stored {
+    pub(super) name: String,
+    pub(super) seq: u64,
+    pub(super) resource_version: Option<String>,
+    pub(super) record: Result<SyncRecord, String>,
 }
 
 impl History {
@@ -84,7 +85,7 @@ impl History {
         loop {
             attempts += 1;
             record.seq = seq;
-            if self.write(&record, true).await? {
+            if self.write(&record, true, None).await? {
                 break;
             }
             if attempts >= CLAIM_ATTEMPTS {
@@ -115,7 +116,7 @@ impl History {
         if record.finished_at.is_none() && record.outcome != SyncOutcome::InProgress {
             record.finished_at = Some(chrono::Utc::now());
         }
-        self.write(&record, false).await?;
+        self.write(&record, false, None).await?;
         Ok(())
     }
 
@@ -233,7 +234,7 @@ impl History {
     }
 
     /// The stored records of one app (or all), newest seq first.
-    async fn stored(&self, app: Option<&str>) -> Result<Vec<Stored>, HistoryError> {
+    pub(super) async fn stored(&self, app: Option<&str>) -> Result<Vec<Stored>, HistoryError> {
         let items = self
             .cluster
             .list_config_maps(&self.namespace, &selector(app))
@@ -244,7 +245,13 @@ impl History {
                 let name = cm.metadata.name.clone()?;
                 let seq = stored_seq(cm)?;
                 let record = parse(cm);
-                Some(Stored { name, seq, record })
+                let resource_version = cm.metadata.resource_version.clone();
+                Some(Stored {
+                    name,
+                    seq,
+                    resource_version,
+                    record,
+                })
             })
             .collect();
         stored.sort_by(|a, b| b.seq.cmp(&a.seq).then_with(|| a.name.cmp(&b.name)));
@@ -252,8 +259,15 @@ impl History {
     }
 
     /// Writes a record: `create` refuses to overwrite (returns false when the name is
-    /// taken); otherwise server-side apply overwrites. Creates ferry's namespace on demand.
-    async fn write(&self, record: &SyncRecord, create: bool) -> Result<bool, HistoryError> {
+    /// taken); otherwise server-side apply overwrites, only while the record is still at
+    /// `resource_version` when one is given (a conflict is an error with code 409). Creates
+    /// ferry's namespace on demand.
+    pub(super) async fn write(
+        &self,
+        record: &SyncRecord,
+        create: bool,
+        resource_version: Option<String>,
+    ) -> Result<bool, HistoryError> {
         let name = record_name(&record.app, record.seq);
         let json = serde_json::to_string_pretty(record).map_err(|e| HistoryError::Encode {
             name: name.clone(),
@@ -263,6 +277,7 @@ impl History {
         cm.metadata.name = Some(name);
         cm.metadata.namespace = Some(self.namespace.clone());
         cm.metadata.labels = Some(record_labels(&record.app, record.seq));
+        cm.metadata.resource_version = resource_version;
         cm.data = Some(BTreeMap::from([(DATA_KEY.to_string(), json)]));
         match self.put(&cm, create).await {
             Err(e) if e.code() == Some(404) => {
@@ -291,13 +306,18 @@ fn shas_match(full: &str, prefix: &str) -> bool {
     prefix.len() >= 4 && full.len() >= 4 && (full.starts_with(&prefix) || prefix.starts_with(&full))
 }
 
+/// The record in a ConfigMap, with the newest heartbeat (annotation or record field).
 fn parse(cm: &ConfigMap) -> Result<SyncRecord, String> {
     let text = cm
         .data
         .as_ref()
         .and_then(|d| d.get(DATA_KEY))
         .ok_or_else(|| format!("no {DATA_KEY} key"))?;
-    serde_json::from_str(text).map_err(|e| e.to_string())
+    let mut record: SyncRecord = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    if let Some(beat) = super::heartbeat::annotated(cm) {
+        record.heartbeat_at = Some(record.heartbeat_at.map_or(beat, |b| b.max(beat)));
+    }
+    Ok(record)
 }
 
 fn readable(stored: Vec<Stored>) -> Vec<SyncRecord> {

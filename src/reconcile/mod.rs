@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::apply::{self, ApplyError, ApplyOptions, ApplyReport};
+use crate::cancel::{Cancel, StopReason};
 use crate::cluster::{Cluster, ClusterError, ServedKind};
 use crate::config::AppSpec;
 use crate::history::{
@@ -20,10 +21,12 @@ use crate::plan::{self, Plan, PlanError, PlanInput};
 use crate::rollout::{GateConfig, GateEvent, GateHook, GateOutcome, GateResult, Supersede};
 
 mod inventory;
+mod janitor;
 mod rollback;
 mod rollback_target;
 pub mod worker;
 use crate::source::{CommitInfo, GitSource, SourceError};
+pub use janitor::{close_interrupted, spawn_janitor};
 pub use rollback::{
     rollback, sync_with_policy, PolicySync, Rollback, RollbackReport, RollbackRequest,
     TRIGGER_REVERT_POLICY, TRIGGER_ROLLBACK,
@@ -90,6 +93,9 @@ pub enum ReconcileError {
     /// A blocking git task panicked or was cancelled.
     #[error("internal: git task failed: {0}")]
     Task(String),
+    /// The sync was cancelled before it wrote anything.
+    #[error("sync not started: {0}")]
+    Interrupted(StopReason),
 }
 
 /// A commit read and validated: its bundle and the kinds it uses.
@@ -116,6 +122,9 @@ pub struct SyncReport {
     /// The history record of this sync (none for dry runs and syncs that changed nothing).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<SyncRecord>,
+    /// Why the sync was stopped before it ended (lease lost, shutdown), when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<StopReason>,
 }
 
 impl SyncReport {
@@ -125,6 +134,7 @@ impl SyncReport {
             && !self.gates.iter().any(|g| g.is_failure())
             && self.superseded_by().is_none()
             && !self.halted()
+            && self.interrupted.is_none()
     }
 
     /// The newer commit that cancelled this sync's gate wait, if one did.
@@ -150,6 +160,9 @@ impl SyncReport {
 /// Receives rollout progress while gates wait.
 pub type GateEvents = std::sync::Arc<dyn Fn(GateEvent) + Send + Sync>;
 
+/// Receives the plan a sync is about to execute, before anything is written.
+pub type PlanHook = std::sync::Arc<dyn Fn(&Plan) + Send + Sync>;
+
 /// Options for [`sync`].
 #[derive(Default)]
 pub struct SyncOptions {
@@ -166,6 +179,11 @@ pub struct SyncOptions {
     /// it). Once it names a commit other than the one being synced, waiting gates stop and the
     /// sync is recorded as superseded. `None`: gates are never cancelled.
     pub newest_head: Option<tokio::sync::watch::Receiver<Option<String>>>,
+    /// Stops the sync before its next write (wave, prune, gate step) once it fires; the sync
+    /// is then recorded as interrupted. Default: never.
+    pub cancel: Cancel,
+    /// Called with the plan once it is known, before anything is applied (dry runs too).
+    pub on_plan: Option<PlanHook>,
 }
 
 /// Fetches the app's repository and resolves its ref (blocking git work off the runtime).
@@ -364,6 +382,9 @@ pub async fn sync(
     let (source, commit) = fetch(engine, app).await?;
     let mut plan = plan_fetched(engine, app, source, commit).await?;
     started.charge(engine, &mut plan);
+    if let Some(on_plan) = &options.on_plan {
+        on_plan(&plan);
+    }
     if options.dry_run {
         if plan.invalid().next().is_some() {
             // Same refusal a real sync gives, so --dry-run predicts it.
@@ -375,7 +396,17 @@ pub async fn sync(
             dry_run: true,
             gates: Vec::new(),
             record: None,
+            interrupted: None,
         });
+    }
+    if let Some(reason) = options.cancel.reason() {
+        return Err(ReconcileError::Interrupted(reason));
+    }
+    let history = engine.history();
+    // A sync whose ferry was killed left its record in progress: close it now (any sync of
+    // the app does, from the CLI or serve's leader), even when this one has nothing to do.
+    if let Err(e) = history.close_stale(&app.name).await {
+        tracing::warn!(app = %app.name, error = %e, "could not check history for interrupted syncs");
     }
     // A sync that changes nothing records nothing: polling an unchanged repo writes no API
     // objects at all.
@@ -386,22 +417,25 @@ pub async fn sync(
             dry_run: false,
             gates: Vec::new(),
             record: None,
+            interrupted: None,
         });
     }
-    let history = engine.history();
     let trigger = if options.trigger.is_empty() {
         "manual"
     } else {
         options.trigger.as_str()
     };
     let mut record = history.begin(&app.name, &plan.commit, trigger).await?;
+    let _alive = history.keep_alive(&app.name, record.seq);
     record.record_plan(&plan);
     let apply_options = ApplyOptions {
         concurrency: engine.concurrency,
+        cancel: options.cancel.clone(),
         ..Default::default()
     };
+    let cancel = options.cancel.clone();
     let hook = options.gates.map(|config| {
-        let mut hook = GateHook::new(engine.cluster.clone(), config);
+        let mut hook = GateHook::new(engine.cluster.clone(), config).with_cancel(cancel);
         if let Some(newest) = options.newest_head {
             hook = hook.with_supersede(Supersede::new(newest, &plan.commit.sha));
         }
@@ -438,16 +472,30 @@ pub async fn sync(
             match &gate.result {
                 GateResult::Healthy { .. } => object.gate_passed(gate.result_text()),
                 GateResult::Skipped { reason } => object.gate = Some(format!("skipped: {reason}")),
-                GateResult::Superseded { .. } => object.gate = Some(gate.result_text()),
+                GateResult::Superseded { .. } | GateResult::Interrupted { .. } => {
+                    object.gate = Some(gate.result_text())
+                }
                 _ => object.gate_failed(gate.result_text().trim_start_matches("failed: ")),
             }
         }
     }
     let superseded = gates.iter().find_map(GateOutcome::superseded_by);
+    // Interrupted only when the cancel actually stopped something (a gate, a wave, a prune).
+    let interrupted = options.cancel.reason().filter(|_| {
+        gates.iter().any(|g| g.interrupted().is_some())
+            || report
+                .results
+                .iter()
+                .any(|r| matches!(&r.outcome, apply::Outcome::Skipped(why) if why.starts_with("interrupted")))
+    });
     let outcome = if let Some(failed) = gates.iter().find(|g| g.is_failure()) {
         SyncOutcome::GateFailed {
             object: failed.target.to_string(),
             reason: failed.result_text(),
+        }
+    } else if let Some(reason) = &interrupted {
+        SyncOutcome::Interrupted {
+            reason: reason.to_string(),
         }
     } else if let Some(by) = superseded {
         SyncOutcome::Superseded { by: by.to_string() }
@@ -478,22 +526,6 @@ pub async fn sync(
         dry_run: false,
         gates,
         record: Some(record),
+        interrupted,
     })
-}
-
-/// Marks syncs left `InProgress` by a ferry that was killed mid-sync as failed
-/// ("interrupted"), so history never shows a sync as running forever. Returns how many.
-pub async fn close_interrupted(engine: &Engine, app: &str) -> Result<usize, ReconcileError> {
-    let history = engine.history();
-    let mut closed = 0;
-    for mut record in history.list(app, None).await? {
-        if record.outcome == SyncOutcome::InProgress {
-            record.complete(SyncOutcome::Failed {
-                reason: "interrupted: ferry stopped during this sync".into(),
-            });
-            history.finish(&record).await?;
-            closed += 1;
-        }
-    }
-    Ok(closed)
 }

@@ -127,6 +127,9 @@ pub struct LoopSettings {
     pub heal_interval: Duration,
     /// The loop waits until this is true before its first sync (leader election).
     pub start: watch::Receiver<bool>,
+    /// Cancels the running sync before its next write (lease lost, shutdown); the loop then
+    /// starts no further sync.
+    pub cancel: crate::cancel::Cancel,
 }
 
 /// A handle to a running app loop: request syncs, read status.
@@ -174,8 +177,9 @@ impl AppHandle {
     }
 }
 
-/// Starts an app's loop on the runtime. It runs until `shutdown` turns true; a sync in
-/// progress is finished (and recorded) before the loop exits.
+/// Starts an app's loop on the runtime. It runs until `shutdown` turns true (or
+/// `settings.cancel` fires); a sync in progress stops before its next write once `cancel`
+/// fires and is recorded as interrupted before the loop exits.
 pub fn spawn_app(
     engine: Engine,
     app: AppSpec,
@@ -212,7 +216,7 @@ async fn run(
     let mut last_synced: Option<String> = None;
     let mut last_heal: Option<Instant> = None;
     loop {
-        if *shutdown.borrow() {
+        if *shutdown.borrow() || settings.cancel.is_cancelled() {
             return;
         }
         let trigger = handle.pending.lock().ok().and_then(|mut p| p.take());
@@ -426,6 +430,7 @@ async fn run_sync(
         gates: settings.gates.clone(),
         trigger: trigger.to_string(),
         newest_head: newest_head.clone(),
+        cancel: settings.cancel.clone(),
         ..Default::default()
     })
     .await;

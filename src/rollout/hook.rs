@@ -5,10 +5,11 @@ use std::sync::{Arc, Mutex};
 use futures::future::BoxFuture;
 
 use super::{
-    unstick_statefulset, wait_healthy_unless_superseded, GateConfig, GateEvent, GateOutcome,
-    GateState, GateTarget, Supersede, WorkloadKind,
+    unstick_statefulset, wait_healthy_until, GateConfig, GateEvent, GateOutcome, GateState,
+    GateTarget, Supersede, WorkloadKind,
 };
 use crate::apply::{ObjectResult, Outcome, WaveHook};
+use crate::cancel::Cancel;
 use crate::cluster::Cluster;
 
 type EventSink = Arc<dyn Fn(GateEvent) + Send + Sync>;
@@ -23,6 +24,7 @@ pub struct GateHook {
     config: GateConfig,
     on_event: EventSink,
     supersede: Option<Supersede>,
+    cancel: Cancel,
     outcomes: Mutex<Vec<GateOutcome>>,
 }
 
@@ -34,6 +36,7 @@ impl GateHook {
             config,
             on_event: Arc::new(|_| {}),
             supersede: None,
+            cancel: Cancel::never(),
             outcomes: Mutex::new(Vec::new()),
         }
     }
@@ -48,6 +51,13 @@ impl GateHook {
     /// (later waves and pruning are skipped) so the newer commit can be synced.
     pub fn with_supersede(mut self, supersede: Supersede) -> GateHook {
         self.supersede = Some(supersede);
+        self
+    }
+
+    /// Stops waiting gates (and the sync: later waves and pruning are skipped) once `cancel`
+    /// fires: the replica lost its leader lease or is shutting down.
+    pub fn with_cancel(mut self, cancel: Cancel) -> GateHook {
+        self.cancel = cancel;
         self
     }
 
@@ -87,6 +97,9 @@ impl WaveHook for GateHook {
                 return Ok(());
             }
             tracing::info!(wave, gates = targets.len(), "waiting for rollouts");
+            if let Some(reason) = self.cancel.reason() {
+                return Err(format!("interrupted: {reason}"));
+            }
             if self.config.unstick_statefulsets {
                 for t in targets
                     .iter()
@@ -107,17 +120,20 @@ impl WaveHook for GateHook {
                     }
                 }
             }
-            let outcomes = wait_healthy_unless_superseded(
+            let outcomes = wait_healthy_until(
                 &self.cluster,
                 targets,
                 &self.config,
                 self.supersede.as_ref(),
+                &self.cancel,
                 &*self.on_event,
             )
             .await;
             let failures: Vec<String> = outcomes
                 .iter()
-                .filter(|o| o.is_failure() || o.superseded_by().is_some())
+                .filter(|o| {
+                    o.is_failure() || o.superseded_by().is_some() || o.interrupted().is_some()
+                })
                 .map(GateOutcome::summary)
                 .collect();
             self.outcomes

@@ -38,7 +38,7 @@ use crate::source::short_sha;
 pub use config::{GateConfig, OnDeletePolicy};
 pub use hook::GateHook;
 pub use pods::PodProblem;
-pub use runner::{wait_healthy, wait_healthy_unless_superseded};
+pub use runner::{wait_healthy, wait_healthy_unless_superseded, wait_healthy_until};
 pub use supersede::{head_channel, HeadSender, Supersede};
 pub use unstick::unstick_statefulset;
 
@@ -167,6 +167,8 @@ pub enum GateState {
     TimedOut,
     /// Done: stopped waiting because a newer commit is being synced.
     Superseded,
+    /// Done: stopped waiting because the sync was cancelled (lease lost, shutdown).
+    Interrupted,
 }
 
 /// A progress report from a gate; emitted only when its state or message changes.
@@ -233,6 +235,17 @@ pub enum GateResult {
         #[serde(rename = "elapsed_seconds", serialize_with = "seconds")]
         elapsed: Duration,
     },
+    /// The sync was cancelled while waiting (this replica lost the leader lease, or ferry is
+    /// stopping): the wait stopped so nothing more is written.
+    Interrupted {
+        /// Why the sync was stopped.
+        reason: String,
+        /// The last progress message before the wait stopped.
+        message: String,
+        /// How long the gate had waited.
+        #[serde(rename = "elapsed_seconds", serialize_with = "seconds")]
+        elapsed: Duration,
+    },
 }
 
 impl GateResult {
@@ -255,6 +268,14 @@ impl GateResult {
             } => format!(
                 "superseded by {} after {}s: {message}",
                 short_sha(by),
+                elapsed.as_secs()
+            ),
+            GateResult::Interrupted {
+                reason,
+                message,
+                elapsed,
+            } => format!(
+                "interrupted after {}s: {reason}: {message}",
                 elapsed.as_secs()
             ),
         }
@@ -290,7 +311,8 @@ impl GateOutcome {
             GateResult::Healthy { elapsed, .. }
             | GateResult::Failed { elapsed, .. }
             | GateResult::TimedOut { elapsed, .. }
-            | GateResult::Superseded { elapsed, .. } => Some(*elapsed),
+            | GateResult::Superseded { elapsed, .. }
+            | GateResult::Interrupted { elapsed, .. } => Some(*elapsed),
             GateResult::Skipped { .. } => None,
         }
     }
@@ -304,6 +326,14 @@ impl GateOutcome {
     pub fn superseded_by(&self) -> Option<&str> {
         match &self.result {
             GateResult::Superseded { by, .. } => Some(by),
+            _ => None,
+        }
+    }
+
+    /// Why the sync was stopped, when this gate's wait was interrupted.
+    pub fn interrupted(&self) -> Option<&str> {
+        match &self.result {
+            GateResult::Interrupted { reason, .. } => Some(reason),
             _ => None,
         }
     }

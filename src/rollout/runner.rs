@@ -13,6 +13,7 @@ use super::{
     daemonset, job, statefulset, GateConfig, GateEvent, GateOutcome, GateResult, GateState,
     GateTarget, OnDeletePolicy, PodProblem, Progress, RolloutError, Supersede, WorkloadKind,
 };
+use crate::cancel::Cancel;
 use crate::cluster::{Cluster, ServedKind};
 
 /// The `Skipped` reason for OnDelete workloads under policy `skip`.
@@ -47,9 +48,32 @@ pub async fn wait_healthy_unless_superseded(
     supersede: Option<&Supersede>,
     on_event: &(dyn Fn(GateEvent) + Send + Sync),
 ) -> Vec<GateOutcome> {
+    wait_healthy_until(
+        cluster,
+        objects,
+        config,
+        supersede,
+        &Cancel::never(),
+        on_event,
+    )
+    .await
+}
+
+/// [`wait_healthy_unless_superseded`], except that every gate still waiting also stops with
+/// [`GateResult::Interrupted`] once `cancel` fires (checked before each poll, so a gate's own
+/// step writes stop too, and while sleeping between polls).
+pub async fn wait_healthy_until(
+    cluster: &Cluster,
+    objects: Vec<GateTarget>,
+    config: &GateConfig,
+    supersede: Option<&Supersede>,
+    cancel: &Cancel,
+    on_event: &(dyn Fn(GateEvent) + Send + Sync),
+) -> Vec<GateOutcome> {
     let gates = objects.into_iter().map(|target| {
         let mut watch = Watch::new(cluster, target, config, on_event);
         watch.supersede = supersede.cloned();
+        watch.cancel = cancel.clone();
         watch.run()
     });
     futures::future::join_all(gates).await
@@ -78,6 +102,7 @@ pub(super) struct Watch<'a> {
     pub(super) ds_hash: Option<(i64, String)>,
     pub(super) pending: Vec<Pending>,
     pub(super) supersede: Option<Supersede>,
+    pub(super) cancel: Cancel,
 }
 
 impl<'a> Watch<'a> {
@@ -105,12 +130,16 @@ impl<'a> Watch<'a> {
             ds_hash: None,
             pending: Vec::new(),
             supersede: None,
+            cancel: Cancel::never(),
         }
     }
 
     async fn run(mut self) -> GateOutcome {
         tracing::debug!(object = %self.target, "gate started");
         loop {
+            if let Some(reason) = self.cancel.reason() {
+                return self.interrupted(reason.to_string()).await;
+            }
             if let Some(by) = self.supersede.as_ref().and_then(Supersede::newer) {
                 return self.superseded(by).await;
             }
@@ -137,26 +166,19 @@ impl<'a> Watch<'a> {
             }
             let left = self.config.timeout - elapsed;
             let pause = tokio::time::sleep(self.config.poll_interval.min(left));
+            let cancel = self.cancel.clone();
             match self.supersede.clone() {
                 Some(mut supersede) => tokio::select! {
                     _ = pause => {}
                     by = supersede.wait() => return self.superseded(by).await,
+                    reason = cancel.cancelled() => return self.interrupted(reason.to_string()).await,
                 },
-                None => pause.await,
+                None => tokio::select! {
+                    _ = pause => {}
+                    reason = cancel.cancelled() => return self.interrupted(reason.to_string()).await,
+                },
             }
         }
-    }
-
-    async fn superseded(self, by: String) -> GateOutcome {
-        let message = self.last_message.clone();
-        let elapsed = self.started.elapsed();
-        tracing::info!(object = %self.target, newer_commit = %by, "a newer commit arrived: gate stops waiting");
-        self.finish(GateResult::Superseded {
-            by,
-            message,
-            elapsed,
-        })
-        .await
     }
 
     fn emit(&mut self, state: GateState, message: &str) {
@@ -348,7 +370,7 @@ impl<'a> Watch<'a> {
         Ok(Step::Wait(state, message))
     }
 
-    async fn finish(mut self, result: GateResult) -> GateOutcome {
+    pub(super) async fn finish(mut self, result: GateResult) -> GateOutcome {
         // Before the controller observed the latest generation, its revisions are stale.
         let observed = self
             .object
@@ -377,6 +399,7 @@ impl<'a> Watch<'a> {
             GateResult::Skipped { reason } => (GateState::Skipped, reason.clone()),
             GateResult::TimedOut { message, .. } => (GateState::TimedOut, message.clone()),
             GateResult::Superseded { .. } => (GateState::Superseded, result.text()),
+            GateResult::Interrupted { .. } => (GateState::Interrupted, result.text()),
         };
         self.emit(state, &message);
         let elapsed_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);

@@ -1,4 +1,4 @@
-//! Cancelling a gate's wait when a newer commit arrives.
+//! Cancelling a gate's wait when a newer commit arrives (or the sync is cancelled).
 //!
 //! `ferry serve` learns about new commits while a sync is still gating (a webhook, a poll, a
 //! file event). Waiting out a broken rollout's timeout before applying the fix would make the
@@ -6,6 +6,9 @@
 //! running sync stops as soon as that head differs from the commit it is rolling out.
 
 use tokio::sync::watch;
+
+use super::runner::Watch;
+use super::{GateOutcome, GateResult};
 
 /// Publishes the newest commit seen on an app's tracked ref (sender side).
 #[derive(Debug)]
@@ -66,6 +69,35 @@ impl Supersede {
                 return std::future::pending().await;
             }
         }
+    }
+}
+
+/// Ending a gate's wait early: a newer commit, or a cancelled sync.
+impl Watch<'_> {
+    /// Ends the gate because the sync was cancelled (lease lost, shutdown).
+    pub(super) async fn interrupted(self, reason: String) -> GateOutcome {
+        let message = self.last_message.clone();
+        let elapsed = self.started.elapsed();
+        tracing::info!(object = %self.target, %reason, "sync cancelled: gate stops waiting");
+        self.finish(GateResult::Interrupted {
+            reason,
+            message,
+            elapsed,
+        })
+        .await
+    }
+
+    /// Ends the gate because a newer commit arrived.
+    pub(super) async fn superseded(self, by: String) -> GateOutcome {
+        let message = self.last_message.clone();
+        let elapsed = self.started.elapsed();
+        tracing::info!(object = %self.target, newer_commit = %by, "a newer commit arrived: gate stops waiting");
+        self.finish(GateResult::Superseded {
+            by,
+            message,
+            elapsed,
+        })
+        .await
     }
 }
 

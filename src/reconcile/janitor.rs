@@ -1,0 +1,49 @@
+//! Closing the history records of syncs whose ferry died mid-sync.
+//!
+//! Every sync closes its app's stale records itself; `ferry serve`'s leader also looks every
+//! [`HEARTBEAT_INTERVAL`] so a record left by a killed replica is closed even while nothing
+//! changes in git. Only the replica that leads does either: a standby never writes history.
+
+use tokio::sync::watch;
+
+use super::{Engine, ReconcileError};
+use crate::history::HEARTBEAT_INTERVAL;
+
+/// Marks the app's syncs left `InProgress` by a ferry that stopped renewing their heartbeat
+/// (killed mid-sync) as interrupted, so history never shows a sync as running forever. A sync
+/// still running elsewhere (its heartbeat is fresh) is left alone. Returns how many.
+pub async fn close_interrupted(engine: &Engine, app: &str) -> Result<usize, ReconcileError> {
+    Ok(engine.history().close_stale(app).await?.len())
+}
+
+/// `ferry serve`: once `start` turns true (this replica leads, or there is no election),
+/// closes the app's stale records, then again every [`HEARTBEAT_INTERVAL`] until `stop`.
+pub fn spawn_janitor(
+    engine: Engine,
+    app: String,
+    mut start: watch::Receiver<bool>,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        tokio::select! {
+            started = start.wait_for(|go| *go) => if started.is_err() { return },
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            match close_interrupted(&engine, &app).await {
+                Ok(0) => {}
+                Ok(n) => eprintln!("ferry serve: {app}: marked {n} interrupted sync(s) in history"),
+                Err(e) => {
+                    tracing::warn!(app = %app, error = %e, "could not check history for interrupted syncs")
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(HEARTBEAT_INTERVAL) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+        }
+    })
+}
