@@ -102,6 +102,7 @@ async fn a_leader_that_loses_its_lease_stops_before_the_next_wave_and_a_standby_
     );
 
     // Someone takes the lease away: the leader must stop before wave 4 and record why.
+    let taken = std::time::Instant::now();
     kubectl_ok(&[
         "patch",
         "lease",
@@ -124,6 +125,10 @@ async fn a_leader_that_loses_its_lease_stops_before_the_next_wave_and_a_standby_
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(exit.code(), Some(2), "exits so another replica leads");
+    eprintln!(
+        "the leader exited {:?} after its lease was taken",
+        taken.elapsed()
+    );
     let records = history_in(&ferry_ns, &ns.name);
     assert_eq!(records.len(), 1, "{records:?}");
     let record = &records[0];
