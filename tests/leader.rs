@@ -160,3 +160,30 @@ async fn a_leader_that_loses_its_lease_stops_before_the_next_wave_and_a_standby_
     drop(standby);
     support::kubectl(&["delete", "namespace", &ferry_ns, "--wait=false"]);
 }
+
+#[tokio::test]
+async fn a_leader_stopped_by_sigterm_releases_its_lease() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "l-release").await;
+    let ferry_ns = format!("{}-ferry", ns.name);
+    let remote = Remote::new();
+    commit_cm(&remote, "one");
+    let extra = ["--leader-elect", "--ferry-namespace", ferry_ns.as_str()];
+    let mut leader = wait_ready(spawn_server(
+        &app_config(&ns.name, &remote.url(), "1h", ""),
+        &extra,
+        &[("POD_NAME", "leader")],
+    ));
+    assert_eq!(lease_holder(&ferry_ns), "leader");
+    let pid = leader.child.id().to_string();
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let exit = leader.child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    // Released: a standby need not wait for the lease to expire.
+    assert_eq!(lease_holder(&ferry_ns), "");
+    support::kubectl(&["delete", "namespace", &ferry_ns, "--wait=false"]);
+}
