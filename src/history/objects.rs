@@ -182,6 +182,7 @@ mod tests {
                 },
             ],
             waves_applied: vec![0],
+            interrupted: false,
         };
         record.record_apply(&report);
         assert_eq!(record.objects[0].result, RESULT_APPLIED);
