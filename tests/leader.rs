@@ -102,6 +102,7 @@ async fn a_leader_that_loses_its_lease_stops_before_the_next_wave_and_a_standby_
     );
 
     // Someone takes the lease away: the leader must stop before wave 4 and record why.
+    let taken = std::time::Instant::now();
     kubectl_ok(&[
         "patch",
         "lease",
@@ -124,6 +125,10 @@ async fn a_leader_that_loses_its_lease_stops_before_the_next_wave_and_a_standby_
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(exit.code(), Some(2), "exits so another replica leads");
+    eprintln!(
+        "the leader exited {:?} after its lease was taken",
+        taken.elapsed()
+    );
     let records = history_in(&ferry_ns, &ns.name);
     assert_eq!(records.len(), 1, "{records:?}");
     let record = &records[0];
@@ -153,5 +158,32 @@ async fn a_leader_that_loses_its_lease_stops_before_the_next_wave_and_a_standby_
     assert_eq!(lease_holder(&ferry_ns), "intruder");
     assert_eq!(total_syncs(port, &ns.name), 0);
     drop(standby);
+    support::kubectl(&["delete", "namespace", &ferry_ns, "--wait=false"]);
+}
+
+#[tokio::test]
+async fn a_leader_stopped_by_sigterm_releases_its_lease() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "l-release").await;
+    let ferry_ns = format!("{}-ferry", ns.name);
+    let remote = Remote::new();
+    commit_cm(&remote, "one");
+    let extra = ["--leader-elect", "--ferry-namespace", ferry_ns.as_str()];
+    let mut leader = wait_ready(spawn_server(
+        &app_config(&ns.name, &remote.url(), "1h", ""),
+        &extra,
+        &[("POD_NAME", "leader")],
+    ));
+    assert_eq!(lease_holder(&ferry_ns), "leader");
+    let pid = leader.child.id().to_string();
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let exit = leader.child.wait().unwrap();
+    assert!(exit.success(), "{exit:?}");
+    // Released: a standby need not wait for the lease to expire.
+    assert_eq!(lease_holder(&ferry_ns), "");
     support::kubectl(&["delete", "namespace", &ferry_ns, "--wait=false"]);
 }

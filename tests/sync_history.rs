@@ -203,6 +203,7 @@ async fn a_killed_cli_sync_is_marked_interrupted_by_a_later_sync() {
     assert_eq!(beating["commit"]["sha"], sha.as_str());
     child.kill().unwrap();
     child.wait().unwrap();
+    let killed = std::time::Instant::now();
 
     // Right after the kill the heartbeat is fresh: a later sync cannot tell a dead ferry from
     // a live one yet and leaves the record alone.
@@ -223,6 +224,7 @@ async fn a_killed_cli_sync_is_marked_interrupted_by_a_later_sync() {
         },
     )
     .await;
+    eprintln!("marked interrupted {:?} after the kill", killed.elapsed());
     assert_eq!(closed["seq"], beating["seq"]);
     let reason = closed["outcome"]["reason"].as_str().unwrap();
     assert!(reason.contains("no heartbeat since"), "{reason}");

@@ -88,6 +88,9 @@ pub struct ApplyReport {
     pub results: Vec<ObjectResult>,
     /// Waves that were fully applied.
     pub waves_applied: Vec<i32>,
+    /// True when [`ApplyOptions::cancel`] stopped a wave or a prune from being written.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
 }
 
 impl ApplyReport {
@@ -201,6 +204,7 @@ pub async fn execute(
     waves.dedup();
 
     let mut halted: Option<String> = None;
+    let mut interrupted = false;
     for wave in waves {
         let members: Vec<&Change> = plan
             .changes
@@ -211,6 +215,7 @@ pub async fn execute(
             .collect();
         if let (None, Some(reason)) = (&halted, options.cancel.reason()) {
             halted = Some(format!("interrupted: {reason}"));
+            interrupted = true;
         }
         if let Some(reason) = &halted {
             results.extend(members.iter().map(|c| skipped(c, reason)));
@@ -254,6 +259,7 @@ pub async fn execute(
     for change in prunes {
         if let (None, Some(reason)) = (&halted, options.cancel.reason()) {
             halted = Some(format!("interrupted: {reason}"));
+            interrupted = true;
         }
         if let Action::Orphan { reason } = &change.action {
             results.push(result(change, Outcome::Kept(reason.clone()), None));
@@ -275,6 +281,7 @@ pub async fn execute(
     Ok(ApplyReport {
         results,
         waves_applied,
+        interrupted,
     })
 }
 

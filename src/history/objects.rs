@@ -184,6 +184,7 @@ mod tests {
                 },
             ],
             waves_applied: vec![0],
+            interrupted: false,
         };
         record.record_apply(&report);
         assert_eq!(record.objects[0].result, RESULT_APPLIED);

@@ -481,13 +481,10 @@ pub async fn sync(
     }
     let superseded = gates.iter().find_map(GateOutcome::superseded_by);
     // Interrupted only when the cancel actually stopped something (a gate, a wave, a prune).
-    let interrupted = options.cancel.reason().filter(|_| {
-        gates.iter().any(|g| g.interrupted().is_some())
-            || report
-                .results
-                .iter()
-                .any(|r| matches!(&r.outcome, apply::Outcome::Skipped(why) if why.starts_with("interrupted")))
-    });
+    let interrupted = options
+        .cancel
+        .reason()
+        .filter(|_| report.interrupted || gates.iter().any(|g| g.interrupted().is_some()));
     let outcome = if let Some(failed) = gates.iter().find(|g| g.is_failure()) {
         SyncOutcome::GateFailed {
             object: failed.target.to_string(),
