@@ -12,7 +12,7 @@ use std::time::Duration;
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::Api;
-use support::git_http::{bare_repo, refuse_pushes, GitHttp};
+use support::git_http::{bare_repo, refuse_pushes, refuse_revert_pushes, GitHttp};
 use support::serve::{app_status, history, spawn_server, wait_ready};
 use support::{
     client, daemonset_yaml, ferry_app, wait_until, FerryRun, GitRepo, Remote, TestNamespace,
@@ -412,4 +412,73 @@ async fn a_refused_revert_push_applies_the_parent_with_a_warning() {
     assert_eq!(newest["outcome"]["status"], "succeeded", "{newest}");
     assert_eq!(records[1]["commit"]["sha"], bad.as_str());
     assert_eq!(records[1]["outcome"]["status"], "gateFailed");
+}
+
+#[tokio::test]
+async fn serve_falls_back_to_the_parent_and_does_not_self_heal_back_to_the_failing_commit() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "rbp-serve-refused").await;
+    let root = tempfile::tempdir().unwrap();
+    let bare = bare_repo(root.path(), "cluster.git");
+    let git = GitHttp::serve(root.path());
+    let url = git.url("cluster.git");
+    let work = GitRepo::new();
+    let push = |work: &GitRepo| {
+        let out = Command::new("git")
+            .args(["push", "-q", &url, "HEAD:main"])
+            .current_dir(work.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    refuse_revert_pushes(&bare, "reverts need a review");
+    work.write("apps/agent.yaml", &daemonset_yaml("agent", "nginx:1.18.0"));
+    let good = work.commit("agent 1.18");
+    push(&work);
+    let config = support::serve::app_config(
+        &ns.name,
+        &url,
+        "1s",
+        "    failurePolicy: revert\n    selfHeal: true\n",
+    );
+    let server = wait_ready(spawn_server(&config, &["--heal-interval", "1s"], &[]));
+    work.write(
+        "apps/agent.yaml",
+        &daemonset_yaml("agent", "nginx:doesnotexist"),
+    );
+    let bad = work.commit("agent broken");
+    push(&work);
+
+    let status = wait_until(Duration::from_secs(120), "the fallback", || async {
+        let status = app_status(server.port, &ns.name).await;
+        (status["fallbackCommit"] == good.as_str()).then_some(status)
+    })
+    .await;
+    assert_eq!(status["headCommit"], bad.as_str(), "{status}");
+    let records = history(&ns.name);
+    assert_eq!(records[0]["trigger"], "revert-fallback", "{records}");
+    assert_eq!(records[0]["commit"]["sha"], good.as_str());
+    assert_eq!(tip(&bare), bad, "the branch on the remote is unchanged");
+    // Polls see the cluster differ from the branch: reported, never healed back to `bad`.
+    let polls = |s: &serde_json::Value| s["triggers"]["poll"].as_u64().unwrap_or(0);
+    let noted = wait_until(Duration::from_secs(30), "the drift note", || async {
+        let status = app_status(server.port, &ns.name).await;
+        status["driftNote"]
+            .as_str()
+            .is_some_and(|n| n.contains("refused the revert"))
+            .then_some(status)
+    })
+    .await;
+    wait_until(Duration::from_secs(30), "two more polls", || async {
+        let status = app_status(server.port, &ns.name).await;
+        (polls(&status) >= polls(&noted) + 2).then_some(())
+    })
+    .await;
+    let status = app_status(server.port, &ns.name).await;
+    assert_eq!(status["selfHeals"], 0, "{status}");
+    assert_eq!(ds_image(&client, &ns.name).await, "nginx:1.18.0");
 }

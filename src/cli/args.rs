@@ -39,13 +39,15 @@ pub enum Command {
     ///
     /// Exit code: 0 = success, 2 = error (nothing is applied when any object is invalid).
     Sync(SyncArgs),
-    /// Roll back by writing a `git revert` of a commit (default: the last synced one),
+    /// Roll back by writing a `git revert` of a commit (default: the last synced change),
     /// show what it does to the cluster, push it, and sync it.
     ///
     /// git stays the truth: the cluster moves to the reverted state because the branch does.
     /// StatefulSet pods stuck not-Ready on the broken revision are deleted one at a time so
-    /// the controller recreates them from the restored template.
-    /// Exit code: 0 = rolled back, 2 = error (e.g. the revert conflicts), 3 = a gate failed.
+    /// the controller recreates them from the restored template. A revert is never the
+    /// default target: when the last change is already reverted, nothing is written.
+    /// Exit code: 0 = rolled back (or nothing to roll back), 2 = error (e.g. the revert
+    /// conflicts, or the commit is not on the tracked branch), 3 = a gate failed.
     Rollback(RollbackArgs),
     /// Show the sync history: a table of syncs newest first, or one sync in detail.
     ///
@@ -137,9 +139,11 @@ pub struct HistoryArgs {
 /// `ferry rollback`.
 #[derive(Debug, Clone, Args)]
 pub struct RollbackArgs {
-    /// The commit to revert (default: the commit ferry last synced, else the branch's newest).
+    /// The commit to revert, on the tracked branch (default: the newest change ferry synced
+    /// that is not a revert, else the branch's; nothing when a later commit reverted it).
     pub commit: Option<String>,
-    /// Instead, return to this commit: revert every commit after it, in one revert commit.
+    /// Instead, return to this commit (on the tracked branch): revert every commit after it,
+    /// in one revert commit.
     #[arg(long, conflicts_with = "commit")]
     pub to: Option<String>,
     /// Do not push the revert; sync it from ferry's clone only (the cluster then runs a

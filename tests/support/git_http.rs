@@ -67,10 +67,25 @@ impl Drop for GitHttp {
 /// Makes `repo` (a bare repository) refuse every push with `message`, the way a protected
 /// branch does: a `pre-receive` hook that prints it and exits 1.
 pub fn refuse_pushes(repo: &Path, message: &str) {
+    pre_receive(repo, &format!("echo '{message}' >&2\nexit 1\n"));
+}
+
+/// Makes `repo` refuse pushes of revert commits (a message with `This reverts commit`) with
+/// `message`, and accept everything else: reverts must go through review.
+pub fn refuse_revert_pushes(repo: &Path, message: &str) {
+    pre_receive(
+        repo,
+        &format!(
+            "while read old new ref; do\n  if git log -1 --format=%B \"$new\" | grep -q 'This reverts commit'; then\n    echo '{message}' >&2\n    exit 1\n  fi\ndone\nexit 0\n"
+        ),
+    );
+}
+
+fn pre_receive(repo: &Path, body: &str) {
     use std::os::unix::fs::PermissionsExt;
     let hook = repo.join("hooks").join("pre-receive");
     std::fs::create_dir_all(hook.parent().unwrap()).unwrap();
-    std::fs::write(&hook, format!("#!/bin/sh\necho '{message}' >&2\nexit 1\n")).unwrap();
+    std::fs::write(&hook, format!("#!/bin/sh\n{body}")).unwrap();
     std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
