@@ -35,14 +35,44 @@ pub(super) fn check_source(
     }
 }
 
-/// Keeps the app's inventory record current after a sync; writes only on change. A kind stays
-/// while any of its objects is still wanted, kept, or not yet pruned (prune skipped after a
-/// failed gate, superseded, or failed), so its objects are never orphaned.
-pub(super) async fn record_inventory(
+fn kind_of(key: &ObjectKey) -> KindRef {
+    (key.group.clone(), key.version.clone(), key.kind.clone())
+}
+
+/// Before anything is applied: adds every kind the plan touches to the app's inventory, so
+/// objects of a new kind are found (and can be pruned) even when this sync is killed or
+/// interrupted half-way. Returns the record as it now stands. Writes only on change.
+pub(super) async fn widen_inventory(
+    engine: &Engine,
+    app: &AppSpec,
+    plan: &Plan,
+) -> Result<InventoryRecord, ReconcileError> {
+    let mut record = InventoryRecord {
+        kinds: plan.recorded.kinds.clone(),
+        source: Some(app.source_identity()),
+    };
+    record
+        .kinds
+        .extend(plan.changes.iter().map(|c| kind_of(&c.key)));
+    if record != plan.recorded {
+        engine
+            .cluster
+            .write_inventory(&engine.ferry_namespace, &app.name, &record)
+            .await?;
+    }
+    Ok(record)
+}
+
+/// After a sync ran to its end: narrows the app's inventory to the kinds it still has
+/// objects of. A kind stays while any of its objects is still wanted, kept, or not yet pruned
+/// (prune skipped after a failed gate, superseded, or failed), so its objects are never
+/// orphaned. `current` is the record as [`widen_inventory`] left it; writes only on change.
+pub(super) async fn narrow_inventory(
     engine: &Engine,
     app: &AppSpec,
     plan: &Plan,
     report: &ApplyReport,
+    current: &InventoryRecord,
 ) -> Result<(), ReconcileError> {
     let pruned: HashSet<&ObjectKey> = report
         .results
@@ -54,19 +84,13 @@ pub(super) async fn record_inventory(
         .changes
         .iter()
         .filter(|c| !(matches!(c.action, Action::Prune) && pruned.contains(&c.key)))
-        .map(|c| {
-            (
-                c.key.group.clone(),
-                c.key.version.clone(),
-                c.key.kind.clone(),
-            )
-        })
+        .map(|c| kind_of(&c.key))
         .collect();
     let record = InventoryRecord {
         kinds,
         source: Some(app.source_identity()),
     };
-    if record != plan.recorded {
+    if record != *current {
         engine
             .cluster
             .write_inventory(&engine.ferry_namespace, &app.name, &record)

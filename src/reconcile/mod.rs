@@ -444,6 +444,13 @@ pub async fn sync(
             None => hook,
         }
     });
+    // Kinds go into the inventory before their objects do (and leave it only after their
+    // prunes succeeded), so nothing ferry applied is ever outside it.
+    let inventory = if plan.invalid().next().is_none() && plan.refusal.is_none() {
+        Some(inventory::widen_inventory(engine, app, &plan).await?)
+    } else {
+        None
+    };
     let executed = apply::execute(
         &engine.cluster,
         &plan,
@@ -515,7 +522,11 @@ pub async fn sync(
         completed.carry_forward(&mut record);
     }
     record.complete(outcome);
-    inventory::record_inventory(engine, app, &plan, &report).await?;
+    // An interrupted sync (lease lost, SIGTERM) writes nothing more to the app's objects'
+    // inventory: the widened record stands until a sync runs to its end.
+    if let (Some(current), None) = (&inventory, &interrupted) {
+        inventory::narrow_inventory(engine, app, &plan, &report, current).await?;
+    }
     history.finish(&record).await?;
     Ok(SyncReport {
         plan,
