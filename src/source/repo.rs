@@ -2,6 +2,7 @@
 //! fetched incrementally.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use git2::{AutotagOption, FetchOptions, FetchPrune, ObjectType, Oid, Repository};
 use sha2::{Digest, Sha256};
@@ -41,6 +42,27 @@ impl RepoLocation {
     }
 }
 
+/// Refuses credentials written into a repository URL (`https://user:token@host/…`, or a
+/// password in an `ssh://` URL): they would end up in logs, history and the cache clone's
+/// `.git/config`. A user name alone is fine for SSH (`ssh://git@host/…`, `git@host:org/repo`).
+pub fn check_url(url: &str) -> Result<(), SourceError> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Ok(());
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    let Some((userinfo, _)) = authority.rsplit_once('@') else {
+        return Ok(());
+    };
+    let ssh = scheme.eq_ignore_ascii_case("ssh") || scheme.eq_ignore_ascii_case("git+ssh");
+    if ssh && !userinfo.contains(':') {
+        return Ok(());
+    }
+    let after_at = rest.get(userinfo.len() + 1..).unwrap_or("");
+    Err(SourceError::CredentialsInUrl {
+        url: format!("{scheme}://{after_at}"),
+    })
+}
+
 /// Removes a `user:password@` part from an `https://` URL so it can be printed or logged.
 pub fn strip_userinfo(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://") {
@@ -72,6 +94,7 @@ impl GitSource {
         auth: GitAuth,
         cache_dir: &Path,
     ) -> Result<GitSource, SourceError> {
+        super::init_network_timeouts();
         let repo = match &location {
             RepoLocation::Local(path) => {
                 Repository::open(path).map_err(|e| SourceError::NotARepository {
@@ -79,7 +102,10 @@ impl GitSource {
                     cause: e.message().to_string(),
                 })?
             }
-            RepoLocation::Remote(url) => open_cache(url, cache_dir)?,
+            RepoLocation::Remote(url) => {
+                check_url(url)?;
+                open_cache(url, cache_dir)?
+            }
         };
         Ok(GitSource {
             location,
@@ -123,9 +149,19 @@ impl GitSource {
     /// Fetches (remotes only) and resolves the tracked ref to a commit. On a fetch error the
     /// last good commit stays available through [`GitSource::last_good`].
     pub fn fetch(&mut self) -> Result<CommitInfo, SourceError> {
+        self.fetch_until(None)
+    }
+
+    /// [`GitSource::fetch`], aborted once `deadline` passes (a remote that stops sending).
+    pub fn fetch_until(&mut self, deadline: Option<Instant>) -> Result<CommitInfo, SourceError> {
         if let RepoLocation::Remote(url) = &self.location {
-            fetch_remote(&self.repo, url, &self.reference, &self.auth)?;
+            fetch_remote(&self.repo, url, &self.reference, &self.auth, deadline)?;
         }
+        self.current()
+    }
+
+    /// Resolves the tracked ref with the refs already fetched and describes that commit.
+    pub fn current(&mut self) -> Result<CommitInfo, SourceError> {
         let oid = self.resolve()?;
         let info = self.commit_info(&oid.to_string())?;
         self.last_good = Some(info.sha.clone());
@@ -297,18 +333,16 @@ fn fetch_remote(
     url: &str,
     reference: &GitRef,
     auth: &GitAuth,
+    deadline: Option<Instant>,
 ) -> Result<(), SourceError> {
     let shown = strip_userinfo(url);
-    let fetch_err = |e: git2::Error| SourceError::Fetch {
-        url: shown.clone(),
-        cause: e.message().to_string(),
-    };
+    let fetch_err = |e: git2::Error| super::fetch_error(&shown, deadline, e);
     let mut remote = repo
         .find_remote("origin")
         .map_err(SourceError::git("finding remote origin"))?;
     if *reference == GitRef::Head {
         // Learn the remote's default branch, and remember it as refs/remotes/origin/HEAD.
-        let callbacks = auth.callbacks()?;
+        let callbacks = auth.callbacks(url, deadline)?;
         let conn = remote
             .connect_auth(git2::Direction::Fetch, Some(callbacks), None)
             .map_err(fetch_err)?;
@@ -325,7 +359,7 @@ fn fetch_remote(
         .map_err(SourceError::git("recording remote HEAD"))?;
     }
     let mut options = FetchOptions::new();
-    options.remote_callbacks(auth.callbacks()?);
+    options.remote_callbacks(auth.callbacks(url, deadline)?);
     options.prune(FetchPrune::On);
     options.download_tags(AutotagOption::All);
     let started = std::time::Instant::now();
@@ -376,6 +410,32 @@ mod tests {
             RepoLocation::parse("/srv/repo"),
             RepoLocation::Local(PathBuf::from("/srv/repo"))
         );
+    }
+
+    #[test]
+    fn credentials_in_urls_are_refused() {
+        for url in [
+            "https://user:s3cret@example.com/org/repo.git",
+            "https://ghp_token@example.com/org/repo.git",
+            "http://u:p@127.0.0.1:8080/repo.git",
+            "ssh://git:pw@example.com/org/repo.git",
+        ] {
+            let err = check_url(url).unwrap_err();
+            let msg = err.to_string();
+            assert!(msg.contains("credentials"), "{msg}");
+            assert!(
+                !msg.contains("s3cret") && !msg.contains("ghp_token"),
+                "{msg}"
+            );
+        }
+        for url in [
+            "https://example.com/org/repo.git",
+            "ssh://git@example.com:2222/org/repo.git",
+            "git@example.com:org/repo.git",
+            "file:///srv/repo.git",
+        ] {
+            assert!(check_url(url).is_ok(), "{url}");
+        }
     }
 
     #[test]
