@@ -1,7 +1,7 @@
 //! `ferry serve` under hostile HTTP clients, over real TCP: webhook bodies over 1 MiB are
 //! refused before they are read (by Content-Length and while streaming), slow headers and
-//! slow bodies are cut off, webhook requests beyond the cap get 503, and `/api/*` writes need
-//! the bearer token. (RSS under 500 concurrent uploads is measured by `benches/webhook_abuse`.)
+//! slow bodies are cut off, webhook bodies beyond the shared memory budget get 503 (and a
+//! stalled sender cannot starve a real push), and `/api/*` writes need the bearer token. (RSS under 500 concurrent uploads is measured by `benches/webhook_abuse`.)
 
 mod support;
 
@@ -134,7 +134,7 @@ async fn slow_headers_and_slow_bodies_are_cut_off() {
 }
 
 #[tokio::test]
-async fn webhook_requests_beyond_the_cap_get_503_and_the_cap_frees_up() {
+async fn webhook_bodies_share_a_memory_budget_that_slow_senders_cannot_starve() {
     let client = client().await;
     let ns = TestNamespace::new(&client, "h-cap").await;
     let remote = Remote::new();
@@ -143,51 +143,52 @@ async fn webhook_requests_beyond_the_cap_get_503_and_the_cap_frees_up() {
         &remote,
         &ns.name,
         "1h",
-        &["--max-webhook-requests", "2", "--http-body-timeout", "1h"],
+        &[
+            "--max-webhook-buffer-kib",
+            "1024",
+            "--http-body-timeout",
+            "1h",
+        ],
     );
 
-    // Two senders stuck in their bodies hold both permits.
-    let mut stuck = Vec::new();
-    for _ in 0..2 {
-        let mut stream = connect(server.port);
-        stream
-            .write_all(hook_headers("Content-Length: 100\r\n").as_bytes())
-            .unwrap();
-        stream.write_all(b"{").unwrap();
-        stuck.push(stream);
-    }
-    let sha = commit_cm(&remote, "two");
-    let push = github_push(&remote.url(), "refs/heads/main", &sha);
-    let signature = format!("sha256={}", hmac_hex(&push));
-    // The permits are taken as soon as the server has read the stuck requests' headers.
-    let reply = wait_until(Duration::from_secs(20), "a 503", || async {
-        let mut stream = connect(server.port);
-        let head = hook_headers(&format!(
-            "X-Hub-Signature-256: {signature}\r\nContent-Length: {}\r\nConnection: close\r\n",
-            push.len()
-        ));
-        stream.write_all(head.as_bytes()).unwrap();
-        stream.write_all(&push).unwrap();
-        let (status, reply) = read_status(&mut stream);
-        (status == 503).then_some(reply)
+    // A sender that stalls after 1000 KiB of its 1 MiB body holds 1000 KiB of the budget.
+    let mut stalled = connect(server.port);
+    stalled
+        .write_all(hook_headers("Content-Length: 1048576\r\n").as_bytes())
+        .unwrap();
+    stalled.write_all(&vec![b'x'; 1000 * 1024]).unwrap();
+    wait_until(Duration::from_secs(20), "the stalled body held", || async {
+        let (_, metrics) = http(server.port, "GET", "/metrics", &[], b"").unwrap();
+        metrics
+            .contains(&format!("ferry_webhook_body_bytes {}", 1000 * 1024))
+            .then_some(())
     })
     .await;
-    assert!(reply.contains("too many webhook requests"), "{reply}");
+    // Another upload does not fit: once it has sent 30 KiB (more than the 24 KiB left) it is
+    // answered 503 + Retry-After, without waiting for the rest of its body.
+    let mut stream = connect(server.port);
+    stream
+        .write_all(hook_headers("Content-Length: 102400\r\n").as_bytes())
+        .unwrap();
+    stream.write_all(&vec![b'y'; 30 * 1024]).unwrap();
+    let (status, reply) = read_status(&mut stream);
+    assert_eq!(status, 503, "{reply}");
+    assert!(reply.contains("too many webhook"), "{reply}");
     assert!(
         reply.to_ascii_lowercase().contains("retry-after: 1"),
         "{reply}"
     );
 
-    // They give up; the push goes through.
-    drop(stuck);
-    wait_until(Duration::from_secs(20), "the push accepted", || async {
-        (send_github(server.port, &push, &signature).0 == 202).then_some(())
-    })
-    .await;
+    // A real push (well under the 24 KiB left) still goes through while the sender stalls.
+    let sha = commit_cm(&remote, "two");
+    let push = github_push(&remote.url(), "refs/heads/main", &sha);
+    let (status, reply) = send_github(server.port, &push, &format!("sha256={}", hmac_hex(&push)));
+    assert_eq!(status, 202, "{reply}");
     wait_until(Duration::from_secs(20), "the push applied", || async {
         (config_value(&client, &ns.name).await.as_deref() == Some("two")).then_some(())
     })
     .await;
+    drop(stalled);
 }
 
 #[tokio::test]

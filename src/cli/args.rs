@@ -114,9 +114,13 @@ pub struct ServeArgs {
     /// Time a webhook sender has to send the body (at most 1 MiB).
     #[arg(long, default_value = "10s", value_parser = parse_duration_arg)]
     pub http_body_timeout: std::time::Duration,
-    /// Webhook requests handled at once; more are answered 503 with Retry-After.
+    /// Webhook requests verified and handled at once; more are answered 503 with Retry-After.
     #[arg(long, default_value_t = 16)]
     pub max_webhook_requests: usize,
+    /// KiB of webhook bodies held in memory at once, over all requests; a body that would pass
+    /// it is answered 503 with Retry-After.
+    #[arg(long, default_value_t = 16384)]
+    pub max_webhook_buffer_kib: usize,
 }
 
 impl ServeArgs {
@@ -126,6 +130,7 @@ impl ServeArgs {
             header_timeout: self.http_header_timeout,
             body_timeout: self.http_body_timeout,
             max_webhook_requests: self.max_webhook_requests.max(1),
+            max_buffered_bytes: self.max_webhook_buffer_kib.max(1).saturating_mul(1024),
             ..Default::default()
         }
     }

@@ -69,19 +69,22 @@ pub async fn webhook(
     if let Err(e) = check_declared_length(&headers, limits.max_body_bytes) {
         return body_refused(&state, &forge_name, e);
     }
-    // Held until the reply is built: bounds the bodies in memory at once.
-    let Ok(_permit) = state.webhook_slots.clone().try_acquire_owned() else {
-        state.count_webhook(&forge_name, "busy");
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::RETRY_AFTER, "1")],
-            Json(json!({ "error": "too many webhook requests at once; retry shortly" })),
-        )
-            .into_response();
-    };
-    let body = match read_limited(body, limits.max_body_bytes, limits.body_timeout).await {
-        Ok(body) => body,
+    // Bytes in flight are bounded by the shared budget, not by a count of requests, so
+    // clients that trickle their bodies hold almost nothing and a real push gets through.
+    let (body, _bytes) = match read_limited(
+        body,
+        limits.max_body_bytes,
+        limits.body_timeout,
+        &state.body_budget,
+    )
+    .await
+    {
+        Ok(read) => read,
         Err(e) => return body_refused(&state, &forge_name, e),
+    };
+    // Verifying and handling: a bounded number at once.
+    let Ok(_permit) = state.webhook_slots.clone().try_acquire_owned() else {
+        return busy(&state, &forge_name);
     };
     let lowered: HashMap<String, String> = headers
         .iter()
@@ -196,10 +199,22 @@ fn wants(spec: &AppSpec, handle: &AppHandle, push: &PushEvent) -> Result<(), Str
     Ok(())
 }
 
+/// 503 with `Retry-After`.
+fn busy(state: &ServerState, forge_name: &str) -> Response {
+    state.count_webhook(forge_name, "busy");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "1")],
+        Json(json!({ "error": "too many webhook requests at once; retry shortly" })),
+    )
+        .into_response()
+}
+
 /// 413 for an oversized body, 408 for one that came too slowly, 400 for a broken one; the
 /// connection is closed so the rest of the body is never read.
 fn body_refused(state: &ServerState, forge_name: &str, error: BodyError) -> Response {
     let (status, result) = match error {
+        BodyError::Busy => return busy(state, forge_name),
         BodyError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
         BodyError::Timeout(_) => (StatusCode::REQUEST_TIMEOUT, "timeout"),
         BodyError::Read(_) => (StatusCode::BAD_REQUEST, "bad-request"),

@@ -39,8 +39,10 @@ pub struct ServerState {
     pub api_auth: ApiAuth,
     /// Body, header and concurrency limits.
     pub limits: HttpLimits,
-    /// One permit per webhook request being read and handled.
+    /// One permit per webhook request being verified and handled.
     pub webhook_slots: Arc<Semaphore>,
+    /// One permit per KiB of webhook body held in memory, over all requests.
+    pub body_budget: Arc<Semaphore>,
 }
 
 impl ServerState {
@@ -60,6 +62,7 @@ impl ServerState {
             api_auth,
             limits,
             webhook_slots: Arc::new(Semaphore::new(limits.max_webhook_requests.max(1))),
+            body_budget: limits::body_budget(&limits),
         }
     }
 
