@@ -545,7 +545,7 @@ async fn request_server_sync(server: &str, args: &ferry::cli::SyncArgs) -> anyho
     let mut stream = tokio::net::TcpStream::connect(host)
         .await
         .with_context(|| format!("cannot reach ferry serve at {server}"))?;
-    let token = ferry::cli::api_token(args.api_token_file.as_ref())?;
+    let token = ferry::server::api_token(args.api_token_file.as_ref())?;
     let authorization = match token {
         Some(t) => format!("Authorization: Bearer {}\r\n", String::from_utf8_lossy(&t)),
         None => String::new(),

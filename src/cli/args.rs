@@ -138,7 +138,7 @@ impl ServeArgs {
     /// Who may use `/api/*`: the token from `--api-token-file` (must be readable) or
     /// `$FERRY_API_TOKEN` (may be unset: the API is then read-only).
     pub fn api_auth(&self) -> Result<crate::server::ApiAuth, crate::config::ConfigError> {
-        let token = api_token(self.api_token_file.as_ref())?;
+        let token = crate::server::api_token(self.api_token_file.as_ref())?;
         if self.api_read_auth && token.is_none() {
             return Err(crate::config::ConfigError::Invalid(format!(
                 "--api-read-auth needs an API token: set {} or --api-token-file",
@@ -150,36 +150,6 @@ impl ServeArgs {
             self.api_read_auth,
         ))
     }
-}
-
-/// The API token from `file` (an error when unreadable or empty) or `$FERRY_API_TOKEN` (none
-/// when unset or empty).
-pub fn api_token(file: Option<&PathBuf>) -> Result<Option<Vec<u8>>, crate::config::ConfigError> {
-    use crate::config::SecretRef;
-    let token = match file {
-        Some(path) => SecretRef {
-            env: None,
-            file: Some(path.clone()),
-        }
-        .read()
-        .map(Some),
-        None => Ok(SecretRef {
-            env: Some(crate::server::API_TOKEN_ENV.into()),
-            file: None,
-        }
-        .read()
-        .ok()),
-    }?;
-    // It travels in an HTTP header: visible ASCII only.
-    if token
-        .as_ref()
-        .is_some_and(|t| !t.iter().all(|b| b.is_ascii_graphic()))
-    {
-        return Err(crate::config::ConfigError::Invalid(
-            "the API token must be printable ASCII without spaces".into(),
-        ));
-    }
-    Ok(token)
 }
 
 /// `ferry history`.

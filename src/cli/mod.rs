@@ -5,7 +5,7 @@ mod progress;
 mod render;
 
 pub use args::{
-    api_token, AppArgs, Cli, ClusterArgs, Command, GateArgs, HistoryArgs, OutputFormat, PlanArgs,
+    AppArgs, Cli, ClusterArgs, Command, GateArgs, HistoryArgs, OutputFormat, PlanArgs,
     RollbackArgs, ServeArgs, SyncArgs,
 };
 pub use progress::ProgressSink;

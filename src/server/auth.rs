@@ -105,6 +105,38 @@ impl ApiAuth {
     }
 }
 
+/// The API token from `file` (an error when unreadable or empty) or `$FERRY_API_TOKEN` (none
+/// when unset or empty).
+pub fn api_token(
+    file: Option<&std::path::PathBuf>,
+) -> Result<Option<Vec<u8>>, crate::config::ConfigError> {
+    use crate::config::SecretRef;
+    let token = match file {
+        Some(path) => SecretRef {
+            env: None,
+            file: Some(path.clone()),
+        }
+        .read()
+        .map(Some),
+        None => Ok(SecretRef {
+            env: Some(API_TOKEN_ENV.into()),
+            file: None,
+        }
+        .read()
+        .ok()),
+    }?;
+    // It travels in an HTTP header: visible ASCII only.
+    if token
+        .as_ref()
+        .is_some_and(|t| !t.iter().all(|b| b.is_ascii_graphic()))
+    {
+        return Err(crate::config::ConfigError::Invalid(
+            "the API token must be printable ASCII without spaces".into(),
+        ));
+    }
+    Ok(token)
+}
+
 /// Middleware for the `/api` routes.
 pub async fn require_token(
     State(state): State<Arc<ServerState>>,

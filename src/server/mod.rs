@@ -9,7 +9,7 @@ mod limits;
 mod listen;
 mod metrics;
 
-pub use auth::{ApiAuth, API_TOKEN_ENV};
+pub use auth::{api_token, ApiAuth, API_TOKEN_ENV};
 pub use limits::HttpLimits;
 
 use std::collections::BTreeMap;

@@ -13,13 +13,15 @@ mod peek;
 mod repo;
 mod revert;
 mod shared;
+mod url;
 
 pub use auth::GitAuth;
 pub use commit::{short_sha, CommitInfo};
 pub use peek::peek_head;
-pub use repo::{check_url, strip_userinfo, GitSource, RepoLocation};
+pub use repo::{strip_userinfo, GitSource, RepoLocation};
 pub use revert::{revert_message, RevertCommit};
 pub use shared::{fetch_shared, FetchRequest};
+pub use url::check_url;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -31,7 +31,7 @@ pub fn peek_head(
         RepoLocation::Remote(url) => url,
     };
     let shown = location.display();
-    super::repo::check_url(url)?;
+    super::check_url(url)?;
     super::init_network_timeouts();
     let deadline = Some(std::time::Instant::now() + super::network_timeout());
     let fetch_err = |e: git2::Error| super::fetch_error(&shown, deadline, e);
