@@ -108,6 +108,7 @@ impl GitAuth {
         deadline: Option<Instant>,
     ) -> Result<RemoteCallbacks<'static>, SourceError> {
         self.check_transport(url)?;
+        take_hostkey_refusal();
         let token = self.token()?;
         let auth = self.clone();
         let passphrase = match &self.ssh_passphrase_env {
@@ -173,7 +174,13 @@ impl GitAuth {
             };
             known_hosts::verify_file(&known_hosts, host, port, &key)
                 .map(|()| CertificateCheckStatus::CertificateOk)
-                .map_err(|e| git2::Error::from_str(&e.to_string()))
+                .map_err(|e| {
+                    // libgit2 replaces the message with "invalid or unknown remote ssh
+                    // hostkey"; keep ours for the error the caller builds on this thread.
+                    let message = e.to_string();
+                    HOSTKEY_REFUSAL.with(|slot| *slot.borrow_mut() = Some(message.clone()));
+                    git2::Error::from_str(&message)
+                })
         });
         if let Some(deadline) = deadline {
             callbacks.transfer_progress(move |_| Instant::now() < deadline);
@@ -181,6 +188,17 @@ impl GitAuth {
         }
         Ok(callbacks)
     }
+}
+
+thread_local! {
+    /// Why the last host key on this thread was refused (libgit2 runs callbacks on the thread
+    /// that called it, and drops the callback's message).
+    static HOSTKEY_REFUSAL: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Takes the reason the last SSH host key on this thread was refused, if one was.
+pub(crate) fn take_hostkey_refusal() -> Option<String> {
+    HOSTKEY_REFUSAL.with(|slot| slot.borrow_mut().take())
 }
 
 /// True for `http://` URLs (not https).

@@ -66,6 +66,12 @@ pub(crate) fn init_network_timeouts() {
 
 /// The error for a failed network operation: a timeout when the deadline has passed.
 pub(crate) fn fetch_error(url: &str, deadline: Option<Instant>, e: git2::Error) -> SourceError {
+    if let Some(reason) = auth::take_hostkey_refusal() {
+        return SourceError::HostKey {
+            url: url.to_string(),
+            reason,
+        };
+    }
     if deadline.is_some_and(|d| Instant::now() >= d) || e.code() == git2::ErrorCode::Timeout {
         return SourceError::FetchTimeout {
             url: url.to_string(),
@@ -129,6 +135,9 @@ pub enum SourceError {
     /// cache clone.
     #[error("fetching {url}: an earlier fetch of this repository is still running after {}s", after.as_secs())]
     FetchBusy { url: String, after: Duration },
+    /// The SSH server's host key is not in the known_hosts file, or differs from it.
+    #[error("cannot fetch {url}: {reason}")]
+    HostKey { url: String, reason: String },
     /// The repository URL carries a user name/token/password.
     #[error(
         "{url}: credentials inside a repository URL are refused (they would be logged and \
