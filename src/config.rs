@@ -313,6 +313,11 @@ impl AppConfig {
             None => default_app_name(&repo, &path),
         };
         validate_label_value(&name)?;
+        // Credentials belong in auth, never in the URL (logs, history, .git/config).
+        crate::source::check_url(&repo).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        self.auth
+            .check_transport(&repo)
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         Ok(AppSpec {
             name,
             name_derived,

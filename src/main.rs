@@ -312,6 +312,7 @@ async fn engine(cluster_args: &ClusterArgs, file: &ConfigFile) -> anyhow::Result
         ferry_namespace,
         limits: Limits::default(),
         concurrency: cluster_args.concurrency.max(1),
+        fetch_timeout: cluster_args.fetch_timeout,
     })
 }
 
@@ -451,12 +452,13 @@ async fn serve(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
         apps.push((spec.clone(), handle));
         tasks.push(task);
     }
-    let state = std::sync::Arc::new(ServerState {
+    let state = std::sync::Arc::new(ServerState::new(
         apps,
         webhook_secrets,
-        history: engine.history(),
-        webhook_requests: Default::default(),
-    });
+        engine.history(),
+        args.api_auth()?,
+        args.http_limits(),
+    ));
     let mut server_stop = stop_rx.clone();
     let server = tokio::spawn(serve_http(args.listen, state, async move {
         let _ = server_stop.wait_for(|stop| *stop).await;
@@ -548,8 +550,13 @@ async fn request_server_sync(server: &str, args: &ferry::cli::SyncArgs) -> anyho
     let mut stream = tokio::net::TcpStream::connect(host)
         .await
         .with_context(|| format!("cannot reach ferry serve at {server}"))?;
+    let token = ferry::server::api_token(args.api_token_file.as_ref())?;
+    let authorization = match token {
+        Some(t) => format!("Authorization: Bearer {}\r\n", String::from_utf8_lossy(&t)),
+        None => String::new(),
+    };
     let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n{authorization}Content-Length: 0\r\n\r\n"
     );
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     stream.write_all(request.as_bytes()).await?;

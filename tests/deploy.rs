@@ -59,6 +59,7 @@ fn kubectl_apply_k_deploys_ferry_with_the_permissions_it_needs() {
         "configmap/ferry-config created".into(),
         "service/ferry created".into(),
         "deployment.apps/ferry created".into(),
+        "networkpolicy.networking.k8s.io/ferry created".into(),
         "role.rbac.authorization.k8s.io/ferry-state created".into(),
         "rolebinding.rbac.authorization.k8s.io/ferry-state created".into(),
         format!("clusterrole.rbac.authorization.k8s.io/ferry-{suffix} created"),

@@ -194,6 +194,7 @@ async fn an_unchanged_repo_plans_no_changes_and_writes_nothing() {
         ferry_namespace: ferry::cluster::DEFAULT_FERRY_NAMESPACE.into(),
         limits: Default::default(),
         concurrency: 8,
+        fetch_timeout: ferry::source::DEFAULT_FETCH_TIMEOUT,
     };
     let app = ferry::config::AppConfig {
         name: Some(ns.name.clone()),

@@ -225,6 +225,7 @@ async fn a_prune_never_deletes_an_object_recreated_since_the_plan() {
         ferry_namespace: ferry_ns.clone(),
         limits: Default::default(),
         concurrency: 8,
+        fetch_timeout: ferry::source::DEFAULT_FETCH_TIMEOUT,
     };
     let app = ferry::config::AppConfig {
         name: Some(ns.name.clone()),

@@ -22,14 +22,7 @@ async fn sigterm_mid_sync_leaves_history_consistent_and_a_restart_converges() {
     );
     let sha = remote.work.commit("slow rollout");
     remote.push("HEAD:main");
-    let (status, _) = http(
-        server.port,
-        "POST",
-        &format!("/api/apps/{}/sync", ns.name),
-        &[],
-        b"",
-    )
-    .unwrap();
+    let (status, _) = api_post(server.port, &format!("/api/apps/{}/sync", ns.name));
     assert_eq!(status, 202);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let pid = server.child.id().to_string();
@@ -133,14 +126,7 @@ async fn a_sync_cut_off_by_sigkill_is_marked_interrupted_on_restart() {
     );
     remote.work.commit("slow rollout");
     remote.push("HEAD:main");
-    http(
-        server.port,
-        "POST",
-        &format!("/api/apps/{}/sync", ns.name),
-        &[],
-        b"",
-    )
-    .unwrap();
+    api_post(server.port, &format!("/api/apps/{}/sync", ns.name));
     let history = || history(&ns.name);
     wait_until(
         Duration::from_secs(15),

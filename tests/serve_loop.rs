@@ -174,10 +174,13 @@ async fn a_deny_window_plans_but_does_not_apply_until_forced() {
 
     // `ferry sync --server … --app … --force-window` overrides the window.
     let url = format!("http://127.0.0.1:{}", server.port);
+    let token = api_token_file();
     let out = support::ferry(&[
         "sync",
         "--server",
         &url,
+        "--api-token-file",
+        token.path().to_str().unwrap(),
         "--app",
         &ns.name,
         "--force-window",
@@ -340,7 +343,7 @@ async fn with_supersede_gates_off_a_waiting_gate_reaches_its_own_verdict() {
     );
     let broken = remote.commit_and_push("agent: a tag that does not exist");
     let sync = format!("/api/apps/{}/sync", ns.name);
-    assert_eq!(http(server.port, "POST", &sync, &[], b"").unwrap().0, 202);
+    assert_eq!(api_post(server.port, &sync).0, 202);
     wait_until(
         Duration::from_secs(20),
         "the broken sync to start",
@@ -351,7 +354,7 @@ async fn with_supersede_gates_off_a_waiting_gate_reaches_its_own_verdict() {
         .work
         .write("apps/ds.yaml", &daemonset_yaml("agent", "nginx:1.27"));
     let fix = remote.commit_and_push("agent: back to a real tag");
-    assert_eq!(http(server.port, "POST", &sync, &[], b"").unwrap().0, 202);
+    assert_eq!(api_post(server.port, &sync).0, 202);
     wait_until(Duration::from_secs(60), "the fix to be synced", || async {
         let status = app_status(server.port, &ns.name).await;
         (status["syncedCommit"] == fix.as_str()).then_some(())

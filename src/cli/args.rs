@@ -102,6 +102,56 @@ pub struct ServeArgs {
     /// Shortest time between two self-heal syncs of one app (apps with `selfHeal: true`).
     #[arg(long, default_value = "30s", value_parser = parse_duration_arg)]
     pub heal_interval: std::time::Duration,
+    /// File holding the API token that `POST /api/...` requests must send as
+    /// `Authorization: Bearer <token>` (else $FERRY_API_TOKEN). Without a token the API is
+    /// read-only.
+    #[arg(long)]
+    pub api_token_file: Option<PathBuf>,
+    /// Also require the API token for `GET /api/...` (health and metrics stay open).
+    #[arg(long)]
+    pub api_read_auth: bool,
+    /// Time a client has to send a request's headers before the connection is closed.
+    #[arg(long, default_value = "10s", value_parser = parse_duration_arg)]
+    pub http_header_timeout: std::time::Duration,
+    /// Time a webhook sender has to send the body (at most 1 MiB).
+    #[arg(long, default_value = "10s", value_parser = parse_duration_arg)]
+    pub http_body_timeout: std::time::Duration,
+    /// Webhook requests verified and handled at once; more are answered 503 with Retry-After.
+    #[arg(long, default_value_t = 16)]
+    pub max_webhook_requests: usize,
+    /// KiB of webhook bodies held in memory at once, over all requests; a body that would pass
+    /// it is answered 503 with Retry-After.
+    #[arg(long, default_value_t = 16384)]
+    pub max_webhook_buffer_kib: usize,
+}
+
+impl ServeArgs {
+    /// The HTTP server's limits from the flags.
+    pub fn http_limits(&self) -> crate::server::HttpLimits {
+        crate::server::HttpLimits {
+            header_timeout: self.http_header_timeout,
+            body_timeout: self.http_body_timeout,
+            max_webhook_requests: self.max_webhook_requests.max(1),
+            max_buffered_bytes: self.max_webhook_buffer_kib.max(1).saturating_mul(1024),
+            ..Default::default()
+        }
+    }
+
+    /// Who may use `/api/*`: the token from `--api-token-file` (must be readable) or
+    /// `$FERRY_API_TOKEN` (may be unset: the API is then read-only).
+    pub fn api_auth(&self) -> Result<crate::server::ApiAuth, crate::config::ConfigError> {
+        let token = crate::server::api_token(self.api_token_file.as_ref())?;
+        if self.api_read_auth && token.is_none() {
+            return Err(crate::config::ConfigError::Invalid(format!(
+                "--api-read-auth needs an API token: set {} or --api-token-file",
+                crate::server::API_TOKEN_ENV
+            )));
+        }
+        Ok(crate::server::ApiAuth::new(
+            token.as_deref(),
+            self.api_read_auth,
+        ))
+    }
 }
 
 impl ServeArgs {
@@ -328,6 +378,9 @@ pub struct ClusterArgs {
     /// Where remote repositories are cloned (default: $XDG_CACHE_HOME/ferry or ~/.cache/ferry).
     #[arg(long, env = "FERRY_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// How long a git fetch may take before the app's sync fails (a remote that hangs).
+    #[arg(long, env = "FERRY_FETCH_TIMEOUT", default_value = "2m", value_parser = parse_duration_arg)]
+    pub fetch_timeout: std::time::Duration,
 }
 
 /// `ferry plan`.
@@ -377,6 +430,9 @@ pub struct SyncArgs {
     /// syncing from this process.
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
+    /// With --server: file holding the API token to send (else $FERRY_API_TOKEN).
+    #[arg(long, requires = "server")]
+    pub api_token_file: Option<PathBuf>,
     /// When a rollout gate fails: `halt` (stop later waves) or `revert` (write, push and sync
     /// a git revert of the failing commit). Default: the config's failurePolicy, else halt.
     #[arg(long, value_enum)]

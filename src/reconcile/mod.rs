@@ -46,6 +46,8 @@ pub struct Engine {
     pub limits: Limits,
     /// Objects read / dry-run / applied at once.
     pub concurrency: usize,
+    /// How long one git fetch may take before the app's attempt fails.
+    pub fetch_timeout: std::time::Duration,
 }
 
 impl Engine {
@@ -186,26 +188,21 @@ pub struct SyncOptions {
     pub on_plan: Option<PlanHook>,
 }
 
-/// Fetches the app's repository and resolves its ref (blocking git work off the runtime).
+/// Fetches the app's repository and resolves its ref (blocking git work off the runtime),
+/// sharing the fetch with other apps of the same repository and failing after
+/// [`Engine::fetch_timeout`].
 pub async fn fetch(
     engine: &Engine,
     app: &AppSpec,
 ) -> Result<(GitSource, CommitInfo), ReconcileError> {
-    let app = app.clone();
-    let cache = engine.cache_dir.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut source = GitSource::open(
-            app.location.clone(),
-            app.reference.clone(),
-            app.auth.clone(),
-            &cache,
-        )?;
-        let commit = source.fetch()?;
-        Ok::<_, SourceError>((source, commit))
+    Ok(crate::source::fetch_shared(crate::source::FetchRequest {
+        location: app.location.clone(),
+        reference: app.reference.clone(),
+        auth: app.auth.clone(),
+        cache_dir: engine.cache_dir.clone(),
+        timeout: engine.fetch_timeout,
     })
-    .await
-    .map_err(|e| ReconcileError::Task(e.to_string()))?
-    .map_err(ReconcileError::from)
+    .await?)
 }
 
 /// Reads and validates one commit of the app: files → bundle → kinds resolved on the cluster.

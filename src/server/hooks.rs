@@ -5,20 +5,20 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use super::limits::{check_declared_length, read_limited, BodyError};
 use super::ServerState;
 use crate::config::AppSpec;
 use crate::reconcile::worker::{AppHandle, TriggerKind};
 use crate::source::GitRef;
 use crate::trigger::{
     same_repo, touches_path, verify_and_parse, Forge, PushEvent, WebhookError, WebhookEvent,
-    MAX_BODY_BYTES,
 };
 
 fn forge_of(name: &str) -> Option<Forge> {
@@ -33,12 +33,14 @@ fn forge_of(name: &str) -> Option<Forge> {
     })
 }
 
-/// The webhook endpoint.
+/// The webhook endpoint. The body is read only after cheap checks (known forge, webhooks
+/// enabled, declared length) and with a permit from the webhook pool; reading it stops at the
+/// size limit and the body deadline.
 pub async fn webhook(
     State(state): State<Arc<ServerState>>,
     Path(forge_name): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let Some(forge) = forge_of(&forge_name) else {
         return reply(
@@ -63,13 +65,27 @@ pub async fn webhook(
             json!({ "error": "webhooks are disabled: ferry serve was started without a webhook secret" }),
         );
     }
-    if body.len() > MAX_BODY_BYTES {
-        state.count_webhook(&forge_name, "too-large");
-        return reply(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            json!({ "error": "payload too large" }),
-        );
+    let limits = state.limits;
+    if let Err(e) = check_declared_length(&headers, limits.max_body_bytes) {
+        return body_refused(&state, &forge_name, e);
     }
+    // Bytes in flight are bounded by the shared budget, not by a count of requests, so
+    // clients that trickle their bodies hold almost nothing and a real push gets through.
+    let (body, _bytes) = match read_limited(
+        body,
+        limits.max_body_bytes,
+        limits.body_timeout,
+        &state.body_budget,
+    )
+    .await
+    {
+        Ok(read) => read,
+        Err(e) => return body_refused(&state, &forge_name, e),
+    };
+    // Verifying and handling: a bounded number at once.
+    let Ok(_permit) = state.webhook_slots.clone().try_acquire_owned() else {
+        return busy(&state, &forge_name);
+    };
     let lowered: HashMap<String, String> = headers
         .iter()
         .filter_map(|(k, v)| {
@@ -181,6 +197,36 @@ fn wants(spec: &AppSpec, handle: &AppHandle, push: &PushEvent) -> Result<(), Str
         }
     }
     Ok(())
+}
+
+/// 503 with `Retry-After`.
+fn busy(state: &ServerState, forge_name: &str) -> Response {
+    state.count_webhook(forge_name, "busy");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "1")],
+        Json(json!({ "error": "too many webhook requests at once; retry shortly" })),
+    )
+        .into_response()
+}
+
+/// 413 for an oversized body, 408 for one that came too slowly, 400 for a broken one; the
+/// connection is closed so the rest of the body is never read.
+fn body_refused(state: &ServerState, forge_name: &str, error: BodyError) -> Response {
+    let (status, result) = match error {
+        BodyError::Busy => return busy(state, forge_name),
+        BodyError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
+        BodyError::Timeout(_) => (StatusCode::REQUEST_TIMEOUT, "timeout"),
+        BodyError::Read(_) => (StatusCode::BAD_REQUEST, "bad-request"),
+    };
+    state.count_webhook(forge_name, result);
+    tracing::warn!(forge = %forge_name, error = %error, "webhook body refused");
+    (
+        status,
+        [(header::CONNECTION, "close")],
+        Json(json!({ "error": error.to_string() })),
+    )
+        .into_response()
 }
 
 fn reply(status: StatusCode, body: serde_json::Value) -> Response {

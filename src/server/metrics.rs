@@ -128,6 +128,17 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> impl IntoResponse
 
     family(
         &mut out,
+        "ferry_webhook_body_bytes",
+        "gauge",
+        "Bytes of webhook request bodies held in memory now (all requests).",
+    );
+    let _ = writeln!(
+        out,
+        "ferry_webhook_body_bytes {}",
+        super::limits::buffered_bytes(&state.limits, &state.body_budget)
+    );
+    family(
+        &mut out,
         "ferry_webhook_requests_total",
         "counter",
         "Webhook requests, by forge and result.",

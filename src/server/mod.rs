@@ -3,8 +3,14 @@
 //! and request syncs; syncs run in the apps' own loops after the response is sent.
 
 mod api;
+mod auth;
 mod hooks;
+mod limits;
+mod listen;
 mod metrics;
+
+pub use auth::{api_token, ApiAuth, API_TOKEN_ENV};
+pub use limits::HttpLimits;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -12,6 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::routing::{get, post};
 use axum::Router;
+use tokio::sync::Semaphore;
 
 use crate::config::AppSpec;
 use crate::history::History;
@@ -28,9 +35,37 @@ pub struct ServerState {
     pub history: History,
     /// Webhook requests by (forge, result).
     pub webhook_requests: Mutex<BTreeMap<(String, String), u64>>,
+    /// Who may call `/api/*`.
+    pub api_auth: ApiAuth,
+    /// Body, header and concurrency limits.
+    pub limits: HttpLimits,
+    /// One permit per webhook request being verified and handled.
+    pub webhook_slots: Arc<Semaphore>,
+    /// One permit per KiB of webhook body held in memory, over all requests.
+    pub body_budget: Arc<Semaphore>,
 }
 
 impl ServerState {
+    /// The state for these apps, with a permit pool sized by `limits`.
+    pub fn new(
+        apps: Vec<(AppSpec, AppHandle)>,
+        webhook_secrets: Vec<Option<Vec<u8>>>,
+        history: History,
+        api_auth: ApiAuth,
+        limits: HttpLimits,
+    ) -> ServerState {
+        ServerState {
+            apps,
+            webhook_secrets,
+            history,
+            webhook_requests: Mutex::default(),
+            api_auth,
+            limits,
+            webhook_slots: Arc::new(Semaphore::new(limits.max_webhook_requests.max(1))),
+            body_budget: limits::body_budget(&limits),
+        }
+    }
+
     fn app(&self, name: &str) -> Option<&(AppSpec, AppHandle)> {
         self.apps.iter().find(|(spec, _)| spec.name == name)
     }
@@ -61,15 +96,21 @@ pub enum ServerError {
 
 /// The routes.
 pub fn router(state: Arc<ServerState>) -> Router {
-    Router::new()
-        .route("/healthz", get(api::healthz))
-        .route("/readyz", get(api::readyz))
-        .route("/metrics", get(metrics::metrics))
+    let api = Router::new()
         .route("/api/apps", get(api::list_apps))
         .route("/api/apps/{app}", get(api::get_app))
         .route("/api/apps/{app}/history", get(api::app_history))
         .route("/api/apps/{app}/sync", post(api::sync_app))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_token,
+        ));
+    Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/readyz", get(api::readyz))
+        .route("/metrics", get(metrics::metrics))
         .route("/hooks/{forge}", post(hooks::webhook))
+        .merge(api)
         .with_state(state)
 }
 
@@ -83,8 +124,8 @@ pub async fn serve(
         .await
         .map_err(|source| ServerError::Bind { addr, source })?;
     tracing::info!(%addr, "listening");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+    let limits = state.limits;
+    listen::run(listener, router(state), limits, shutdown)
         .await
         .map_err(ServerError::Serve)
 }

@@ -1,10 +1,15 @@
-//! Git credentials: SSH key (file or agent) and HTTPS token / basic auth. Secrets are read
-//! lazily when git asks, are never logged, and are never part of `Debug` output.
+//! Git credentials: SSH key (file or agent) and HTTPS token / basic auth, SSH host key
+//! verification against a known_hosts file, and the deadline every network operation runs
+//! under. Secrets are read lazily when git asks, are never logged, never part of `Debug`
+//! output, never stored in the cache clone (only the credential callback hands them to
+//! libgit2), and never offered over plain `http://` unless `allowPlainHttp` says so.
 
 use std::path::PathBuf;
+use std::time::Instant;
 
-use git2::{Cred, CredentialType, RemoteCallbacks};
+use git2::{CertificateCheckStatus, Cred, CredentialType, RemoteCallbacks};
 
+use super::known_hosts::{self, OfferedKey};
 use super::SourceError;
 
 /// How to authenticate to the remote. Empty means anonymous (or the SSH agent for ssh URLs).
@@ -26,6 +31,14 @@ pub struct GitAuth {
     /// Environment variable holding an HTTPS token or password.
     #[serde(default)]
     pub token_env: Option<String>,
+    /// OpenSSH known_hosts file that SSH host keys are checked against (default
+    /// `~/.ssh/known_hosts`); an unknown or changed key fails the fetch.
+    #[serde(default)]
+    pub known_hosts_file: Option<PathBuf>,
+    /// Offer the token over plain `http://` too (a git server in the same pod or on
+    /// loopback); without it ferry refuses, since anyone on the path could read the token.
+    #[serde(default)]
+    pub allow_plain_http: bool,
 }
 
 impl std::fmt::Debug for GitAuth {
@@ -36,11 +49,37 @@ impl std::fmt::Debug for GitAuth {
             .field("username", &self.username)
             .field("token_file", &self.token_file)
             .field("token_env", &self.token_env)
+            .field("known_hosts_file", &self.known_hosts_file)
+            .field("allow_plain_http", &self.allow_plain_http)
             .finish()
     }
 }
 
 impl GitAuth {
+    /// True when an HTTPS secret is configured.
+    pub fn has_token(&self) -> bool {
+        self.token_env.is_some() || self.token_file.is_some()
+    }
+
+    /// Refuses to send the token to `url` over plain HTTP (unless `allowPlainHttp`).
+    pub fn check_transport(&self, url: &str) -> Result<(), SourceError> {
+        if self.has_token() && !self.allow_plain_http && is_plain_http(url) {
+            return Err(SourceError::Credentials(format!(
+                "refusing to send the token (auth.tokenFile/tokenEnv) over plain http to {}: \
+                 use https, or set auth.allowPlainHttp: true for a server on a trusted link",
+                super::strip_userinfo(url)
+            )));
+        }
+        Ok(())
+    }
+
+    /// The known_hosts file SSH host keys are checked against.
+    pub fn known_hosts(&self) -> PathBuf {
+        self.known_hosts_file
+            .clone()
+            .unwrap_or_else(known_hosts::default_file)
+    }
+
     /// Reads the HTTPS secret, if one is configured.
     fn token(&self) -> Result<Option<String>, SourceError> {
         if let Some(var) = &self.token_env {
@@ -61,7 +100,15 @@ impl GitAuth {
     /// Builds libgit2 callbacks answering credential requests from this configuration.
     /// libgit2 asks again after a rejected credential; we answer each kind once so a wrong
     /// secret ends in an authentication error instead of a loop.
-    pub(crate) fn callbacks(&self) -> Result<RemoteCallbacks<'static>, SourceError> {
+    /// `url` is the remote (for the port of SSH host keys); once `deadline` passes, the
+    /// transfer is aborted at the next progress report.
+    pub(crate) fn callbacks(
+        &self,
+        url: &str,
+        deadline: Option<Instant>,
+    ) -> Result<RemoteCallbacks<'static>, SourceError> {
+        self.check_transport(url)?;
+        take_hostkey_refusal();
         let token = self.token()?;
         let auth = self.clone();
         let passphrase = match &self.ssh_passphrase_env {
@@ -73,7 +120,7 @@ impl GitAuth {
         let mut tried_ssh = false;
         let mut tried_plain = false;
         let mut callbacks = RemoteCallbacks::new();
-        callbacks.credentials(move |_url, username_from_url, allowed| {
+        callbacks.credentials(move |url, username_from_url, allowed| {
             if allowed.contains(CredentialType::SSH_KEY) && !tried_ssh {
                 tried_ssh = true;
                 let user = username_from_url.unwrap_or("git");
@@ -84,6 +131,12 @@ impl GitAuth {
             }
             if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) && !tried_plain {
                 tried_plain = true;
+                if token.is_some() && !auth.allow_plain_http && is_plain_http(url) {
+                    // A redirect from https to http lands here.
+                    return Err(git2::Error::from_str(
+                        "refusing to send the token over plain http (auth.allowPlainHttp)",
+                    ));
+                }
                 if let Some(token) = &token {
                     let user = auth
                         .username
@@ -101,6 +154,107 @@ impl GitAuth {
                  (set auth.sshKeyFile, auth.tokenFile or auth.tokenEnv)",
             ))
         });
+        let known_hosts = self.known_hosts();
+        let port = ssh_port(url);
+        callbacks.certificate_check(move |cert, host| {
+            let Some(hostkey) = cert.as_hostkey() else {
+                // TLS certificates: libgit2's own verification against the system roots.
+                return Ok(CertificateCheckStatus::CertificatePassthrough);
+            };
+            let (Some(kind), Some(sha256)) = (hostkey.hostkey_type(), hostkey.hash_sha256()) else {
+                return Err(git2::Error::from_str(&format!(
+                    "SSH host {host} offered a key ferry cannot check against {}",
+                    known_hosts.display()
+                )));
+            };
+            let key = OfferedKey {
+                key_type: kind.name(),
+                blob: hostkey.hostkey(),
+                sha256: *sha256,
+            };
+            known_hosts::verify_file(&known_hosts, host, port, &key)
+                .map(|()| CertificateCheckStatus::CertificateOk)
+                .map_err(|e| {
+                    // libgit2 replaces the message with "invalid or unknown remote ssh
+                    // hostkey"; keep ours for the error the caller builds on this thread.
+                    let message = e.to_string();
+                    HOSTKEY_REFUSAL.with(|slot| *slot.borrow_mut() = Some(message.clone()));
+                    git2::Error::from_str(&message)
+                })
+        });
+        if let Some(deadline) = deadline {
+            callbacks.transfer_progress(move |_| Instant::now() < deadline);
+            callbacks.sideband_progress(move |_| Instant::now() < deadline);
+        }
         Ok(callbacks)
+    }
+}
+
+thread_local! {
+    /// Why the last host key on this thread was refused (libgit2 runs callbacks on the thread
+    /// that called it, and drops the callback's message).
+    static HOSTKEY_REFUSAL: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Takes the reason the last SSH host key on this thread was refused, if one was.
+pub(crate) fn take_hostkey_refusal() -> Option<String> {
+    HOSTKEY_REFUSAL.with(|slot| slot.borrow_mut().take())
+}
+
+/// True for `http://` URLs (not https).
+fn is_plain_http(url: &str) -> bool {
+    url.get(..7)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("http://"))
+}
+
+/// The SSH port of a remote URL: `ssh://host:2222/…` → 2222, else 22 (scp-like URLs have no
+/// port).
+fn ssh_port(url: &str) -> u16 {
+    let Some(rest) = url.strip_prefix("ssh://") else {
+        return 22;
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let port = match host_port.rsplit_once(']') {
+        Some((_, after)) => after.strip_prefix(':'),
+        None => host_port.rsplit_once(':').map(|(_, p)| p),
+    };
+    port.and_then(|p| p.parse().ok()).unwrap_or(22)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ssh_ports_come_from_the_url() {
+        assert_eq!(ssh_port("ssh://git@example.com:2222/org/repo.git"), 2222);
+        assert_eq!(ssh_port("ssh://git@[::1]:2200/repo"), 2200);
+        assert_eq!(ssh_port("ssh://example.com/org/repo.git"), 22);
+        assert_eq!(ssh_port("git@example.com:org/repo.git"), 22);
+    }
+
+    #[test]
+    fn a_token_is_never_offered_over_plain_http_unless_allowed() {
+        let mut auth = GitAuth {
+            token_env: Some("GIT_TOKEN".into()),
+            ..Default::default()
+        };
+        let err = auth
+            .check_transport("http://git.example.com/a.git")
+            .unwrap_err();
+        assert!(err.to_string().contains("over plain http"), "{err}");
+        assert!(auth
+            .check_transport("HTTP://git.example.com/a.git")
+            .is_err());
+        assert!(auth
+            .check_transport("https://git.example.com/a.git")
+            .is_ok());
+        auth.allow_plain_http = true;
+        assert!(auth.check_transport("http://git.example.com/a.git").is_ok());
+        // No token: nothing to leak.
+        assert!(GitAuth::default()
+            .check_transport("http://git.example.com/a.git")
+            .is_ok());
     }
 }

@@ -8,10 +8,13 @@
 
 mod auth;
 mod commit;
+pub mod known_hosts;
 mod lineage;
 mod peek;
 mod repo;
 mod revert;
+mod shared;
+mod url;
 
 pub use auth::GitAuth;
 pub use commit::{same_commit, short_sha, CommitInfo};
@@ -19,8 +22,69 @@ pub use lineage::LaterCommit;
 pub use peek::peek_head;
 pub use repo::{strip_userinfo, GitSource, RepoLocation};
 pub use revert::{revert_message, RevertCommit};
+pub use shared::{fetch_shared, FetchRequest};
+pub use url::check_url;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Default time a fetch (or a ref listing) may take before it fails.
+pub const DEFAULT_FETCH_TIMEOUT: Duration = Duration::from_secs(120);
+
+static NETWORK_TIMEOUT_MS: AtomicU64 = AtomicU64::new(120_000);
+
+/// Sets how long git network operations may take (`--fetch-timeout`); the first call before
+/// any git work also becomes libgit2's connect and per-read timeout.
+pub fn set_network_timeout(timeout: Duration) {
+    let ms = u64::try_from(timeout.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1);
+    NETWORK_TIMEOUT_MS.store(ms, Ordering::Relaxed);
+}
+
+/// The current network timeout.
+pub fn network_timeout() -> Duration {
+    Duration::from_millis(NETWORK_TIMEOUT_MS.load(Ordering::Relaxed))
+}
+
+/// Gives libgit2 connect and read timeouts, once per process, so a remote that accepts a
+/// connection and never answers makes the blocked read fail instead of hanging its thread.
+pub(crate) fn init_network_timeouts() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let ms = i32::try_from(network_timeout().as_millis()).unwrap_or(i32::MAX);
+        // SAFETY: libgit2 global options are plain integers read when a stream is created;
+        // `Once` makes this the only write, before any stream of ours exists.
+        let set = unsafe {
+            git2::opts::set_server_connect_timeout_in_milliseconds(ms)
+                .and_then(|()| git2::opts::set_server_timeout_in_milliseconds(ms))
+        };
+        if let Err(e) = set {
+            tracing::warn!(error = %e, "libgit2 has no network timeouts; relying on ferry's own deadline");
+        }
+    });
+}
+
+/// The error for a failed network operation: a timeout when the deadline has passed.
+pub(crate) fn fetch_error(url: &str, deadline: Option<Instant>, e: git2::Error) -> SourceError {
+    if let Some(reason) = auth::take_hostkey_refusal() {
+        return SourceError::HostKey {
+            url: url.to_string(),
+            reason,
+        };
+    }
+    if deadline.is_some_and(|d| Instant::now() >= d) || e.code() == git2::ErrorCode::Timeout {
+        return SourceError::FetchTimeout {
+            url: url.to_string(),
+            after: network_timeout(),
+        };
+    }
+    SourceError::Fetch {
+        url: url.to_string(),
+        cause: e.message().to_string(),
+    }
+}
 
 /// What the app tracks in the repository.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -62,6 +126,26 @@ pub enum SourceError {
     /// The remote could not be reached or refused us; `cause` is git's own message.
     #[error("cannot fetch {url}: {cause}")]
     Fetch { url: String, cause: String },
+    /// The remote did not answer in time (it hangs, or the network drops packets).
+    #[error(
+        "fetching {url} timed out after {}s: the remote did not answer (raise --fetch-timeout \
+         for a very slow remote)",
+        after.as_secs()
+    )]
+    FetchTimeout { url: String, after: Duration },
+    /// An earlier fetch of the same repository (another app, or a hung one) still holds its
+    /// cache clone.
+    #[error("fetching {url}: an earlier fetch of this repository is still running after {}s", after.as_secs())]
+    FetchBusy { url: String, after: Duration },
+    /// The SSH server's host key is not in the known_hosts file, or differs from it.
+    #[error("cannot fetch {url}: {reason}")]
+    HostKey { url: String, reason: String },
+    /// The repository URL carries a user name/token/password.
+    #[error(
+        "{url}: credentials inside a repository URL are refused (they would be logged and \
+         stored); put the token in auth.tokenFile or auth.tokenEnv, and the user in auth.username"
+    )]
+    CredentialsInUrl { url: String },
     /// A local repository path that does not exist or is not a git repository.
     #[error("{path} is not a git repository: {cause}")]
     NotARepository { path: PathBuf, cause: String },

@@ -31,13 +31,13 @@ pub fn peek_head(
         RepoLocation::Remote(url) => url,
     };
     let shown = location.display();
-    let fetch_err = |e: git2::Error| SourceError::Fetch {
-        url: shown.clone(),
-        cause: e.message().to_string(),
-    };
+    super::check_url(url)?;
+    super::init_network_timeouts();
+    let deadline = Some(std::time::Instant::now() + super::network_timeout());
+    let fetch_err = |e: git2::Error| super::fetch_error(&shown, deadline, e);
     let mut remote = Remote::create_detached(url.as_str()).map_err(fetch_err)?;
     let conn = remote
-        .connect_auth(Direction::Fetch, Some(auth.callbacks()?), None)
+        .connect_auth(Direction::Fetch, Some(auth.callbacks(url, deadline)?), None)
         .map_err(fetch_err)?;
     let heads = conn.list().map_err(fetch_err)?;
     let find = |name: &str| {

@@ -2,6 +2,7 @@
 //! fetched incrementally.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use git2::{AutotagOption, FetchOptions, FetchPrune, ObjectType, Oid, Repository};
 use sha2::{Digest, Sha256};
@@ -72,6 +73,7 @@ impl GitSource {
         auth: GitAuth,
         cache_dir: &Path,
     ) -> Result<GitSource, SourceError> {
+        super::init_network_timeouts();
         let repo = match &location {
             RepoLocation::Local(path) => {
                 Repository::open(path).map_err(|e| SourceError::NotARepository {
@@ -79,7 +81,10 @@ impl GitSource {
                     cause: e.message().to_string(),
                 })?
             }
-            RepoLocation::Remote(url) => open_cache(url, cache_dir)?,
+            RepoLocation::Remote(url) => {
+                super::check_url(url)?;
+                open_cache(url, cache_dir)?
+            }
         };
         Ok(GitSource {
             location,
@@ -123,9 +128,19 @@ impl GitSource {
     /// Fetches (remotes only) and resolves the tracked ref to a commit. On a fetch error the
     /// last good commit stays available through [`GitSource::last_good`].
     pub fn fetch(&mut self) -> Result<CommitInfo, SourceError> {
+        self.fetch_until(None)
+    }
+
+    /// [`GitSource::fetch`], aborted once `deadline` passes (a remote that stops sending).
+    pub fn fetch_until(&mut self, deadline: Option<Instant>) -> Result<CommitInfo, SourceError> {
         if let RepoLocation::Remote(url) = &self.location {
-            fetch_remote(&self.repo, url, &self.reference, &self.auth)?;
+            fetch_remote(&self.repo, url, &self.reference, &self.auth, deadline)?;
         }
+        self.current()
+    }
+
+    /// Resolves the tracked ref with the refs already fetched and describes that commit.
+    pub fn current(&mut self) -> Result<CommitInfo, SourceError> {
         let oid = self.resolve()?;
         let info = self.commit_info(&oid.to_string())?;
         self.last_good = Some(info.sha.clone());
@@ -309,18 +324,16 @@ fn fetch_remote(
     url: &str,
     reference: &GitRef,
     auth: &GitAuth,
+    deadline: Option<Instant>,
 ) -> Result<(), SourceError> {
     let shown = strip_userinfo(url);
-    let fetch_err = |e: git2::Error| SourceError::Fetch {
-        url: shown.clone(),
-        cause: e.message().to_string(),
-    };
+    let fetch_err = |e: git2::Error| super::fetch_error(&shown, deadline, e);
     let mut remote = repo
         .find_remote("origin")
         .map_err(SourceError::git("finding remote origin"))?;
     if *reference == GitRef::Head {
         // Learn the remote's default branch, and remember it as refs/remotes/origin/HEAD.
-        let callbacks = auth.callbacks()?;
+        let callbacks = auth.callbacks(url, deadline)?;
         let conn = remote
             .connect_auth(git2::Direction::Fetch, Some(callbacks), None)
             .map_err(fetch_err)?;
@@ -337,7 +350,7 @@ fn fetch_remote(
         .map_err(SourceError::git("recording remote HEAD"))?;
     }
     let mut options = FetchOptions::new();
-    options.remote_callbacks(auth.callbacks()?);
+    options.remote_callbacks(auth.callbacks(url, deadline)?);
     options.prune(FetchPrune::On);
     options.download_tags(AutotagOption::All);
     let started = std::time::Instant::now();

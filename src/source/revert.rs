@@ -217,7 +217,7 @@ fn push_commit(
     let local = format!("refs/ferry/rollback/{branch}");
     repo.reference(&local, id, true, "ferry rollback")
         .map_err(SourceError::git("recording the revert commit"))?;
-    let mut callbacks = auth.callbacks()?;
+    let mut callbacks = auth.callbacks(url, None)?;
     let rejected = std::sync::Arc::new(std::sync::Mutex::new(None::<String>));
     let sink = rejected.clone();
     callbacks.push_update_reference(move |refname, status| {

@@ -31,6 +31,7 @@ pub const EXPECTED_KINDS: &[&str] = &[
     "ConfigMap",
     "Deployment",
     "Namespace",
+    "NetworkPolicy",
     "Role",
     "RoleBinding",
     "Service",

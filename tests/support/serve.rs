@@ -15,6 +15,26 @@ use super::{kubeconfig, Remote};
 
 pub const SECRET: &str = "s3cret-for-tests";
 
+/// The API token every test server is started with (`FERRY_API_TOKEN`).
+pub const API_TOKEN: &str = "api-t0ken-for-tests";
+
+/// The `Authorization` header `POST /api/...` needs.
+pub fn bearer() -> (&'static str, String) {
+    ("Authorization", format!("Bearer {API_TOKEN}"))
+}
+
+/// A file holding [`API_TOKEN`], for `ferry sync --server --api-token-file`.
+pub fn api_token_file() -> tempfile::NamedTempFile {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), API_TOKEN).unwrap();
+    file
+}
+
+/// `POST` to the API with the token.
+pub fn api_post(port: u16, path: &str) -> (u16, String) {
+    http(port, "POST", path, &[bearer()], b"").unwrap()
+}
+
 /// Writes `apps/cm.yaml` with `value`, commits and pushes it.
 pub fn commit_cm(remote: &Remote, value: &str) -> String {
     remote.work.write(
@@ -114,6 +134,7 @@ pub fn spawn_server(config_yaml: &str, extra: &[&str], env: &[(&str, &str)]) -> 
         .env("KUBECONFIG", kubeconfig())
         .env("FERRY_CACHE_DIR", dir.path().join("cache"))
         .env("FERRY_WEBHOOK_SECRET", SECRET)
+        .env("FERRY_API_TOKEN", API_TOKEN)
         .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

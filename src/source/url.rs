@@ -1,0 +1,55 @@
+//! Repository URLs as ferry accepts them: no credentials inside.
+
+use super::SourceError;
+
+/// Refuses credentials written into a repository URL (`https://user:token@host/…`, or a
+/// password in an `ssh://` URL): they would end up in logs, history and the cache clone's
+/// `.git/config`. A user name alone is fine for SSH (`ssh://git@host/…`, `git@host:org/repo`).
+pub fn check_url(url: &str) -> Result<(), SourceError> {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return Ok(());
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    let Some((userinfo, _)) = authority.rsplit_once('@') else {
+        return Ok(());
+    };
+    let ssh = scheme.eq_ignore_ascii_case("ssh") || scheme.eq_ignore_ascii_case("git+ssh");
+    if ssh && !userinfo.contains(':') {
+        return Ok(());
+    }
+    let after_at = rest.get(userinfo.len() + 1..).unwrap_or("");
+    Err(SourceError::CredentialsInUrl {
+        url: format!("{scheme}://{after_at}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_in_urls_are_refused() {
+        for url in [
+            "https://user:s3cret@example.com/org/repo.git",
+            "https://ghp_token@example.com/org/repo.git",
+            "http://u:p@127.0.0.1:8080/repo.git",
+            "ssh://git:pw@example.com/org/repo.git",
+        ] {
+            let err = check_url(url).unwrap_err();
+            let msg = err.to_string();
+            assert!(msg.contains("credentials"), "{msg}");
+            assert!(
+                !msg.contains("s3cret") && !msg.contains("ghp_token"),
+                "{msg}"
+            );
+        }
+        for url in [
+            "https://example.com/org/repo.git",
+            "ssh://git@example.com:2222/org/repo.git",
+            "git@example.com:org/repo.git",
+            "file:///srv/repo.git",
+        ] {
+            assert!(check_url(url).is_ok(), "{url}");
+        }
+    }
+}
