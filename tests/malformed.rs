@@ -50,6 +50,14 @@ const KINDS: &[(&str, &str, &str, &str, bool, bool)] = &[
         false,
         false,
     ),
+    (
+        "apiextensions.k8s.io",
+        "v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        false,
+        false,
+    ),
 ];
 
 /// What identifies the state of every object of the test: in its namespace, and anywhere

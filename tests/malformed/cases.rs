@@ -496,6 +496,36 @@ fn server() -> Vec<Case> {
             &["bad.yaml:1", "spec.ports[0].port"],
         ),
         case(
+            "StatefulSet without a selector",
+            "bad.yaml",
+            "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: nosel\nspec:\n  serviceName: nosel\n  template:\n    metadata: {labels: {app: nosel}}\n    spec: {containers: [{name: c, image: nginx}]}\n",
+            &["bad.yaml:1", "selector"],
+        ),
+        case(
+            "Job with a hand-written selector",
+            "bad.yaml",
+            "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: picky\nspec:\n  selector: {matchLabels: {app: picky}}\n  template:\n    metadata: {labels: {app: picky}}\n    spec: {restartPolicy: Never, containers: [{name: c, image: busybox}]}\n",
+            &["bad.yaml:1", "spec.selector"],
+        ),
+        Case {
+            name: "a new Namespace with an invalid name, and an object in it",
+            base: Vec::new(),
+            bad: vec![
+                ("ns.yaml", text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: Bad_NS\n")),
+                ("in-it.yaml", text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: inside\n  namespace: Bad_NS\n")),
+            ],
+            expect: vec!["ns.yaml:1", "Namespace Bad_NS", "Invalid value: \"Bad_NS\""],
+        },
+        Case {
+            name: "an invalid CRD and a custom resource of it",
+            base: Vec::new(),
+            bad: vec![(
+                "crd.yaml",
+                text("apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: gadgets.malformed.ferry.dev}\nspec:\n  group: malformed.ferry.dev\n  scope: Namespaced\n  names: {kind: Gadget, plural: gadgets}\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema: {type: nonsense}\n---\napiVersion: malformed.ferry.dev/v1\nkind: Gadget\nmetadata: {name: g}\n"),
+            )],
+            expect: vec!["crd.yaml:1", "openAPIV3Schema"],
+        },
+        case(
             "a namespace that exists nowhere",
             "bad.yaml",
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lost\n  namespace: {ns}-nowhere\ndata: {k: a}\n",
