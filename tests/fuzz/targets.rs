@@ -400,14 +400,14 @@ pub fn payloads() -> Vec<(Forge, Value)> {
     ]
 }
 
-/// A JSON value for mutations: scalars that matter to the parsers, small arrays and objects.
-fn json_value() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(|n| json!(n)),
-        any::<f64>().prop_map(|f| json!(f)),
-        select(
+/// A JSON scalar that matters to the parsers: shas, refs, forge words, URL pieces.
+fn json_leaf() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        1 => Just(Value::Null),
+        1 => any::<bool>().prop_map(Value::Bool),
+        1 => any::<i64>().prop_map(|n| json!(n)),
+        1 => any::<f64>().prop_map(|f| json!(f)),
+        4 => select(
             &[
                 "",
                 "0",
@@ -438,8 +438,13 @@ fn json_value() -> impl Strategy<Value = Value> {
             ][..]
         )
         .prop_map(|s| json!(s)),
-        ".{0,24}".prop_map(Value::String),
-    ];
+        2 => ".{0,24}".prop_map(Value::String),
+    ]
+}
+
+/// A JSON value for mutations: scalars that matter to the parsers, small arrays and objects.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = json_leaf();
     leaf.prop_recursive(3, 16, 4, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
@@ -468,17 +473,116 @@ pub struct JsonEdit {
     value: Value,
 }
 
+/// Fields the parsers read, as key paths (`0`: the first element of an array): edits aim at
+/// them half of the time, so a short run reaches every branch of every parser.
+const PAYLOAD_FIELDS: &[&[&str]] = &[
+    &["after"],
+    &["before"],
+    &["ref"],
+    &["deleted"],
+    &["created"],
+    &["forced"],
+    &["object_kind"],
+    &["total_commits"],
+    &["total_commits_count"],
+    &["commits"],
+    &["commits", "0"],
+    &["commits", "0", "added"],
+    &["commits", "0", "added", "0"],
+    &["commits", "0", "removed"],
+    &["repository"],
+    &["repository", "clone_url"],
+    &["repository", "ssh_url"],
+    &["repository", "full_name"],
+    &["repository", "links", "html", "href"],
+    &["repository", "url"],
+    &["project"],
+    &["project", "git_http_url"],
+    &["push"],
+    &["push", "changes"],
+    &["push", "changes", "0"],
+    &["push", "changes", "0", "new"],
+    &["push", "changes", "0", "new", "type"],
+    &["push", "changes", "0", "new", "name"],
+    &["push", "changes", "0", "new", "target", "hash"],
+    &["push", "changes", "0", "old"],
+    &["push", "changes", "0", "closed"],
+    &["changedFiles"],
+];
+
 fn json_edit() -> impl Strategy<Value = JsonEdit> {
-    (
+    let random = (
         prop::collection::vec(any::<usize>(), 0..5),
         0..3u8,
         json_value(),
     )
-        .prop_map(|(path, op, value)| JsonEdit { path, op, value })
+        .prop_map(|(path, op, value)| JsonEdit { path, op, value });
+    prop_oneof![random, aimed_edit()]
+}
+
+/// An edit of one field the parsers read, mostly to a scalar.
+fn aimed_edit() -> impl Strategy<Value = JsonEdit> {
+    let value = prop_oneof![3 => json_leaf(), 1 => json_value()];
+    (select(PAYLOAD_FIELDS), 0..3u8, value).prop_map(|(keys, op, value)| JsonEdit {
+        path: Vec::new(),
+        op: op + 10,
+        value: json!({"keys": keys, "value": value}),
+    })
+}
+
+/// Applies an edit aimed at a named field: replace (op 10), remove (11) or set it even where
+/// it is missing (12).
+fn apply_aimed(root: &mut Value, keys: &[Value], op: u8, value: &Value) {
+    let Some((first, rest)) = keys.split_first() else {
+        return;
+    };
+    let key = first.as_str().unwrap_or_default();
+    match root {
+        Value::Object(map) => {
+            if rest.is_empty() {
+                match op {
+                    11 => {
+                        map.remove(key);
+                    }
+                    12 => {
+                        map.insert(key.to_string(), value.clone());
+                    }
+                    _ => {
+                        if let Some(v) = map.get_mut(key) {
+                            *v = value.clone();
+                        }
+                    }
+                }
+            } else if let Some(child) = map.get_mut(key) {
+                apply_aimed(child, rest, op, value);
+            }
+        }
+        Value::Array(items) => {
+            let i = key.parse::<usize>().unwrap_or(0);
+            if rest.is_empty() {
+                match op {
+                    11 if i < items.len() => {
+                        items.remove(i);
+                    }
+                    11 => {}
+                    _ if i < items.len() => items[i] = value.clone(),
+                    _ => items.push(value.clone()),
+                }
+            } else if let Some(child) = items.get_mut(i) {
+                apply_aimed(child, rest, op, value);
+            }
+        }
+        _ => {}
+    }
 }
 
 fn apply_json_edit(root: &mut Value, edit: &JsonEdit) {
-    edit_at(root, &edit.path, edit);
+    if edit.op >= 10 {
+        let keys = edit.value["keys"].as_array().cloned().unwrap_or_default();
+        apply_aimed(root, &keys, edit.op, &edit.value["value"]);
+    } else {
+        edit_at(root, &edit.path, edit);
+    }
 }
 
 /// Follows `path` from `node`; at its end (or where it cannot go on) applies the edit.
@@ -557,7 +661,14 @@ pub fn deliveries() -> impl Strategy<Value = Delivery> {
             let base = serde_json::to_vec(&payloads()[i].1).unwrap_or_default();
             (i, apply_edits(&base, &edits))
         }),
-        4 => (0..n, prop::collection::vec(json_edit(), 1..5)).prop_map(move |(i, edits)| {
+        2 => (0..n, prop::collection::vec(json_edit(), 1..5)).prop_map(move |(i, edits)| {
+            let mut v = payloads()[i].1.clone();
+            for e in &edits {
+                apply_json_edit(&mut v, e);
+            }
+            (i, serde_json::to_vec(&v).unwrap_or_default())
+        }),
+        4 => (0..n, prop::collection::vec(aimed_edit(), 1..4)).prop_map(move |(i, edits)| {
             let mut v = payloads()[i].1.clone();
             for e in &edits {
                 apply_json_edit(&mut v, e);
@@ -595,7 +706,8 @@ pub fn deliveries() -> impl Strategy<Value = Delivery> {
                 let events = event_for(forge);
                 Delivery {
                     forge,
-                    event: events[e % events.len()].to_string(),
+                    // The push event (listed first) most of the time.
+                    event: events[(e % (events.len() + 4)).saturating_sub(4)].to_string(),
                     body,
                     signature,
                     probe_url: probe_url.to_string(),
