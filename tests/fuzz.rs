@@ -1,13 +1,20 @@
 //! Property-based fuzzing, short run: 256 cases of the manifest loader's property, 2048 of
-//! the webhook payload parsers' (see `tests/fuzz/targets.rs`). The long, timed run of the same
+//! the webhook payload parsers' (see `tests/fuzz/`). The long, timed run of the same
 //! properties is `cargo bench --bench fuzz` (`FERRY_FUZZ_SECONDS`, default 600 per group).
 //! No cluster needed.
 
-#[path = "fuzz/targets.rs"]
-mod targets;
+#[path = "fuzz/edits.rs"]
+mod edits;
+#[path = "fuzz/json_edits.rs"]
+mod json_edits;
+#[path = "fuzz/manifest.rs"]
+mod manifest_fuzz;
+#[path = "fuzz/webhook.rs"]
+mod webhook_fuzz;
 
+use manifest_fuzz::*;
 use proptest::prelude::*;
-use targets::*;
+use webhook_fuzz::*;
 
 fn config(cases: u32) -> ProptestConfig {
     ProptestConfig {
