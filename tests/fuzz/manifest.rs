@@ -162,6 +162,7 @@ fn tight_limits() -> Limits {
         max_documents_per_file: 3,
         max_resources: 4,
         max_alias_expansion: 2,
+        max_object_bytes: 400,
     }
 }
 

@@ -125,7 +125,23 @@ pub fn server() -> Vec<Case> {
             &["bad.yaml:1", "expected string"],
         ),
         case("ConfigMap over 1 MiB", "bad.yaml", cm("big", &format!("  k: {big_value}\n")), &["bad.yaml:1", "Too long"]),
-        case("object over the request size limit", "bad.yaml", cm("bigger", &format!("  k: {too_large}\n")), &["bad.yaml:1", "too large"]),
+        case(
+            "object over the API server's 3 MiB request limit",
+            "bad.yaml",
+            cm("bigger", &format!("  k: {too_large}\n")),
+            &["bad.yaml:1", "over the limit of 1572864 bytes"],
+        ),
+        case(
+            "object over etcd's request limit (passes the dry-run)",
+            "bad.yaml",
+            ds(
+                "heavy",
+                "  selector: {matchLabels: {app: heavy}}\n",
+                "{app: heavy}",
+                &format!("        image: nginx\n        env: [{{name: BIG, value: {}}}]\n", "z".repeat(1_700_000)),
+            ),
+            &["bad.yaml:1", "etcd"],
+        ),
         case(
             "Secret data that is not base64",
             "bad.yaml",
