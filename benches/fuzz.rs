@@ -1,5 +1,5 @@
 //! Timed property-based fuzzing of the manifest loader and the webhook payload parsers: the
-//! properties of `tests/fuzz/targets.rs` (no panic on arbitrary bytes, token soup, or edits of
+//! properties of `tests/fuzz/` (no panic on arbitrary bytes, token soup, or edits of
 //! valid manifests and payloads; problems point into the input), run for a wall-clock budget
 //! per group instead of a fixed case count. Prints cases run and panics per target; writes
 //! each panicking input to `target/fuzz-failures/`. Exits 1 when anything panicked.
@@ -11,8 +11,14 @@
 //!
 //! No cluster needed.
 
-#[path = "../tests/fuzz/targets.rs"]
-mod targets;
+#[path = "../tests/fuzz/edits.rs"]
+mod edits;
+#[path = "../tests/fuzz/json_edits.rs"]
+mod json_edits;
+#[path = "../tests/fuzz/manifest.rs"]
+mod manifest_fuzz;
+#[path = "../tests/fuzz/webhook.rs"]
+mod webhook_fuzz;
 
 use std::cell::RefCell;
 use std::fmt::Debug;
@@ -71,8 +77,8 @@ fn groups() -> Vec<(&'static str, Vec<Target>)> {
             "manifest",
             vec![target(
                 "manifest loader (parse_bundle, split, resolve)",
-                targets::manifest_files(),
-                |(files, tight)| targets::manifest_property(files, *tight),
+                manifest_fuzz::manifest_files(),
+                |(files, tight)| manifest_fuzz::manifest_property(files, *tight),
             )],
         ),
         (
@@ -80,13 +86,13 @@ fn groups() -> Vec<(&'static str, Vec<Target>)> {
             vec![
                 target(
                     "webhook payloads (verify_and_parse, all forges)",
-                    targets::deliveries(),
-                    targets::webhook_property,
+                    webhook_fuzz::deliveries(),
+                    webhook_fuzz::webhook_property,
                 ),
                 target(
                     "repo URL and path matching",
-                    targets::url_strings(),
-                    |(a, b, files)| targets::url_property(a, b, files),
+                    webhook_fuzz::url_strings(),
+                    |(a, b, files)| webhook_fuzz::url_property(a, b, files),
                 ),
             ],
         ),

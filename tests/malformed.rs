@@ -1,4 +1,4 @@
-//! End-to-end: a corpus of malformed commits (`tests/malformed/cases.rs`), each committed in a
+//! End-to-end: a corpus of malformed commits (`tests/malformed/`), each committed in a
 //! real git repository on top of a good commit that ferry synced, then `ferry sync`: it must
 //! exit 2, apply nothing (the good objects keep their resourceVersions — or, for workloads
 //! whose status controllers write, their uid, generation, labels and annotations — and no
@@ -10,6 +10,10 @@
 
 #[path = "malformed/cases.rs"]
 mod cases;
+#[path = "malformed/reader_cases.rs"]
+mod reader_cases;
+#[path = "malformed/server_cases.rs"]
+mod server_cases;
 mod support;
 
 use std::collections::BTreeMap;
@@ -47,6 +51,14 @@ const KINDS: &[(&str, &str, &str, &str, bool, bool)] = &[
         "v1",
         "ClusterRole",
         "clusterroles",
+        false,
+        false,
+    ),
+    (
+        "apiextensions.k8s.io",
+        "v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
         false,
         false,
     ),

@@ -147,6 +147,10 @@ pub struct Limits {
     /// How many times its own size a YAML document may grow when its aliases (`*name`) are
     /// expanded, with a floor of 1 MiB (default 16). Stops "billion laughs" documents.
     pub max_alias_expansion: usize,
+    /// Largest object accepted, as JSON (default 1.5 MiB, etcd's default `--max-request-bytes`).
+    /// A server-side dry-run never reaches etcd, so a larger object passes it and then fails
+    /// the real write, halfway through a sync.
+    pub max_object_bytes: usize,
 }
 
 impl Default for Limits {
@@ -156,6 +160,7 @@ impl Default for Limits {
             max_documents_per_file: 5000,
             max_resources: 50_000,
             max_alias_expansion: 16,
+            max_object_bytes: 1536 * 1024,
         }
     }
 }
@@ -312,5 +317,6 @@ mod tests {
         assert_eq!(l.max_file_bytes, 4 << 20);
         assert_eq!(l.max_documents_per_file, 5000);
         assert_eq!(l.max_resources, 50_000);
+        assert_eq!(l.max_object_bytes, 1_572_864);
     }
 }

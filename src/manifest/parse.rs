@@ -219,6 +219,16 @@ impl Collector<'_> {
             }
             return;
         }
+        let size = json_size(&value);
+        if size > self.limits.max_object_bytes {
+            self.problems.push(problem(format!(
+                "{key} is {size} bytes as JSON, over the limit of {} bytes: etcd refuses \
+                 larger writes by default (--max-request-bytes), after a dry-run that cannot \
+                 tell, so the sync would stop halfway; move the bulk into several objects",
+                self.limits.max_object_bytes
+            )));
+            return;
+        }
         if self.resources.len() >= self.limits.max_resources {
             self.problems.push(problem(format!(
                 "more than {} resources in the manifests",
@@ -342,6 +352,24 @@ fn wave_annotation(metadata: Option<&Value>) -> Result<Option<i32>, String> {
             type_name(other)
         )),
     }
+}
+
+/// The length of `value` serialised as JSON, without building the text.
+fn json_size(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    // Writing a `Value` into a counter cannot fail.
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
 }
 
 /// "a string", "a list"… for messages.

@@ -282,6 +282,34 @@ fn document_and_resource_limits() {
 }
 
 #[test]
+fn object_size_limit() {
+    // Measured as JSON, per object (each item of a List on its own).
+    let cm = |name: &str, n: usize| {
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\ndata: {{k: {}}}\n",
+            "x".repeat(n)
+        )
+    };
+    let limits = Limits {
+        max_object_bytes: 200,
+        ..Limits::default()
+    };
+    let text = format!("{}---\n{}", cm("small", 10), cm("large", 300));
+    let p = parse_bundle(&[file("m.yaml", &text)], &limits).unwrap_err();
+    let found = lines(p.problems());
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("m.yaml:6: ConfigMap large is 382 bytes"),
+        "{found:?}"
+    );
+    assert!(
+        found[0].contains("over the limit of 200 bytes: etcd"),
+        "{found:?}"
+    );
+    assert!(parse_bundle(&[file("m.yaml", &cm("small", 10))], &limits).is_ok());
+}
+
+#[test]
 fn wave_annotation() {
     let with = |v: &str| {
         format!("apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: a\n  annotations:\n    ferry.dev/wave: {v}\n")
