@@ -446,7 +446,14 @@ pub async fn sync(
         completed.carry_forward(&mut record);
     }
     record.complete(outcome);
-    record_inventory(engine, app, &plan).await?;
+    if let Err(e) = record_inventory(engine, app, &plan).await {
+        // The record is closed either way: a sync that ran never stays "in progress".
+        record.complete(SyncOutcome::Failed {
+            reason: format!("recording the app's inventory: {e}"),
+        });
+        history.finish(&record).await?;
+        return Err(e);
+    }
     history.finish(&record).await?;
     Ok(SyncReport {
         plan,
