@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
 use kube::api::{Api, DeleteParams, PostParams};
 
+pub mod faults;
 pub mod serve;
+pub mod toxi;
 
 /// The repository root (where Cargo.toml is).
 pub fn repo_root() -> PathBuf {
