@@ -48,8 +48,16 @@ async fn toxic_runs(prefix: &str, part: usize, parts: usize) {
     let via_proxy = proxy.kubeconfig_in(cache.path());
     let mut job_uid = None;
     let (mut ds_tag, mut faults, mut runs) = (17, 0, 0);
+    // How the faulted syncs ended: [before writing anything, recorded failed, succeeded].
+    let mut ends = [0; 3];
     println!("{prefix}: FERRY_FAULT_SEED={base} FERRY_FAULT_RUNS={total}");
-    for run in (0..total).filter(|r| r % parts == part) {
+    // This part's share of the runs; a run whose sync ended before any fault landed does
+    // not count (the next run index takes its place).
+    let quota = (0..total).filter(|r| r % parts == part).count();
+    for run in (part..).step_by(parts).take(quota * 3) {
+        if runs == quota {
+            break;
+        }
         let seed = base.wrapping_add(run as u64);
         let mut rng = Rng::new(seed ^ 0x5eed);
         if job_uid.is_none() || rng.chance(0.3) {
@@ -60,13 +68,14 @@ async fn toxic_runs(prefix: &str, part: usize, parts: usize) {
         let context = format!("{prefix} run {run} (seed {seed})");
 
         // The first fault lands anywhere in the time a clean sync of this bundle takes.
-        let chaos = Chaos::start(proxy.clone(), seed, Duration::from_millis(1500));
+        let first = Duration::from_millis(rng.range(500, 4000));
+        let chaos = Chaos::start(proxy.clone(), seed, first);
         let args = app_args("sync", &repo_path, &ns.name);
         let faulted = Running::spawn(ferry_command(&via_proxy, cache.path(), &args))
             .finish(Duration::from_secs(300));
         let toxics = chaos.stop();
         faults += toxics.len();
-        runs += 1;
+        runs += usize::from(!toxics.is_empty());
         assert!(
             matches!(faulted.code, 0 | 2 | 3) && !faulted.stderr.contains("panicked"),
             "{context}: ferry crashed under {toxics:?}:\n{}\n{}",
@@ -101,6 +110,12 @@ async fn toxic_runs(prefix: &str, part: usize, parts: usize) {
             .filter(|r| r["commit"]["sha"] == sha.as_str())
             .map(|r| r["outcome"]["status"].as_str().unwrap_or("?"))
             .collect();
+        let first_record = recorded.first().copied();
+        ends[match (faulted.code, first_record) {
+            (0, _) => 2,
+            (_, Some("succeeded")) | (_, None) => 0,
+            _ => 1,
+        }] += usize::from(!toxics.is_empty());
         println!(
             "{context}: faulted sync exit {} in {:.1}s under {} toxic(s) {toxics:?}; converged in {:.1}s; records {recorded:?}",
             faulted.code,
@@ -109,7 +124,11 @@ async fn toxic_runs(prefix: &str, part: usize, parts: usize) {
             start.elapsed().as_secs_f64()
         );
     }
-    println!("{prefix}: {runs} runs of {OBJECTS} objects, {faults} toxics injected");
+    assert_eq!(runs, quota, "{prefix}: too few runs had a fault land");
+    println!(
+        "{prefix}: {runs} runs of {OBJECTS} objects, {faults} toxics injected; faulted syncs: {} failed before writing, {} failed mid-sync (recorded), {} succeeded anyway",
+        ends[0], ends[1], ends[2]
+    );
 }
 
 #[tokio::test]
