@@ -212,8 +212,15 @@ impl GitDaemon {
     /// Serves every repository under `base` as `git://127.0.0.1:<port>/<name>`.
     pub fn start(base: &Path) -> GitDaemon {
         let port = free_port();
-        let child = Command::new("git")
-            .arg("daemon")
+        // git-daemon itself (not the `git daemon` wrapper, whose child would outlive a kill).
+        let exec_path = Command::new("git")
+            .arg("--exec-path")
+            .output()
+            .expect("git --exec-path");
+        let exec_path = String::from_utf8_lossy(&exec_path.stdout)
+            .trim()
+            .to_string();
+        let child = Command::new(Path::new(&exec_path).join("git-daemon"))
             .arg("--reuseaddr")
             .arg("--listen=127.0.0.1")
             .arg(format!("--port={port}"))
