@@ -90,6 +90,16 @@ impl ClusterError {
         }
     }
 
+    /// True for failures a retry may cure: the server could not be reached, or answered
+    /// 429 (throttled) or a 5xx (overloaded, restarting, timed out).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ClusterError::Transport { .. } => true,
+            ClusterError::Api { code, .. } => *code == 429 || (500..600).contains(code),
+            _ => false,
+        }
+    }
+
     /// The server's message alone (for Api errors), else the whole error.
     pub fn server_message(&self) -> String {
         match self {
@@ -184,5 +194,34 @@ impl Cluster {
     /// Counts of the API calls made through this handle.
     pub fn counters(&self) -> &ApiCounters {
         &self.counters
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ClusterError;
+
+    fn api(code: u16) -> ClusterError {
+        ClusterError::Api {
+            action: "writing".into(),
+            code,
+            reason: String::new(),
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn unreachable_throttled_and_5xx_are_transient_rejections_are_not() {
+        let unreachable = ClusterError::Transport {
+            action: "writing".into(),
+            cause: "connection refused".into(),
+        };
+        assert!(unreachable.is_transient());
+        assert!(api(429).is_transient());
+        assert!(api(503).is_transient());
+        assert!(api(500).is_transient());
+        assert!(!api(409).is_transient());
+        assert!(!api(422).is_transient());
+        assert!(!ClusterError::Config("no kubeconfig".into()).is_transient());
     }
 }

@@ -13,6 +13,8 @@ use crate::source::CommitInfo;
 
 /// How many sequence numbers `begin` tries when concurrent writers collide.
 const CLAIM_ATTEMPTS: u32 = 8;
+/// How long a record write is retried while the API server is unreachable or failing.
+const WRITE_RETRY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// One app's sync history (and every app's, for listings), kept in ferry's namespace.
 /// Cheap to clone; holds no state besides its settings, so a new handle (a restarted ferry)
@@ -261,7 +263,10 @@ impl History {
     /// Writes a record: `create` refuses to overwrite (returns false when the name is
     /// taken); otherwise server-side apply overwrites, only while the record is still at
     /// `resource_version` when one is given (a conflict is an error with code 409). Creates
-    /// ferry's namespace on demand.
+    /// ferry's namespace on demand. Transient failures (API server unreachable, 429, 5xx) are
+    /// retried for up to [`WRITE_RETRY`], so a network fault or an API server restart during a
+    /// sync does not leave its record in progress; a create whose answer was lost is
+    /// recognised by its contents, so it never claims a second seq.
     pub(super) async fn write(
         &self,
         record: &SyncRecord,
@@ -274,17 +279,39 @@ impl History {
             cause: e.to_string(),
         })?;
         let mut cm = ConfigMap::default();
-        cm.metadata.name = Some(name);
+        cm.metadata.name = Some(name.clone());
         cm.metadata.namespace = Some(self.namespace.clone());
         cm.metadata.labels = Some(record_labels(&record.app, record.seq));
         cm.metadata.resource_version = resource_version;
         cm.data = Some(BTreeMap::from([(DATA_KEY.to_string(), json)]));
-        match self.put(&cm, create).await {
+        let deadline = tokio::time::Instant::now() + WRITE_RETRY;
+        let mut delay = std::time::Duration::from_millis(200);
+        // Set once a create failed in transit: it may have reached the server anyway.
+        let mut maybe_created = false;
+        loop {
+            match self.write_once(&cm, create).await {
+                Ok(false) if maybe_created => {
+                    let existing = self.cluster.get_config_map(&self.namespace, &name).await?;
+                    return Ok(existing.is_some_and(|e| e.data == cm.data));
+                }
+                Err(e) if e.is_transient() && tokio::time::Instant::now() + delay < deadline => {
+                    tracing::warn!(record = %name, error = %e, retry_in_ms = delay.as_millis() as u64, "could not write sync record; retrying");
+                    maybe_created |= create;
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(std::time::Duration::from_secs(5));
+                }
+                other => return Ok(other?),
+            }
+        }
+    }
+
+    async fn write_once(&self, cm: &ConfigMap, create: bool) -> Result<bool, ClusterError> {
+        match self.put(cm, create).await {
             Err(e) if e.code() == Some(404) => {
                 self.cluster.ensure_namespace(&self.namespace).await?;
-                Ok(self.put(&cm, create).await?)
+                self.put(cm, create).await
             }
-            other => Ok(other?),
+            other => other,
         }
     }
 

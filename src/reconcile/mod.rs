@@ -444,7 +444,16 @@ pub async fn sync(
     // Kinds go into the inventory before their objects do (and leave it only after their
     // prunes succeeded), so nothing ferry applied is ever outside it.
     let inventory = if plan.invalid().next().is_none() && plan.refusal.is_none() {
-        Some(inventory::widen_inventory(engine, app, &plan).await?)
+        match inventory::widen_inventory(engine, app, &plan).await {
+            Ok(record) => Some(record),
+            Err(e) => {
+                record.complete(SyncOutcome::Failed {
+                    reason: format!("recording the app's inventory: {e}"),
+                });
+                history.finish(&record).await?;
+                return Err(e);
+            }
+        }
     } else {
         None
     };
@@ -522,7 +531,14 @@ pub async fn sync(
     // An interrupted sync (lease lost, SIGTERM) writes nothing more to the app's objects'
     // inventory: the widened record stands until a sync runs to its end.
     if let (Some(current), None) = (&inventory, &interrupted) {
-        inventory::narrow_inventory(engine, app, &plan, &report, current).await?;
+        if let Err(e) = inventory::narrow_inventory(engine, app, &plan, &report, current).await {
+            // The record is closed either way: a sync that ran never stays "in progress".
+            record.complete(SyncOutcome::Failed {
+                reason: format!("recording the app's inventory: {e}"),
+            });
+            history.finish(&record).await?;
+            return Err(e);
+        }
     }
     history.finish(&record).await?;
     Ok(SyncReport {

@@ -461,9 +461,19 @@ async fn run_sync(
     }
     let fallback_commit = outcome.fallback.as_ref().map(|f| f.plan.commit.sha.clone());
     set(handle, |s| s.fallback_commit = fallback_commit);
-    // A failed gate is not retried on every poll: the next commit (or a manual sync) does.
-    *last_synced = Some(head);
     handle.synced.notify_one();
+    // Objects the API server refused or could not be reached for are retried with backoff:
+    // the commit is not marked synced. A failed gate is not retried on every poll: the next
+    // commit (or a manual sync) does.
+    if outcome.reverted.is_none() && outcome.fallback.is_none() {
+        if let Some(reason) = apply_failure(report) {
+            return Err(format!(
+                "sync of {} failed: {reason}",
+                report.plan.commit.short_sha()
+            ));
+        }
+    }
+    *last_synced = Some(head);
     Ok(())
 }
 
@@ -510,6 +520,19 @@ fn show_report(handle: &AppHandle, report: &SyncReport, started: Instant) {
             s.drift_note = None;
         }
     });
+}
+
+/// Why a sync that ran must be retried: some object failed to apply (not a failed gate, not
+/// a sync superseded by a newer commit).
+fn apply_failure(report: &super::SyncReport) -> Option<String> {
+    let failed = report.apply.as_ref().is_some_and(|a| !a.succeeded());
+    if !failed || report.failed_gate().is_some() || report.superseded_by().is_some() {
+        return None;
+    }
+    Some(match report.record.as_ref().map(|r| &r.outcome) {
+        Some(crate::history::SyncOutcome::Failed { reason }) => reason.clone(),
+        _ => "objects failed to apply".to_string(),
+    })
 }
 
 /// Runs beside a sync: on every trigger (webhook, poll, file event, manual) asks where the

@@ -11,8 +11,10 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
 use kube::api::{Api, DeleteParams, PostParams};
 
+pub mod faults;
 pub mod git_http;
 pub mod serve;
+pub mod toxi;
 
 /// The repository root (where Cargo.toml is).
 pub fn repo_root() -> PathBuf {
