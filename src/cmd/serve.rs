@@ -1,0 +1,182 @@
+//! `ferry serve`: one loop per app, the HTTP server, leader election, and a graceful stop.
+
+use anyhow::Context;
+use ferry::config::{self, ConfigFile};
+use ferry::reconcile;
+
+use super::{engine, wait_for_signal, EXIT_ERROR};
+
+/// `ferry serve`: one loop per app, the HTTP server, and a graceful stop on SIGTERM/SIGINT.
+pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
+    use ferry::cluster::leader;
+    use ferry::reconcile::worker::{spawn_app, LoopSettings};
+    use ferry::server::{serve as serve_http, ServerState};
+
+    let file = match &args.app.config {
+        Some(path) => config::load(path)?,
+        None => ConfigFile::default(),
+    };
+    // --prune fills only apps that leave `prune` unset; the other flags override.
+    let overrides = args.app.as_overrides(None);
+    let configs: Vec<config::AppConfig> = if file.apps.is_empty() || args.app.app.is_some() {
+        vec![args.fill_unset(file.app(args.app.app.as_deref())?.overridden_by(overrides))]
+    } else {
+        file.apps
+            .iter()
+            .cloned()
+            .map(|a| args.fill_unset(a.overridden_by(overrides.clone())))
+            .collect()
+    };
+    let mut specs = Vec::new();
+    for c in configs {
+        let explicit_interval = c.interval.is_some();
+        let mut spec = c.resolve()?;
+        if let (false, Some(i)) = (explicit_interval, args.interval) {
+            spec.interval = i;
+        }
+        specs.push(spec);
+    }
+    let engine = engine(&args.cluster, &file).await?;
+    // The server-wide webhook secret: a file given on the command line must be readable; an
+    // unset variable just leaves webhooks off.
+    let secret = match &args.webhook_secret_file {
+        Some(path) => Some(
+            config::SecretRef {
+                env: None,
+                file: Some(path.clone()),
+            }
+            .read()
+            .context("--webhook-secret-file")?,
+        ),
+        None => config::SecretRef {
+            env: Some(args.webhook_secret_env.clone()),
+            file: None,
+        }
+        .read()
+        .ok(),
+    };
+    // Each app's webhook secret: its own (webhookSecret in ferry.yaml) or the server-wide one.
+    let mut webhook_secrets = Vec::new();
+    for spec in &specs {
+        webhook_secrets.push(match &spec.webhook_secret {
+            Some(reference) => Some(
+                reference
+                    .read()
+                    .with_context(|| format!("app {}: webhookSecret", spec.name))?,
+            ),
+            None => secret.clone(),
+        });
+    }
+    if webhook_secrets.iter().all(Option::is_none) {
+        tracing::warn!(
+            env = %args.webhook_secret_env,
+            "no webhook secret: /hooks/* answer 503 until one is configured"
+        );
+        eprintln!(
+            "ferry serve: webhooks disabled (set {} or --webhook-secret-file); polling only",
+            args.webhook_secret_env
+        );
+    }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    // Without leader election the loops start at once; with it, when the lease is ours.
+    let (start_tx, start_rx) = tokio::sync::watch::channel(!args.leader_elect);
+    // Cancels running syncs before their next write (lease lost, SIGTERM).
+    let (canceller, cancel) = ferry::cancel::channel();
+    let mut apps = Vec::new();
+    let mut tasks = Vec::new();
+    for spec in &specs {
+        // Only the replica that leads closes records of syncs whose ferry died.
+        tasks.push(reconcile::spawn_janitor(
+            engine.clone(),
+            spec.name.clone(),
+            start_rx.clone(),
+            stop_rx.clone(),
+        ));
+        let settings = LoopSettings {
+            interval: spec.interval,
+            gates: args.gates.config(&spec.gates),
+            max_backoff: args.max_backoff,
+            heal_interval: args.heal_interval,
+            start: start_rx.clone(),
+            cancel: cancel.clone(),
+        };
+        let (handle, task) = spawn_app(engine.clone(), spec.clone(), settings, stop_rx.clone());
+        ferry::trigger::poll::spawn_poller(handle.clone(), spec.interval, stop_rx.clone());
+        // Drift on live changes: label-filtered metadata watches of the app's own objects.
+        ferry::trigger::live::spawn_live_watch(
+            engine.cluster.clone(),
+            handle.clone(),
+            ferry::trigger::live::LiveWatchSettings {
+                ferry_namespace: engine.ferry_namespace.clone(),
+                debounce: std::time::Duration::from_secs(1),
+            },
+            start_rx.clone(),
+            stop_rx.clone(),
+        );
+        if let ferry::source::RepoLocation::Local(path) = &spec.location {
+            // Editing manifests next to a local cluster: changes on disk trigger a look.
+            ferry::trigger::watch::watch_app(
+                handle.clone(),
+                path,
+                std::time::Duration::from_millis(300),
+                stop_rx.clone(),
+            )?;
+        }
+        apps.push((spec.clone(), handle));
+        tasks.push(task);
+    }
+    let state = std::sync::Arc::new(ServerState::new(
+        apps,
+        webhook_secrets,
+        engine.history(),
+        args.api_auth()?,
+        args.http_limits(),
+    ));
+    let mut server_stop = stop_rx.clone();
+    let server = tokio::spawn(serve_http(args.listen, state, async move {
+        let _ = server_stop.wait_for(|stop| *stop).await;
+    }));
+    eprintln!(
+        "ferry serve: {} app(s), listening on http://{}",
+        specs.len(),
+        args.listen
+    );
+    // The HTTP server (health, webhooks) runs while a standby waits for the lease.
+    let elector = args.leader_elect.then(|| {
+        let identity = args
+            .identity
+            .clone()
+            .unwrap_or_else(leader::default_identity);
+        eprintln!(
+            "ferry serve: waiting for the leader lease {}/{} as {identity}",
+            engine.ferry_namespace,
+            leader::LEADER_LEASE
+        );
+        leader::Elector::new(
+            engine.cluster.clone(),
+            engine.ferry_namespace.clone(),
+            identity,
+            leader::ElectionTimings::default(),
+        )
+    });
+    let (reason, leadership) = leader::lead_until(elector, &start_tx, wait_for_signal()).await;
+    let lost_leadership = matches!(reason, ferry::cancel::StopReason::LeaseLost { .. });
+    eprintln!("ferry serve: stopping ({reason}); running syncs stop before their next write");
+    canceller.cancel(reason);
+    let _ = stop_tx.send(true);
+    for task in tasks {
+        let _ = task.await;
+    }
+    if let Some(leadership) = leadership {
+        leadership.release().await;
+    }
+    match server.await {
+        Ok(Ok(())) if lost_leadership => {
+            eprintln!("ferry serve: lost the leader lease; exiting so another replica leads");
+            Ok(EXIT_ERROR)
+        }
+        Ok(Ok(())) => Ok(0),
+        Ok(Err(e)) => Err(e.into()),
+        Err(e) => Err(anyhow::anyhow!("server task: {e}")),
+    }
+}
