@@ -66,6 +66,9 @@ pub(crate) fn init_network_timeouts() {
     });
 }
 
+/// How close to its deadline a failed network operation counts as timed out.
+const TIMEOUT_SLACK: Duration = Duration::from_millis(500);
+
 /// The error for a failed network operation: a timeout when the deadline has passed.
 pub(crate) fn fetch_error(url: &str, deadline: Option<Instant>, e: git2::Error) -> SourceError {
     if let Some(reason) = auth::take_hostkey_refusal() {
@@ -74,7 +77,11 @@ pub(crate) fn fetch_error(url: &str, deadline: Option<Instant>, e: git2::Error) 
             reason,
         };
     }
-    if deadline.is_some_and(|d| Instant::now() >= d) || e.code() == git2::ErrorCode::Timeout {
+    // libgit2's own socket timeout equals the deadline's length and starts a little later,
+    // but the kernel may end a blocked read a few milliseconds early: an error that close to
+    // the deadline is that timeout ("could not read refs…"), not a refusal.
+    let near_deadline = |d: Instant| Instant::now() + TIMEOUT_SLACK >= d;
+    if deadline.is_some_and(near_deadline) || e.code() == git2::ErrorCode::Timeout {
         return SourceError::FetchTimeout {
             url: url.to_string(),
             after: network_timeout(),

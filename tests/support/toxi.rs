@@ -59,22 +59,37 @@ impl Drop for Toxiproxy {
 impl Toxiproxy {
     /// Starts the server (toxicity decisions seeded with `seed`) and waits for its API.
     pub fn start(seed: u64) -> Toxiproxy {
-        let port = free_port();
-        let child = Command::new(installed_bin("toxiproxy-server"))
-            .args(["-host", "127.0.0.1", "-port", &port.to_string()])
-            .args(["-seed", &seed.to_string()])
-            .env("LOG_LEVEL", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting toxiproxy-server");
-        let toxi = Toxiproxy { child, port };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !matches!(api(port, "GET", "/version", ""), Ok((200, _))) {
-            assert!(Instant::now() < deadline, "toxiproxy-server did not start");
-            std::thread::sleep(Duration::from_millis(50));
+        // A free port can be taken again before our server binds it (tests run in parallel):
+        // then our server exits and another test's would answer. Retry until ours is the one
+        // listening: it answers and is still running once its bind had time to fail.
+        for _ in 0..10 {
+            let port = free_port();
+            let mut child = Command::new(installed_bin("toxiproxy-server"))
+                .args(["-host", "127.0.0.1", "-port", &port.to_string()])
+                .args(["-seed", &seed.to_string()])
+                .env("LOG_LEVEL", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("starting toxiproxy-server");
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let mut exited = false;
+            while !matches!(api(port, "GET", "/version", ""), Ok((200, _))) {
+                assert!(Instant::now() < deadline, "toxiproxy-server did not start");
+                if child.try_wait().ok().flatten().is_some() {
+                    exited = true;
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            std::thread::sleep(Duration::from_millis(300));
+            if !exited && child.try_wait().ok().flatten().is_none() {
+                return Toxiproxy { child, port };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
         }
-        toxi
+        panic!("toxiproxy-server could not get a port of its own in 10 tries");
     }
 
     fn call(&self, method: &str, path: &str, body: &str) -> String {
