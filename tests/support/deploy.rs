@@ -83,7 +83,7 @@ transformers:
     kind: PrefixSuffixTransformer
     metadata:
       name: unique-cluster-scoped-names
-    suffix: -{suffix}
+    suffix: "-{suffix}"
     fieldSpecs:
       - kind: ClusterRole
         path: metadata/name
