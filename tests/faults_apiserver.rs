@@ -140,11 +140,11 @@ async fn apiserver_stopped_mid_sync_then_started_again() {
     // ferry is still running; ferry reports the failed objects and records the sync.
     write_bundle(&repo, 1, 20);
     repo.commit("first");
-    let sync = Running::spawn(ferry_command(
-        &cluster.kubeconfig,
-        cache.path(),
-        &app_args("sync", &repo_path, ns),
-    ));
+    // Two objects at a time: applying the bundle takes long enough for the outage to land
+    // in it rather than after it.
+    let mut args = app_args("sync", &repo_path, ns);
+    args.extend(["--concurrency", "2"]);
+    let sync = Running::spawn(ferry_command(&cluster.kubeconfig, cache.path(), &args));
     cluster.wait_for_apply(ns, 1);
     cluster.stop_apiserver();
     let down = rng.range(1000, 3000);
@@ -171,7 +171,11 @@ async fn apiserver_stopped_mid_sync_then_started_again() {
     // `ferry serve`: reports, retries with backoff, converges once the server is back.
     let config = app_config(ns, &repo_path, "1s", "");
     let env = [("KUBECONFIG", cluster.kubeconfig.to_str().unwrap())];
-    let server = wait_ready(spawn_server(&config, &["--max-backoff", "2s"], &env));
+    let server = wait_ready(spawn_server(
+        &config,
+        &["--max-backoff", "2s", "--concurrency", "2"],
+        &env,
+    ));
     write_bundle(&repo, 2, 21);
     let head = repo.commit("second");
     cluster.wait_for_apply(ns, 2);
@@ -184,10 +188,6 @@ async fn apiserver_stopped_mid_sync_then_started_again() {
     })
     .await;
     println!("serve after the outage: {}", status["syncsByOutcome"]);
-    assert!(
-        status["syncsByOutcome"]["failed"].as_u64() >= Some(1),
-        "the sync the outage broke is reported: {status}"
-    );
     drop(server);
     cluster.assert_converges(cache.path(), &repo_path, ns);
     let records = cluster.history(cache.path(), ns);
@@ -196,22 +196,33 @@ async fn apiserver_stopped_mid_sync_then_started_again() {
         unfinished(&records).is_empty(),
         "records left in progress by processes that were not killed: {records:#?}"
     );
-    // Newest first: serve's retry succeeded after the sync the outage broke.
     let statuses: Vec<&str> = records
         .iter()
         .map(|r| r["outcome"]["status"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        statuses,
-        ["succeeded", "failed", "succeeded", "failed"],
-        "{records:#?}"
-    );
-    let broken = &records[1]["outcome"]["reason"];
-    assert!(
-        broken
-            .as_str()
-            .unwrap()
-            .contains("cannot reach the API server"),
-        "{broken}"
-    );
+    // Newest first. The outage usually lands in serve's apply: that sync is reported failed
+    // and retried. It can also land while the gates wait, whose reads ride out a restart:
+    // then serve's one sync succeeded. Either way nothing is left half-recorded.
+    if status["syncsByOutcome"]["failed"].as_u64() >= Some(1) {
+        assert_eq!(
+            statuses,
+            ["succeeded", "failed", "succeeded", "failed"],
+            "{records:#?}"
+        );
+        let broken = &records[1]["outcome"]["reason"];
+        assert!(
+            broken
+                .as_str()
+                .unwrap()
+                .contains("cannot reach the API server"),
+            "{broken}"
+        );
+    } else {
+        println!("serve: the outage landed outside apply; its sync rode it out");
+        assert_eq!(
+            statuses,
+            ["succeeded", "succeeded", "failed"],
+            "{records:#?}"
+        );
+    }
 }
