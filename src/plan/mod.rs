@@ -17,6 +17,7 @@
 mod bookkeeping;
 mod build;
 pub mod guard;
+mod object;
 mod project;
 mod prune;
 
