@@ -493,11 +493,16 @@ pub async fn sync(
         }
     }
     let superseded = gates.iter().find_map(GateOutcome::superseded_by);
-    // Interrupted only when the cancel actually stopped something (a gate, a wave, a prune).
-    let interrupted = options
-        .cancel
-        .reason()
-        .filter(|_| report.interrupted || gates.iter().any(|g| g.interrupted().is_some()));
+    // Interrupted only when the cancel actually stopped something (a gate, a wave, a prune):
+    // apply saw it, a gate ended on it, or the wave hook halted later waves after it fired
+    // (before any gate of that wave had started).
+    let halted = report
+        .results
+        .iter()
+        .any(|r| matches!(r.outcome, apply::Outcome::Skipped(_)));
+    let interrupted = options.cancel.reason().filter(|_| {
+        report.interrupted || halted || gates.iter().any(|g| g.interrupted().is_some())
+    });
     let outcome = if let Some(failed) = gates.iter().find(|g| g.is_failure()) {
         SyncOutcome::GateFailed {
             object: failed.target.to_string(),
