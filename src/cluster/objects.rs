@@ -61,6 +61,15 @@ pub enum Propagation {
     Background,
 }
 
+impl Propagation {
+    fn params(self) -> DeleteParams {
+        match self {
+            Propagation::Foreground => DeleteParams::foreground(),
+            Propagation::Background => DeleteParams::background(),
+        }
+    }
+}
+
 fn display(kind: &ServedKind, namespace: Option<&str>, name: &str) -> String {
     match namespace {
         Some(ns) => format!("{} {ns}/{name}", kind.resource.kind),
@@ -152,10 +161,7 @@ impl Cluster {
         propagation: Propagation,
     ) -> Result<bool, ClusterError> {
         self.counters.write();
-        let params = match propagation {
-            Propagation::Foreground => DeleteParams::foreground(),
-            Propagation::Background => DeleteParams::background(),
-        };
+        let params = propagation.params();
         let action = format!("deleting {}", display(kind, namespace, name));
         match self.api(kind, namespace).delete(name, &params).await {
             Ok(_) => Ok(true),
@@ -175,10 +181,7 @@ impl Cluster {
         propagation: Propagation,
     ) -> Result<DeleteOutcome, ClusterError> {
         self.counters.write();
-        let mut params = match propagation {
-            Propagation::Foreground => DeleteParams::foreground(),
-            Propagation::Background => DeleteParams::background(),
-        };
+        let mut params = propagation.params();
         params.preconditions = Some(Preconditions {
             uid: Some(uid.to_string()),
             resource_version: None,

@@ -86,6 +86,11 @@ impl ObjectKey {
             format!("{}/{}", self.group, self.version)
         }
     }
+
+    /// (group, version, kind): how discovery results and the inventory name its kind.
+    pub fn kind_ref(&self) -> (String, String, String) {
+        (self.group.clone(), self.version.clone(), self.kind.clone())
+    }
 }
 
 impl fmt::Display for ObjectKey {

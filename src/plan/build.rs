@@ -141,7 +141,7 @@ pub async fn build_plan(cluster: &Cluster, input: PlanInput<'_>) -> Result<Plan,
     let decisions: Vec<_> = resources
         .into_iter()
         .map(|resource| async move {
-            let Some(kind) = input_ref.kinds.get(&kind_of(&resource.key)) else {
+            let Some(kind) = input_ref.kinds.get(&resource.key.kind_ref()) else {
                 return awaiting_crd(input_ref, resource, crd_kinds_ref);
             };
             let current = live_ref
@@ -193,8 +193,4 @@ pub async fn build_plan(cluster: &Cluster, input: PlanInput<'_>) -> Result<Plan,
         recorded: Default::default(),
         refusal,
     })
-}
-
-fn kind_of(key: &ObjectKey) -> (String, String, String) {
-    (key.group.clone(), key.version.clone(), key.kind.clone())
 }

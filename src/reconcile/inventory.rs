@@ -35,10 +35,6 @@ pub(super) fn check_source(
     }
 }
 
-fn kind_of(key: &ObjectKey) -> KindRef {
-    (key.group.clone(), key.version.clone(), key.kind.clone())
-}
-
 /// Before anything is applied: adds every kind the plan touches to the app's inventory, so
 /// objects of a new kind are found (and can be pruned) even when this sync is killed or
 /// interrupted half-way. Returns the record as it now stands. Writes only on change.
@@ -53,7 +49,7 @@ pub(super) async fn widen_inventory(
     };
     record
         .kinds
-        .extend(plan.changes.iter().map(|c| kind_of(&c.key)));
+        .extend(plan.changes.iter().map(|c| c.key.kind_ref()));
     if record != plan.recorded {
         engine
             .cluster
@@ -84,7 +80,7 @@ pub(super) async fn narrow_inventory(
         .changes
         .iter()
         .filter(|c| !(matches!(c.action, Action::Prune) && pruned.contains(&c.key)))
-        .map(|c| kind_of(&c.key))
+        .map(|c| c.key.kind_ref())
         .collect();
     let record = InventoryRecord {
         kinds,

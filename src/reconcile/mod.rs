@@ -233,11 +233,7 @@ pub async fn prepare(
 
     let mut kinds = HashMap::new();
     for r in &bundle.resources {
-        let k = (
-            r.key.group.clone(),
-            r.key.version.clone(),
-            r.key.kind.clone(),
-        );
+        let k = r.key.kind_ref();
         if kinds.contains_key(&k) {
             continue;
         }
