@@ -453,31 +453,5 @@ fn parse_duration_arg(value: &str) -> Result<std::time::Duration, String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn serve_prune_fills_only_apps_that_leave_prune_unset() {
-        let Cli {
-            command: Command::Serve(serve),
-            ..
-        } = Cli::parse_from(["ferry", "serve", "--prune"])
-        else {
-            panic!("not serve");
-        };
-        let app = |prune| AppConfig {
-            prune,
-            ..Default::default()
-        };
-        assert_eq!(serve.fill_unset(app(None)).prune, Some(true));
-        assert_eq!(serve.fill_unset(app(Some(false))).prune, Some(false));
-        let Cli {
-            command: Command::Serve(plain),
-            ..
-        } = Cli::parse_from(["ferry", "serve"])
-        else {
-            panic!("not serve");
-        };
-        assert_eq!(plain.fill_unset(app(None)).prune, None);
-    }
-}
+#[path = "args_tests.rs"]
+mod tests;

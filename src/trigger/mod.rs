@@ -17,16 +17,12 @@
 //! `event.touches(&app.path)`, queue a sync; answer 202 with what was queued.
 
 mod cron_expr;
-#[cfg(test)]
-mod forge_tests;
 pub mod live;
 mod payload;
 pub mod poll;
 mod repo_url;
 pub mod watch;
 mod webhook;
-#[cfg(test)]
-mod webhook_tests;
 pub mod window;
 
 pub use repo_url::{normalize_repo_url, same_repo};
@@ -77,48 +73,4 @@ fn trim_path(p: &str) -> &str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn files(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn touches_path_table() {
-        let cases: &[(&[&str], &str, bool)] = &[
-            (&["apps/web/x.yaml"], "apps/web", true),
-            (&["apps/webby/x.yaml"], "apps/web", false),
-            (&["apps/web"], "apps/web", true),
-            (&["apps/web/deep/nested/x.yaml"], "apps/web", true),
-            (&["apps/web/x.yaml"], "apps/web/", true),
-            (&["apps/web/x.yaml"], "./apps/web", true),
-            (&["apps/web/x.yaml"], "/apps/web/", true),
-            (&["./apps/web/x.yaml"], "apps/web", true),
-            (&["apps/x.yaml"], "apps/web", false),
-            (&["apps"], "apps/web", false),
-            (&["README.md", "apps/db/s.yaml"], "apps/web", false),
-            (&["README.md", "apps/web/s.yaml"], "apps/web", true),
-            (&["Apps/Web/x.yaml"], "apps/web", false),
-            (&["README.md"], "", true),
-            (&["README.md"], ".", true),
-            (&["README.md"], "./", true),
-            (&["README.md"], "/", true),
-            (&[], "", false),
-            (&[], ".", false),
-            (&[], "apps/web", false),
-        ];
-        for (changed, app_path, want) in cases {
-            assert_eq!(
-                touches_path(&files(changed), app_path),
-                *want,
-                "touches_path({changed:?}, {app_path:?})"
-            );
-        }
-    }
-
-    #[test]
-    fn body_limit_is_one_mebibyte() {
-        assert_eq!(MAX_BODY_BYTES, 1_048_576);
-    }
-}
+mod tests;

@@ -346,3 +346,10 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     head.eq_ignore_ascii_case(prefix)
         .then(|| &s[prefix.len()..])
 }
+
+#[cfg(test)]
+#[path = "webhook_forge_tests.rs"]
+mod forge_tests;
+#[cfg(test)]
+#[path = "webhook_tests.rs"]
+mod tests;

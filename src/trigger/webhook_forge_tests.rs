@@ -3,9 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::webhook_tests::{
-    bytes, commit, headers, push, sign, SECRET, SHA_AFTER, SHA_BEFORE, ZERO,
-};
+use super::tests::{bytes, commit, headers, push, sign, SECRET, SHA_AFTER, SHA_BEFORE, ZERO};
 use super::*;
 
 /// A GitLab `Push Hook` payload (trimmed from GitLab's documented example).

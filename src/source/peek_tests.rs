@@ -1,0 +1,48 @@
+use super::*;
+use std::path::Path;
+use std::process::Command;
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn peeks_branches_tags_and_head_of_a_remote_without_fetching() {
+    let work = tempfile::tempdir().unwrap();
+    let bare = tempfile::tempdir().unwrap();
+    git(work.path(), &["init", "-q", "-b", "main"]);
+    git(work.path(), &["commit", "-q", "--allow-empty", "-m", "one"]);
+    git(work.path(), &["tag", "-a", "v1", "-m", "release"]);
+    git(work.path(), &["commit", "-q", "--allow-empty", "-m", "two"]);
+    let head = git(work.path(), &["rev-parse", "HEAD"]);
+    let tagged = git(work.path(), &["rev-parse", "v1^{commit}"]);
+    git(bare.path(), &["init", "-q", "--bare", "-b", "main"]);
+    git(
+        work.path(),
+        &["push", "-q", bare.path().to_str().unwrap(), "main", "v1"],
+    );
+    let url = RepoLocation::Remote(format!("file://{}", bare.path().display()));
+    let auth = GitAuth::default();
+    let peek = |r: GitRef| peek_head(&url, &r, &auth).unwrap();
+    assert_eq!(peek(GitRef::Branch("main".into())), Some(head.clone()));
+    assert_eq!(peek(GitRef::Head), Some(head.clone()));
+    assert_eq!(peek(GitRef::Tag("v1".into())), Some(tagged));
+    assert_eq!(peek(GitRef::Commit(head.clone())), None);
+    let missing = peek_head(&url, &GitRef::Branch("nope".into()), &auth).unwrap_err();
+    assert_eq!(
+        missing.to_string(),
+        format!("branch nope not found in {}", url.display())
+    );
+    let local = RepoLocation::Local(work.path().to_path_buf());
+    assert_eq!(
+        peek_head(&local, &GitRef::Branch("main".into()), &auth).unwrap(),
+        Some(head)
+    );
+}
