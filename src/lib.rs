@@ -20,3 +20,4 @@ pub mod rollout;
 pub mod server;
 pub mod source;
 pub mod trigger;
+pub mod window;

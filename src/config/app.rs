@@ -71,7 +71,7 @@ pub struct AppConfig {
     /// Sync windows: outside an allow window or inside a deny window ferry plans but does
     /// not apply.
     #[serde(default)]
-    pub windows: Vec<crate::trigger::window::SyncWindowConfig>,
+    pub windows: Vec<crate::window::SyncWindowConfig>,
     /// Git credentials.
     #[serde(default)]
     pub auth: GitAuth,
@@ -116,7 +116,7 @@ pub struct AppSpec {
     /// Where this app's own webhook secret is (read when `ferry serve` starts).
     pub webhook_secret: Option<SecretRef>,
     /// When applying is allowed.
-    pub windows: crate::trigger::window::SyncWindows,
+    pub windows: crate::window::SyncWindows,
 }
 
 impl AppSpec {
@@ -218,7 +218,7 @@ impl AppConfig {
                 Some(secret) => Some(secret.validated()?),
                 None => None,
             },
-            windows: crate::trigger::window::SyncWindows::compile(&self.windows)
+            windows: crate::window::SyncWindows::compile(&self.windows)
                 .map_err(|e| ConfigError::Invalid(format!("windows: {e}")))?,
             interval: match &self.interval {
                 None => std::time::Duration::from_secs(60),

@@ -1,6 +1,6 @@
 //! Triggers: what makes an app sync (see DESIGN.md, the `trigger` row): the poll timer
 //! ([`poll`]), the file watcher for local repositories ([`watch`]), the live-object watch
-//! that asks for drift checks ([`live`]), sync windows ([`window`]), and webhooks.
+//! that asks for drift checks ([`live`]), and webhooks (sync windows, which say when a sync may run, are [`crate::window`]).
 //!
 //! For webhooks this module holds the pure logic, with no HTTP and no I/O, so the server can
 //! stay a thin adapter:
@@ -16,14 +16,12 @@
 //! `event.matches_repo(&app.repo)`, the app's branch equal to `event.branch()` and
 //! `event.touches(&app.path)`, queue a sync; answer 202 with what was queued.
 
-mod cron_expr;
 pub mod live;
 mod payload;
 pub mod poll;
 mod repo_url;
 pub mod watch;
 mod webhook;
-pub mod window;
 
 pub use repo_url::{normalize_repo_url, same_repo};
 pub use webhook::{verify_and_parse, Forge, PushEvent, WebhookError, WebhookEvent};

@@ -1,4 +1,4 @@
-//! Reading a sync window's cron expression the way Vixie cron does (see [`super::window`]):
+//! Reading a sync window's cron expression the way Vixie cron does (see [`super`]):
 //! five fields checked one by one, so an error names the field and why, then handed to the
 //! `cron` crate as explicit lists, with day-of-month/day-of-week "either" semantics and the
 //! `@` macros expanded.

@@ -22,6 +22,8 @@
 //! The fields are parsed and checked in `cron_expr` (so errors say which field is wrong and
 //! why) and handed to the `cron` crate as explicit lists; the `cron` crate walks the schedule.
 
+mod cron_expr;
+
 use std::fmt;
 
 use chrono::{DateTime, NaiveDateTime, Offset, SecondsFormat, TimeDelta, TimeZone, Timelike, Utc};
@@ -29,7 +31,7 @@ use chrono_tz::Tz;
 use cron::Schedule;
 use serde::{Deserialize, Serialize};
 
-use super::cron_expr::compile_schedule;
+use cron_expr::compile_schedule;
 
 /// One sync window as written in `ferry.yaml`:
 ///
@@ -365,8 +367,6 @@ fn parse_duration(text: &str) -> Result<TimeDelta, String> {
 }
 
 #[cfg(test)]
-#[path = "window_tests.rs"]
 mod tests;
 #[cfg(test)]
-#[path = "window_tz_tests.rs"]
 mod tz_tests;
