@@ -351,5 +351,8 @@ fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
 #[path = "webhook_forge_tests.rs"]
 mod forge_tests;
 #[cfg(test)]
+#[path = "webhook_generic_tests.rs"]
+mod generic_tests;
+#[cfg(test)]
 #[path = "webhook_tests.rs"]
 mod tests;

@@ -367,6 +367,8 @@ fn parse_duration(text: &str) -> Result<TimeDelta, String> {
 }
 
 #[cfg(test)]
+mod schedule_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tz_tests;
