@@ -61,7 +61,10 @@ pub struct SyncWindowConfig {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum WindowKind {
+    /// Applying is permitted while the window is open (and, when an app has any allow
+    /// window, only then).
     Allow,
+    /// Applying is forbidden while the window is open, whatever the allow windows say.
     Deny,
 }
 
@@ -77,12 +80,28 @@ impl fmt::Display for WindowKind {
 /// Why a window's configuration was rejected; each message quotes the offending text.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WindowError {
+    /// The schedule is not a cron expression ferry reads.
     #[error("bad cron expression '{expression}': {reason}")]
-    Cron { expression: String, reason: String },
+    Cron {
+        /// The expression as written.
+        expression: String,
+        /// Which field is wrong and why.
+        reason: String,
+    },
+    /// The window's duration does not parse or is out of range.
     #[error("bad duration '{duration}': {reason}")]
-    Duration { duration: String, reason: String },
+    Duration {
+        /// The duration as written.
+        duration: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// The time zone is not an IANA name.
     #[error("unknown time zone '{zone}': expected an IANA name such as 'Europe/Berlin' or 'UTC'")]
-    TimeZone { zone: String },
+    TimeZone {
+        /// The zone as written.
+        zone: String,
+    },
 }
 
 /// The longest window accepted. Longer ones are almost certainly a typo, and the bound keeps
@@ -133,6 +152,7 @@ impl SyncWindow {
         })
     }
 
+    /// Whether this window allows or denies applying.
     pub fn kind(&self) -> WindowKind {
         self.kind
     }
