@@ -21,16 +21,10 @@ use crate::trigger::{
     same_repo, touches_path, verify_and_parse, Forge, PushEvent, WebhookError, WebhookEvent,
 };
 
+/// The forge of `/hooks/<name>`: exactly one of [`Forge::as_str`]'s names (the route is
+/// case-sensitive, unlike `Forge::parse`, which also reads config and CLI spellings).
 fn forge_of(name: &str) -> Option<Forge> {
-    Some(match name {
-        "github" => Forge::GitHub,
-        "gitlab" => Forge::GitLab,
-        "gitea" => Forge::Gitea,
-        "forgejo" => Forge::Forgejo,
-        "bitbucket" => Forge::Bitbucket,
-        "generic" => Forge::Generic,
-        _ => return None,
-    })
+    Forge::ALL.into_iter().find(|forge| forge.as_str() == name)
 }
 
 /// The webhook endpoint. The body is read only after cheap checks (known forge, webhooks
