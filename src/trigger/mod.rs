@@ -1,4 +1,5 @@
-//! Triggers: what makes an app sync (see DESIGN.md, the `trigger` row): the poll timer
+//! Triggers: what makes an app sync (see DESIGN.md, the `trigger` row): what asks for a sync
+//! and what a sync records as its trigger ([`TriggerKind`], [`SyncTrigger`]), the poll timer
 //! ([`poll`]), the file watcher for local repositories ([`watch`]), the live-object watch
 //! that asks for drift checks ([`live`]), sync windows ([`window`]), and webhooks.
 //!
@@ -17,6 +18,7 @@
 //! `event.touches(&app.path)`, queue a sync; answer 202 with what was queued.
 
 mod cron_expr;
+mod kind;
 pub mod live;
 mod payload;
 pub mod poll;
@@ -25,6 +27,7 @@ pub mod watch;
 mod webhook;
 pub mod window;
 
+pub use kind::{SyncTrigger, TriggerKind};
 pub use repo_url::{normalize_repo_url, same_repo};
 pub use webhook::{verify_and_parse, Forge, PushEvent, WebhookError, WebhookEvent};
 
