@@ -7,9 +7,11 @@ mod support;
 use chrono::Utc;
 use ferry::cluster::Cluster;
 use ferry::history::{
-    job_spec_hash, record_name, History, HistoryError, ObjectRecord, SyncOutcome, RESULT_APPLIED,
+    job_spec_hash, record_name, History, HistoryError, ObjectRecord, RecordedAction,
+    RecordedResult, SyncOutcome,
 };
 use ferry::source::CommitInfo;
+use ferry::trigger::SyncTrigger;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{Api, ListParams};
 use serde_json::json;
@@ -83,7 +85,11 @@ async fn records_are_numbered_and_bounded_per_app() {
 
     for i in 1..=8u64 {
         let mut record = history
-            .begin(&app, &commit(&format!("change {i}"), None), "poll")
+            .begin(
+                &app,
+                &commit(&format!("change {i}"), None),
+                SyncTrigger::Poll,
+            )
             .await
             .expect("begin");
         assert_eq!(record.seq, i);
@@ -92,7 +98,7 @@ async fn records_are_numbered_and_bounded_per_app() {
     }
     // Another app in the same namespace counts from 1 and is not pruned by the first.
     let first_other = history
-        .begin(&other, &commit("other", None), "manual")
+        .begin(&other, &commit("other", None), SyncTrigger::Manual)
         .await
         .expect("begin other");
     assert_eq!(first_other.seq, 1);
@@ -136,7 +142,10 @@ async fn begin_then_finish_updates_in_place_and_survives_restart() {
     let app = app();
     let c = commit("bump fluentd", None);
 
-    let mut record = history.begin(&app, &c, "webhook").await.expect("begin");
+    let mut record = history
+        .begin(&app, &c, SyncTrigger::Webhook)
+        .await
+        .expect("begin");
     let started = history
         .get(&app, "1")
         .await
@@ -145,14 +154,14 @@ async fn begin_then_finish_updates_in_place_and_survives_restart() {
     assert_eq!(started.outcome, SyncOutcome::InProgress);
     assert!(started.finished_at.is_none());
     assert_eq!(started.commit.sha, c.sha);
-    assert_eq!(started.trigger, "webhook");
+    assert_eq!(started.trigger, SyncTrigger::Webhook);
 
     let mut ds = ObjectRecord::new(
         "DaemonSet",
         Some("logging".into()),
         "fluentd",
-        "update",
-        RESULT_APPLIED,
+        RecordedAction::Update,
+        RecordedResult::Applied,
     );
     ds.revision = Some(3);
     ds.gate_passed("healthy in 4.2s");
@@ -171,7 +180,7 @@ async fn begin_then_finish_updates_in_place_and_survives_restart() {
 
     // The next sync continues the numbering after the restart.
     let next = restarted
-        .begin(&app, &commit("next", None), "poll")
+        .begin(&app, &commit("next", None), SyncTrigger::Poll)
         .await
         .expect("begin 2");
     assert_eq!(next.seq, 2);
@@ -204,14 +213,17 @@ async fn finds_syncs_by_sha_prefix_and_links_reverts() {
             },
         ),
     ] {
-        let mut record = history.begin(&app, c, "poll").await.expect("begin");
+        let mut record = history
+            .begin(&app, c, SyncTrigger::Poll)
+            .await
+            .expect("begin");
         record.complete(outcome);
         history.finish(&record).await.expect("finish");
     }
     // The revert names the bad commit by its abbreviated sha, as some messages do.
     let revert = commit("Revert \"bad\"", Some(&bad.sha[..12]));
     let reverting = history
-        .begin(&app, &revert, "revert-policy")
+        .begin(&app, &revert, SyncTrigger::RevertPolicy)
         .await
         .expect("begin revert");
     assert_eq!(reverting.seq, 3);
@@ -227,7 +239,7 @@ async fn finds_syncs_by_sha_prefix_and_links_reverts() {
     // A revert of a commit history never saw has no link.
     let orphan = commit("Revert \"ancient\"", Some("abcdef0123456789"));
     let unlinked = history
-        .begin(&app, &orphan, "rollback")
+        .begin(&app, &orphan, SyncTrigger::Rollback)
         .await
         .expect("begin");
     assert_eq!(unlinked.reverts_seq, None);
@@ -266,7 +278,10 @@ async fn finds_syncs_by_sha_prefix_and_links_reverts() {
     twin_a.sha.replace_range(..6, "abcdef");
     twin_b.sha.replace_range(..6, "abcdef");
     for c in [&twin_a, &twin_b] {
-        let record = history.begin(&app, c, "poll").await.expect("begin twin");
+        let record = history
+            .begin(&app, c, SyncTrigger::Poll)
+            .await
+            .expect("begin twin");
         history.finish(&record).await.expect("finish twin");
     }
     let ambiguous = history.find_by_commit(&app, "abcdef").await;
@@ -307,15 +322,15 @@ async fn completed_jobs_are_remembered_by_spec_hash() {
 
     // Sync 1: the Job with the changed spec fails its gate; nothing remembered yet.
     let mut record = history
-        .begin(&app, &commit("job v2", None), "poll")
+        .begin(&app, &commit("job v2", None), SyncTrigger::Poll)
         .await
         .expect("begin");
     let mut failed = ObjectRecord::new(
         "Job",
         Some("db".into()),
         "migrate",
-        "create",
-        RESULT_APPLIED,
+        RecordedAction::Create,
+        RecordedResult::Applied,
     );
     failed.spec_hash = Some(other_hash.clone());
     failed.gate_failed("BackoffLimitExceeded");
@@ -331,15 +346,15 @@ async fn completed_jobs_are_remembered_by_spec_hash() {
 
     // Sync 2: the Job completes.
     let mut record = history
-        .begin(&app, &commit("job v1", None), "poll")
+        .begin(&app, &commit("job v1", None), SyncTrigger::Poll)
         .await
         .expect("begin");
     let mut done = ObjectRecord::new(
         "Job",
         Some("db".into()),
         "migrate",
-        "create",
-        RESULT_APPLIED,
+        RecordedAction::Create,
+        RecordedResult::Applied,
     );
     done.spec_hash = Some(hash.clone());
     done.gate_passed("complete in 2.0s");

@@ -16,6 +16,9 @@ use crate::cluster::{Cluster, ClusterError, DeleteOutcome, Propagation, ServedKi
 use crate::manifest::{ObjectKey, Origin};
 use crate::plan::{Action, Change, Plan};
 
+mod outcome_kind;
+pub use outcome_kind::OutcomeKind;
+
 /// Knobs for applying.
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {
@@ -102,26 +105,12 @@ impl ApplyReport {
             .any(|r| matches!(r.outcome, Outcome::Failed(_)))
     }
 
-    /// Count of objects with each outcome name.
-    pub fn count(&self, name: &str) -> usize {
+    /// Count of objects with this outcome.
+    pub fn count(&self, kind: OutcomeKind) -> usize {
         self.results
             .iter()
-            .filter(|r| outcome_name(&r.outcome) == name)
+            .filter(|r| r.outcome.kind() == kind)
             .count()
-    }
-}
-
-/// The lowercase name of an outcome, as printed.
-pub fn outcome_name(outcome: &Outcome) -> &'static str {
-    match outcome {
-        Outcome::Created => "created",
-        Outcome::Updated => "updated",
-        Outcome::Recreated => "recreated",
-        Outcome::Pruned => "pruned",
-        Outcome::Unchanged => "unchanged",
-        Outcome::Kept(_) => "kept",
-        Outcome::Failed(_) => "failed",
-        Outcome::Skipped(_) => "skipped",
     }
 }
 
@@ -344,7 +333,7 @@ async fn apply_one(cluster: &Cluster, change: &Change, options: &ApplyOptions) -
                 Action::Recreate { .. } => Outcome::Recreated,
                 _ => Outcome::Unchanged,
             };
-            tracing::info!(object = %change.key, outcome = outcome_name(&outcome), "applied");
+            tracing::info!(object = %change.key, outcome = outcome.kind().name(), "applied");
             result(change, outcome, Some(live))
         }
         Err(e) => {

@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use clap::ValueEnum;
 
-use crate::apply::{outcome_name, Outcome};
+use crate::apply::{Outcome, OutcomeKind};
 use crate::diff;
 use crate::plan::{Action, Change, Plan};
 use crate::reconcile::{PlanHook, Rollback, SyncReport};
@@ -254,7 +254,7 @@ pub fn render_sync_results(report: &SyncReport, color: bool) -> String {
     };
     let _ = writeln!(out);
     for r in &apply.results {
-        let name = outcome_name(&r.outcome);
+        let name = r.outcome.kind().name();
         let line = match &r.outcome {
             Outcome::Unchanged | Outcome::Kept(_) => continue,
             Outcome::Failed(msg) => format!("{} {}: {}", p.red("failed   "), r.key, msg),
@@ -281,15 +281,15 @@ pub fn render_sync_results(report: &SyncReport, color: bool) -> String {
         let _ = writeln!(out);
     }
     let counts: Vec<String> = [
-        "created",
-        "updated",
-        "recreated",
-        "pruned",
-        "failed",
-        "skipped",
+        OutcomeKind::Created,
+        OutcomeKind::Updated,
+        OutcomeKind::Recreated,
+        OutcomeKind::Pruned,
+        OutcomeKind::Failed,
+        OutcomeKind::Skipped,
     ]
     .iter()
-    .map(|n| (n, apply.count(n)))
+    .map(|n| (n, apply.count(*n)))
     .filter(|(_, c)| *c > 0)
     .map(|(n, c)| format!("{c} {n}"))
     .collect();

@@ -6,7 +6,8 @@ use std::collections::HashSet;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::record::{SyncRecord, RESULT_COMPLETED, RESULT_UNCHANGED};
+use super::record::SyncRecord;
+use super::values::{GateVerdict, RecordedResult};
 
 /// Hash of a Job's desired `spec` (as written in git, not the live object): sha256 of its
 /// canonical JSON (object keys sorted at every level), first 16 hex digits. Metadata (labels,
@@ -67,7 +68,7 @@ impl CompletedJobs {
         let done = records
             .iter()
             .flat_map(|r| r.objects.iter())
-            .filter(|o| o.kind == "Job" && o.result == RESULT_COMPLETED)
+            .filter(|o| o.kind == "Job" && o.result == RecordedResult::Completed)
             .filter_map(|o| {
                 let hash = o.spec_hash.clone()?;
                 Some((
@@ -104,7 +105,7 @@ impl CompletedJobs {
     /// Call it before [`History::finish`](super::History::finish).
     pub fn carry_forward(&self, record: &mut SyncRecord) {
         for object in &mut record.objects {
-            if object.kind != "Job" || object.result != RESULT_UNCHANGED {
+            if object.kind != "Job" || object.result != RecordedResult::Unchanged {
                 continue;
             }
             let Some(hash) = &object.spec_hash else {
@@ -112,8 +113,7 @@ impl CompletedJobs {
             };
             let namespace = object.namespace.as_deref().unwrap_or_default();
             if self.contains(namespace, &object.name, hash) {
-                object.result = RESULT_COMPLETED.to_string();
-                object.gate = Some("completed earlier".to_string());
+                object.record_gate(GateVerdict::Passed("completed earlier".to_string()));
             }
         }
     }

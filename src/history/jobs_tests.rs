@@ -1,6 +1,6 @@
 use super::*;
 use crate::history::record::tests::sample;
-use crate::history::ObjectRecord;
+use crate::history::{ObjectRecord, RecordedAction};
 use serde_json::json;
 
 #[test]
@@ -38,7 +38,13 @@ fn hash_is_stable() {
 #[test]
 fn completed_jobs_need_the_same_hash_and_completion() {
     let mut record = sample();
-    let mut done = ObjectRecord::new("Job", Some("ns".into()), "seed", "create", "applied");
+    let mut done = ObjectRecord::new(
+        "Job",
+        Some("ns".into()),
+        "seed",
+        RecordedAction::Create,
+        RecordedResult::Applied,
+    );
     done.spec_hash = Some("h1".into());
     done.gate_passed("complete in 2s");
     record.objects.push(done);
@@ -50,9 +56,19 @@ fn completed_jobs_need_the_same_hash_and_completion() {
     assert_eq!(jobs.len(), 1);
 
     let mut later = record.clone();
-    let mut same = ObjectRecord::new("Job", Some("ns".into()), "seed", "unchanged", "unchanged");
+    let mut same = ObjectRecord::new(
+        "Job",
+        Some("ns".into()),
+        "seed",
+        RecordedAction::Unchanged,
+        RecordedResult::Unchanged,
+    );
     same.spec_hash = Some("h1".into());
     later.objects = vec![same];
     jobs.carry_forward(&mut later);
-    assert_eq!(later.objects[0].result, RESULT_COMPLETED);
+    assert_eq!(later.objects[0].result, RecordedResult::Completed);
+    assert_eq!(
+        later.objects[0].gate,
+        Some(GateVerdict::Passed("completed earlier".into()))
+    );
 }

@@ -22,19 +22,17 @@ mod objects;
 mod record;
 mod render;
 mod store;
+mod values;
 
 pub use heartbeat::{KeepAlive, HEARTBEAT_ANNOTATION, HEARTBEAT_INTERVAL, STALE_AFTER};
 pub use jobs::{job_spec_hash, CompletedJobs};
 pub use naming::{
     record_name, DATA_KEY, DEFAULT_KEEP, HISTORY_LABEL, MANAGED_BY_HISTORY, SEQ_LABEL,
 };
-pub use record::{
-    CommitRecord, ObjectRecord, SyncOutcome, SyncRecord, RESULT_APPLIED, RESULT_COMPLETED,
-    RESULT_FAILED, RESULT_GATE_FAILED, RESULT_HEALTHY, RESULT_INVALID, RESULT_KEPT, RESULT_PENDING,
-    RESULT_SKIPPED, RESULT_UNCHANGED,
-};
+pub use record::{CommitRecord, ObjectRecord, SyncOutcome, SyncRecord};
 pub use render::{render_detail, render_table};
 pub use store::History;
+pub use values::{GateVerdict, RecordedAction, RecordedResult};
 
 use crate::cluster::ClusterError;
 

@@ -1,10 +1,8 @@
 //! Filling a record's objects from the plan and the apply report.
 
 use super::job_spec_hash;
-use super::record::{
-    ObjectRecord, SyncRecord, RESULT_APPLIED, RESULT_FAILED, RESULT_INVALID, RESULT_KEPT,
-    RESULT_PENDING, RESULT_SKIPPED, RESULT_UNCHANGED,
-};
+use super::record::{ObjectRecord, SyncRecord};
+use super::values::{RecordedAction, RecordedResult};
 use crate::apply::{ApplyReport, ObjectResult, Outcome};
 use crate::plan::{Action, Change, Plan};
 
@@ -13,16 +11,16 @@ impl ObjectRecord {
     /// `invalid` with the server's message), and for a Job the hash of its spec in git.
     pub fn from_change(change: &Change) -> ObjectRecord {
         let result = match &change.action {
-            Action::Unchanged => RESULT_UNCHANGED,
-            Action::Invalid { .. } => RESULT_INVALID,
-            Action::Orphan { .. } => RESULT_KEPT,
-            _ => RESULT_PENDING,
+            Action::Unchanged => RecordedResult::Unchanged,
+            Action::Invalid { .. } => RecordedResult::Invalid,
+            Action::Orphan { .. } => RecordedResult::Kept,
+            _ => RecordedResult::Pending,
         };
         let mut record = ObjectRecord::new(
             change.key.kind.clone(),
             change.key.namespace.clone(),
             change.key.name.clone(),
-            change.action.verb(),
+            RecordedAction::from(&change.action),
             result,
         );
         record.message = match &change.action {
@@ -41,35 +39,52 @@ impl ObjectRecord {
     pub fn apply_outcome(&mut self, outcome: &Outcome) {
         let (result, message) = match outcome {
             Outcome::Created | Outcome::Updated | Outcome::Recreated | Outcome::Pruned => {
-                (RESULT_APPLIED, None)
+                (RecordedResult::Applied, None)
             }
-            Outcome::Unchanged => (RESULT_UNCHANGED, None),
-            Outcome::Kept(why) => (RESULT_KEPT, Some(why.clone())),
-            Outcome::Failed(why) => (RESULT_FAILED, Some(why.clone())),
-            Outcome::Skipped(why) => (RESULT_SKIPPED, Some(why.clone())),
+            Outcome::Unchanged => (RecordedResult::Unchanged, None),
+            Outcome::Kept(why) => (RecordedResult::Kept, Some(why.clone())),
+            Outcome::Failed(why) => (RecordedResult::Failed, Some(why.clone())),
+            Outcome::Skipped(why) => (RecordedResult::Skipped, Some(why.clone())),
         };
-        self.result = result.to_string();
+        self.result = result;
         self.message = message;
     }
 
     fn from_result(result: &ObjectResult) -> ObjectRecord {
         let action = match &result.outcome {
-            Outcome::Created => "create",
-            Outcome::Updated => "update",
-            Outcome::Recreated => "recreate",
-            Outcome::Pruned => "prune",
-            Outcome::Kept(_) => "orphan",
-            Outcome::Unchanged | Outcome::Failed(_) | Outcome::Skipped(_) => "unknown",
+            Outcome::Created => RecordedAction::Create,
+            Outcome::Updated => RecordedAction::Update,
+            Outcome::Recreated => RecordedAction::Recreate,
+            Outcome::Pruned => RecordedAction::Prune,
+            Outcome::Kept(_) => RecordedAction::Orphan,
+            Outcome::Unchanged | Outcome::Failed(_) | Outcome::Skipped(_) => {
+                RecordedAction::Unknown
+            }
         };
         let mut record = ObjectRecord::new(
             result.key.kind.clone(),
             result.key.namespace.clone(),
             result.key.name.clone(),
             action,
-            RESULT_PENDING,
+            RecordedResult::Pending,
         );
         record.apply_outcome(&result.outcome);
         record
+    }
+}
+
+impl From<&Action> for RecordedAction {
+    /// The planned action as recorded (its [`Action::verb`]).
+    fn from(action: &Action) -> RecordedAction {
+        match action {
+            Action::Create => RecordedAction::Create,
+            Action::Update => RecordedAction::Update,
+            Action::Recreate { .. } => RecordedAction::Recreate,
+            Action::Prune => RecordedAction::Prune,
+            Action::Orphan { .. } => RecordedAction::Orphan,
+            Action::Unchanged => RecordedAction::Unchanged,
+            Action::Invalid { .. } => RecordedAction::Invalid,
+        }
     }
 }
 

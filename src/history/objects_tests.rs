@@ -52,11 +52,11 @@ fn plan_then_apply_fills_objects() {
         recorded: Default::default(),
         refusal: None,
     };
-    let mut record = SyncRecord::new("a", 1, &plan.commit, "manual");
+    let mut record = SyncRecord::new("a", 1, &plan.commit, crate::trigger::SyncTrigger::Manual);
     record.record_plan(&plan);
     assert_eq!(record.objects[0].spec_hash, Some(job_spec_hash(&job)));
-    assert_eq!(record.objects[0].result, RESULT_PENDING);
-    assert_eq!(record.objects[1].result, RESULT_UNCHANGED);
+    assert_eq!(record.objects[0].result, RecordedResult::Pending);
+    assert_eq!(record.objects[1].result, RecordedResult::Unchanged);
     let report = ApplyReport {
         results: vec![
             ObjectResult {
@@ -85,9 +85,9 @@ fn plan_then_apply_fills_objects() {
         interrupted: false,
     };
     record.record_apply(&report);
-    assert_eq!(record.objects[0].result, RESULT_APPLIED);
-    assert_eq!(record.objects[2].action, "prune");
-    assert_eq!(record.objects[2].result, RESULT_SKIPPED);
-    assert_eq!(record.objects[3].result, RESULT_FAILED);
+    assert_eq!(record.objects[0].result, RecordedResult::Applied);
+    assert_eq!(record.objects[2].action, RecordedAction::Prune);
+    assert_eq!(record.objects[2].result, RecordedResult::Skipped);
+    assert_eq!(record.objects[3].result, RecordedResult::Failed);
     assert_eq!(record.objects[3].message.as_deref(), Some("boom"));
 }

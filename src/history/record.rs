@@ -3,28 +3,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::values::{GateVerdict, RecordedAction, RecordedResult};
 use crate::source::{short_sha, CommitInfo};
-
-/// Apply result: written by server-side apply (create, update, recreate, prune).
-pub const RESULT_APPLIED: &str = "applied";
-/// Apply result: nothing to write.
-pub const RESULT_UNCHANGED: &str = "unchanged";
-/// Apply result: not in git but kept (pruning off).
-pub const RESULT_KEPT: &str = "kept";
-/// Apply result: the API call failed.
-pub const RESULT_FAILED: &str = "failed";
-/// Apply result: not attempted (an earlier wave failed or a gate stopped the sync).
-pub const RESULT_SKIPPED: &str = "skipped";
-/// Planned but not applied yet (the record was written when the sync began).
-pub const RESULT_PENDING: &str = "pending";
-/// The API server rejected the object in the dry-run.
-pub const RESULT_INVALID: &str = "invalid";
-/// Gate result: the workload rolled out and is healthy.
-pub const RESULT_HEALTHY: &str = "healthy";
-/// Gate result: the Job completed.
-pub const RESULT_COMPLETED: &str = "completed";
-/// Gate result: the rollout failed its gate.
-pub const RESULT_GATE_FAILED: &str = "gate-failed";
+use crate::trigger::SyncTrigger;
 
 /// One sync of one app.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,7 +19,7 @@ pub struct SyncRecord {
     pub commit: CommitRecord,
     /// What started the sync: `manual`, `poll`, `webhook`, `watch`, `rollback`,
     /// `revert-policy`, …
-    pub trigger: String,
+    pub trigger: SyncTrigger,
     /// When the sync began.
     pub started_at: DateTime<Utc>,
     /// When it ended; `None` while in progress (or when ferry stopped mid-sync).
@@ -183,16 +164,16 @@ pub struct ObjectRecord {
     pub name: String,
     /// Planned action: `create`, `update`, `recreate`, `prune`, `orphan`, `unchanged`,
     /// `invalid`.
-    pub action: String,
-    /// Result: one of the `RESULT_*` constants (`applied`, `failed`, `skipped`, `healthy`,
-    /// `completed`, …).
-    pub result: String,
+    pub action: RecordedAction,
+    /// Result: `applied`, `failed`, `skipped`, `healthy`, `completed`, …
+    pub result: RecordedResult,
     /// The server's or ferry's message for a failed, skipped, kept or invalid object.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// The gate's verdict, e.g. `healthy in 4.2s` or `failed: ImagePullBackOff …`.
+    /// The gate's verdict, e.g. `healthy: 3/3 nodes updated and available` or
+    /// `failed: ImagePullBackOff …`.
     #[serde(default)]
-    pub gate: Option<String>,
+    pub gate: Option<GateVerdict>,
     /// The ControllerRevision number the sync produced (DaemonSet / StatefulSet).
     #[serde(default)]
     pub revision: Option<i64>,
@@ -207,15 +188,15 @@ impl ObjectRecord {
         kind: impl Into<String>,
         namespace: Option<String>,
         name: impl Into<String>,
-        action: impl Into<String>,
-        result: impl Into<String>,
+        action: RecordedAction,
+        result: RecordedResult,
     ) -> ObjectRecord {
         ObjectRecord {
             kind: kind.into(),
             namespace,
             name: name.into(),
-            action: action.into(),
-            result: result.into(),
+            action,
+            result,
             message: None,
             gate: None,
             revision: None,
@@ -228,21 +209,27 @@ impl ObjectRecord {
         self.kind == kind && self.namespace.as_deref() == namespace && self.name == name
     }
 
+    /// Records how the object's gate ended. A passed gate sets the result to `completed`
+    /// for Jobs and `healthy` otherwise, a failed one to `gate-failed`; a skipped, superseded
+    /// or interrupted gate leaves the apply result.
+    pub fn record_gate(&mut self, verdict: GateVerdict) {
+        match &verdict {
+            GateVerdict::Passed(_) if self.kind == "Job" => self.result = RecordedResult::Completed,
+            GateVerdict::Passed(_) => self.result = RecordedResult::Healthy,
+            GateVerdict::Failed(_) => self.result = RecordedResult::GateFailed,
+            GateVerdict::Skipped(_) | GateVerdict::Superseded(_) | GateVerdict::Interrupted(_) => {}
+        }
+        self.gate = Some(verdict);
+    }
+
     /// Records a passed gate: result `completed` for Jobs, `healthy` otherwise.
     pub fn gate_passed(&mut self, detail: impl Into<String>) {
-        self.result = if self.kind == "Job" {
-            RESULT_COMPLETED
-        } else {
-            RESULT_HEALTHY
-        }
-        .to_string();
-        self.gate = Some(detail.into());
+        self.record_gate(GateVerdict::Passed(detail.into()));
     }
 
     /// Records a failed gate: result `gate-failed`, gate `failed: <reason>`.
-    pub fn gate_failed(&mut self, reason: impl AsRef<str>) {
-        self.result = RESULT_GATE_FAILED.to_string();
-        self.gate = Some(format!("failed: {}", reason.as_ref()));
+    pub fn gate_failed(&mut self, reason: impl Into<String>) {
+        self.record_gate(GateVerdict::Failed(reason.into()));
     }
 
     /// `kind/name` with a short kind (`ds/fluentd`), as in revision summaries.
@@ -270,12 +257,12 @@ pub(crate) fn short_kind(kind: &str) -> String {
 
 impl SyncRecord {
     /// A new in-progress record of `commit`, started now.
-    pub fn new(app: &str, seq: u64, commit: &CommitInfo, trigger: &str) -> SyncRecord {
+    pub fn new(app: &str, seq: u64, commit: &CommitInfo, trigger: SyncTrigger) -> SyncRecord {
         SyncRecord {
             app: app.to_string(),
             seq,
             commit: CommitRecord::from(commit),
-            trigger: trigger.to_string(),
+            trigger,
             started_at: Utc::now(),
             finished_at: None,
             outcome: SyncOutcome::InProgress,

@@ -28,7 +28,7 @@ pub fn render_table(records: &[SyncRecord]) -> String {
                 r.seq.to_string(),
                 r.commit.short_sha.clone(),
                 truncate(&r.commit.subject, SUBJECT_WIDTH),
-                r.trigger.clone(),
+                r.trigger.to_string(),
                 r.outcome.label().to_string(),
                 r.duration()
                     .map(format_duration)
@@ -66,7 +66,7 @@ pub fn render_detail(record: &SyncRecord) -> String {
         };
         field("Reverts", link);
     }
-    field("Trigger", record.trigger.clone());
+    field("Trigger", record.trigger.to_string());
     field(
         "Started",
         record
@@ -120,13 +120,15 @@ fn object_row(o: &ObjectRecord) -> Vec<String> {
         None => format!("{} {}", o.kind, o.name),
     };
     vec![
-        o.action.clone(),
+        o.action.to_string(),
         object,
-        o.result.clone(),
+        o.result.to_string(),
         o.revision
             .map(|r| r.to_string())
             .unwrap_or_else(|| "-".into()),
-        o.gate.clone().unwrap_or_else(|| "-".into()),
+        o.gate
+            .as_ref()
+            .map_or_else(|| "-".into(), ToString::to_string),
     ]
 }
 

@@ -10,6 +10,7 @@ use super::{
 };
 use crate::cluster::{Cluster, ClusterError};
 use crate::source::CommitInfo;
+use crate::trigger::SyncTrigger;
 
 /// How many sequence numbers `begin` tries when concurrent writers collide.
 const CLAIM_ATTEMPTS: u32 = 8;
@@ -70,7 +71,7 @@ impl History {
         &self,
         app: &str,
         commit: &CommitInfo,
-        trigger: &str,
+        trigger: SyncTrigger,
     ) -> Result<SyncRecord, HistoryError> {
         validate_app(app)?;
         let stored = self.stored(Some(app)).await?;
@@ -106,7 +107,7 @@ impl History {
                 tracing::warn!(record = %name, error = %e, "could not delete old sync record");
             }
         }
-        tracing::debug!(app, seq, trigger, commit = %record.commit.short_sha, "sync recorded");
+        tracing::debug!(app, seq, trigger = %record.trigger, commit = %record.commit.short_sha, "sync recorded");
         Ok(record)
     }
 

@@ -18,8 +18,10 @@ use crate::history::{
 };
 use crate::manifest::{self, Bundle, Limits, ManifestError, Scope, SourceFile};
 use crate::plan::{self, Plan, PlanError, PlanInput};
-use crate::rollout::{GateConfig, GateEvent, GateHook, GateOutcome, GateResult, Supersede};
+use crate::rollout::{GateConfig, GateEvent, GateHook, GateOutcome, Supersede};
+use crate::trigger::SyncTrigger;
 
+mod gate_verdict;
 mod inventory;
 mod janitor;
 mod rollback;
@@ -29,9 +31,8 @@ use crate::source::{CommitInfo, GitSource, SourceError};
 pub use janitor::{close_interrupted, spawn_janitor};
 pub use rollback::{
     rollback, sync_with_policy, PolicySync, Rollback, RollbackReport, RollbackRequest,
-    TRIGGER_REVERT_POLICY, TRIGGER_ROLLBACK,
 };
-pub use rollback_target::{NothingToRollBack, TRIGGER_REVERT_FALLBACK};
+pub use rollback_target::NothingToRollBack;
 
 /// Shared settings for running the pipeline against one cluster.
 #[derive(Clone)]
@@ -174,9 +175,9 @@ pub struct SyncOptions {
     pub gates: Option<GateConfig>,
     /// Where gate progress goes.
     pub on_gate_event: Option<GateEvents>,
-    /// What started this sync, for history ("manual", "rollback", "revert-policy", …);
-    /// empty means "manual".
-    pub trigger: String,
+    /// What started this sync, for history (`manual`, `rollback`, `revert-policy`, …);
+    /// `None` means `manual` ([`rollback`]: `rollback`).
+    pub trigger: Option<SyncTrigger>,
     /// The newest commit seen on the app's ref while the sync runs (`ferry serve` publishes
     /// it). Once it names a commit other than the one being synced, waiting gates stop and the
     /// sync is recorded as superseded. `None`: gates are never cancelled.
@@ -413,11 +414,7 @@ pub async fn sync(
             interrupted: None,
         });
     }
-    let trigger = if options.trigger.is_empty() {
-        "manual"
-    } else {
-        options.trigger.as_str()
-    };
+    let trigger = options.trigger.clone().unwrap_or(SyncTrigger::Manual);
     let mut record = history.begin(&app.name, &plan.commit, trigger).await?;
     let _alive = history.keep_alive(&app.name, record.seq);
     record.record_plan(&plan);
@@ -472,22 +469,7 @@ pub async fn sync(
     };
     record.record_apply(&report);
     let gates = hook.map(|h| h.outcomes()).unwrap_or_default();
-    for gate in &gates {
-        let (_, _, kind) = gate.target.kind.group_version_kind();
-        if let Some(object) =
-            record.object_mut(kind, Some(&gate.target.namespace), &gate.target.name)
-        {
-            object.revision = gate.revision;
-            match &gate.result {
-                GateResult::Healthy { .. } => object.gate_passed(gate.result_text()),
-                GateResult::Skipped { reason } => object.gate = Some(format!("skipped: {reason}")),
-                GateResult::Superseded { .. } | GateResult::Interrupted { .. } => {
-                    object.gate = Some(gate.result_text())
-                }
-                _ => object.gate_failed(gate.result_text().trim_start_matches("failed: ")),
-            }
-        }
-    }
+    gate_verdict::record_gates(&mut record, &gates);
     let superseded = gates.iter().find_map(GateOutcome::superseded_by);
     // Interrupted only when the cancel actually stopped something (a gate, a wave, a prune):
     // apply saw it, a gate ended on it, or the wave hook halted later waves after it fired

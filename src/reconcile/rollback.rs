@@ -2,16 +2,12 @@
 
 use serde::Serialize;
 
-use super::rollback_target::{default_target, NothingToRollBack, Target, TRIGGER_REVERT_FALLBACK};
+use super::rollback_target::{default_target, NothingToRollBack, Target};
 use super::{fetch, plan_prepared, prepare, sync, Engine, ReconcileError, SyncOptions, SyncReport};
 use crate::config::{AppSpec, FailurePolicy};
 use crate::plan::Plan;
 use crate::source::{revert_message, GitRef, RevertCommit, SourceError};
-
-/// The trigger recorded for the sync of a revert written by `ferry rollback`.
-pub const TRIGGER_ROLLBACK: &str = "rollback";
-/// The trigger recorded for the sync of a revert written by `failurePolicy: revert`.
-pub const TRIGGER_REVERT_POLICY: &str = "revert-policy";
+use crate::trigger::SyncTrigger;
 
 /// What `ferry rollback` should revert.
 #[derive(Debug, Clone, Default)]
@@ -132,8 +128,8 @@ pub async fn rollback(
     if let Some(gates) = options.gates.as_mut() {
         gates.unstick_statefulsets = true;
     }
-    if options.trigger.is_empty() {
-        options.trigger = TRIGGER_ROLLBACK.into();
+    if options.trigger.is_none() {
+        options.trigger = Some(SyncTrigger::Rollback);
     }
     let sync = sync(engine, &synced_app, options).await?;
     Ok(Rollback::Reverted(Box::new(RollbackReport {
@@ -200,7 +196,7 @@ pub async fn sync_with_policy(
         message: Some(revert_message(&commit.subject, &commit.sha, Some(&reason))),
     };
     let mut revert_options = options();
-    revert_options.trigger = TRIGGER_REVERT_POLICY.into();
+    revert_options.trigger = Some(SyncTrigger::RevertPolicy);
     revert_options.newest_head = None;
     match rollback(engine, app, &request, revert_options, &|_| {}).await {
         Ok(Rollback::Reverted(report)) => result.reverted = Some(*report),
@@ -227,7 +223,7 @@ pub async fn sync_with_policy(
             let mut pinned = app.clone();
             pinned.reference = GitRef::Commit(parent);
             let mut fallback_options = options();
-            fallback_options.trigger = TRIGGER_REVERT_FALLBACK.into();
+            fallback_options.trigger = Some(SyncTrigger::RevertFallback);
             fallback_options.newest_head = None;
             result.fallback = Some(sync(engine, &pinned, fallback_options).await?);
         }

@@ -9,10 +9,7 @@ use super::{Engine, ReconcileError};
 use crate::config::AppSpec;
 use crate::history::{SyncOutcome, SyncRecord};
 use crate::source::{same_commit, short_sha, CommitInfo, GitSource, LaterCommit, SourceError};
-
-/// The trigger recorded for the sync of the last good commit when a revert could not be
-/// pushed (`failurePolicy: revert`); that sync is not a change of its own.
-pub const TRIGGER_REVERT_FALLBACK: &str = "revert-fallback";
+use crate::trigger::SyncTrigger;
 
 /// How far back along the branch to look for a change when history has none.
 const BRANCH_LOOKBACK: usize = 1000;
@@ -46,7 +43,7 @@ pub enum Target {
 pub fn is_change(record: &SyncRecord) -> bool {
     !matches!(record.outcome, SyncOutcome::Invalid { .. })
         && record.commit.reverts.is_none()
-        && record.trigger != TRIGGER_REVERT_FALLBACK
+        && record.trigger != SyncTrigger::RevertFallback
 }
 
 /// The commit among `later` that undoes `sha`: one that reverts it and is not itself undone

@@ -43,5 +43,5 @@ fn reverts_invalid_syncs_and_fallbacks_are_not_changes() {
     assert!(is_change(&record("poll", None, failed)));
     assert!(!is_change(&record("manual", None, invalid)));
     assert!(!is_change(&record("rollback", Some("abcdef0"), ok.clone())));
-    assert!(!is_change(&record(TRIGGER_REVERT_FALLBACK, None, ok)));
+    assert!(!is_change(&record("revert-fallback", None, ok)));
 }

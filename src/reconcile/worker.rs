@@ -16,42 +16,29 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::{watch, Notify};
 
-use super::{fetch, plan_fetched, sync_with_policy, Engine, SyncOptions, SyncReport};
+use super::{
+    fetch, plan_fetched, sync_with_policy, Engine, ReconcileError, SyncOptions, SyncReport,
+};
 use crate::config::{AppSpec, FailurePolicy};
 use crate::plan::Action;
 use crate::rollout::{head_channel, GateConfig, HeadSender};
 use crate::source::{peek_head, short_sha};
+use crate::trigger::{SyncTrigger, TriggerKind};
 
-/// What asked for a sync.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum TriggerKind {
-    /// The poll interval elapsed.
-    Poll,
-    /// A forge webhook (which forge).
-    Webhook(String),
-    /// `POST /api/apps/<app>/sync` or `ferry sync --app` against the server.
-    Manual,
-    /// A manual sync that overrides the app's sync windows (`?forceWindow=true`).
-    ManualForce,
-    /// A local repository changed on disk.
-    Watch,
-    /// A managed object was changed or deleted outside ferry (live-object watch): check
-    /// drift now rather than at the next poll.
-    Drift,
-}
-
-impl TriggerKind {
-    /// The name recorded in history ("poll", "webhook", "manual", "watch", "drift").
-    pub fn history_name(&self) -> &'static str {
-        match self {
-            TriggerKind::Poll => "poll",
-            TriggerKind::Webhook(_) => "webhook",
-            TriggerKind::Manual | TriggerKind::ManualForce => "manual",
-            TriggerKind::Watch => "watch",
-            TriggerKind::Drift => "drift",
-        }
-    }
+/// Why an attempt of the app's loop failed (it is retried with backoff).
+#[derive(Debug, thiserror::Error)]
+pub enum AttemptError {
+    /// Fetching, planning or syncing failed.
+    #[error(transparent)]
+    Reconcile(#[from] ReconcileError),
+    /// The sync ran, but objects failed to apply: the commit is not marked synced.
+    #[error("sync of {commit} failed: {reason}")]
+    ObjectsFailed {
+        /// The commit synced (short sha).
+        commit: String,
+        /// What failed (the record's failure reason).
+        reason: String,
+    },
 }
 
 /// What one app is doing, for `/api/apps`, `/readyz` and `/metrics`.
@@ -153,7 +140,7 @@ impl AppHandle {
         if let Ok(mut status) = self.status.lock() {
             *status
                 .triggers
-                .entry(kind.history_name().to_string())
+                .entry(kind.sync_trigger().to_string())
                 .or_default() += 1;
         }
         if let Ok(mut pending) = self.pending.lock() {
@@ -250,7 +237,7 @@ async fn run(
                     s.consecutive_failures = 0;
                 }
                 Err(e) => {
-                    s.last_error = Some(e.clone());
+                    s.last_error = Some(e.to_string());
                     s.consecutive_failures = failures + 1;
                 }
             }
@@ -299,13 +286,13 @@ async fn attempt(
     last_synced: &mut Option<String>,
     last_heal: &mut Option<Instant>,
     handle: &AppHandle,
-) -> Result<(), String> {
+) -> Result<(), AttemptError> {
     // Cheap when nothing changed: fetch + one ref lookup, no parse of an unchanged commit.
     let (source, head) = match fetch(engine, app).await {
         Ok(found) => found,
         Err(e) => {
             set(handle, |s| s.fetch_errors += 1);
-            return Err(e.to_string());
+            return Err(e.into());
         }
     };
     let branch = source.tracked_branch().ok();
@@ -322,9 +309,7 @@ async fn attempt(
             return Ok(());
         }
         let head_sha = head.sha.clone();
-        let plan = plan_fetched(engine, app, source, head)
-            .await
-            .map_err(|e| e.to_string())?;
+        let plan = plan_fetched(engine, app, source, head).await?;
         let drift: BTreeMap<String, Vec<String>> = plan
             .changes
             .iter()
@@ -372,14 +357,20 @@ async fn attempt(
         }
         *last_heal = Some(Instant::now());
         set(handle, |s| s.self_heals += 1);
-        return run_sync(engine, app, settings, "self-heal", last_synced, handle).await;
+        return run_sync(
+            engine,
+            app,
+            settings,
+            SyncTrigger::SelfHeal,
+            last_synced,
+            handle,
+        )
+        .await;
     }
     // Sync windows: outside them, plan and report, but do not apply.
     if *trigger != TriggerKind::ManualForce {
         if let Err(reason) = app.windows.check(chrono::Utc::now()) {
-            let plan = plan_fetched(engine, app, source, head)
-                .await
-                .map_err(|e| e.to_string())?;
+            let plan = plan_fetched(engine, app, source, head).await?;
             let pending = plan.changes.iter().filter(|c| c.action.is_change()).count();
             tracing::info!(app = %app.name, %reason, pending, "sync window closed: planned, not applied");
             set(handle, |s| {
@@ -400,7 +391,7 @@ async fn attempt(
         engine,
         app,
         settings,
-        trigger.history_name(),
+        trigger.sync_trigger(),
         last_synced,
         handle,
     )
@@ -411,10 +402,10 @@ async fn run_sync(
     engine: &Engine,
     app: &AppSpec,
     settings: &LoopSettings,
-    trigger: &str,
+    trigger: SyncTrigger,
     last_synced: &mut Option<String>,
     handle: &AppHandle,
-) -> Result<(), String> {
+) -> Result<(), AttemptError> {
     let started = Instant::now();
     let (newest, newest_head) = head_channel();
     let watcher = (settings.gates.is_some() && app.supersede_gates)
@@ -423,12 +414,12 @@ async fn run_sync(
     // The app's failurePolicy applies here as in `ferry sync`: a failed gate may revert the
     // commit. Not on a self-heal: that re-applies a commit whose rollout already passed.
     let policy = match trigger {
-        "self-heal" => FailurePolicy::Halt,
+        SyncTrigger::SelfHeal => FailurePolicy::Halt,
         _ => app.failure_policy,
     };
     let result = sync_with_policy(engine, app, policy, || SyncOptions {
         gates: settings.gates.clone(),
-        trigger: trigger.to_string(),
+        trigger: Some(trigger.clone()),
         newest_head: newest_head.clone(),
         cancel: settings.cancel.clone(),
         ..Default::default()
@@ -437,7 +428,7 @@ async fn run_sync(
     if let Some(watcher) = watcher {
         watcher.abort();
     }
-    let outcome = result.map_err(|e| e.to_string())?;
+    let outcome = result?;
     let report = &outcome.sync;
     if let Some(newer) = report.superseded_by() {
         tracing::info!(app = %app.name, commit = %report.plan.commit.sha, newer_commit = %newer, "sync superseded by a newer commit");
@@ -467,10 +458,10 @@ async fn run_sync(
     // commit (or a manual sync) does.
     if outcome.reverted.is_none() && outcome.fallback.is_none() {
         if let Some(reason) = apply_failure(report) {
-            return Err(format!(
-                "sync of {} failed: {reason}",
-                report.plan.commit.short_sha()
-            ));
+            return Err(AttemptError::ObjectsFailed {
+                commit: report.plan.commit.short_sha().to_string(),
+                reason,
+            });
         }
     }
     *last_synced = Some(head);
@@ -510,7 +501,7 @@ fn show_report(handle: &AppHandle, report: &SyncReport, started: Instant) {
                     Some(ns) => format!("{} {ns}/{}", o.kind, o.name),
                     None => format!("{} {}", o.kind, o.name),
                 };
-                s.objects.insert(key, o.result.clone());
+                s.objects.insert(key, o.result.to_string());
             }
         }
         if succeeded {

@@ -9,7 +9,7 @@ use axum::Json;
 use serde_json::json;
 
 use super::ServerState;
-use crate::reconcile::worker::TriggerKind;
+use crate::trigger::TriggerKind;
 
 /// Liveness: the process answers.
 pub async fn healthz() -> &'static str {

@@ -15,10 +15,11 @@ use serde_json::json;
 use super::limits::{check_declared_length, read_limited, BodyError};
 use super::ServerState;
 use crate::config::AppSpec;
-use crate::reconcile::worker::{AppHandle, TriggerKind};
+use crate::reconcile::worker::AppHandle;
 use crate::source::GitRef;
 use crate::trigger::{
-    same_repo, touches_path, verify_and_parse, Forge, PushEvent, WebhookError, WebhookEvent,
+    same_repo, touches_path, verify_and_parse, Forge, PushEvent, TriggerKind, WebhookError,
+    WebhookEvent,
 };
 
 /// The forge of `/hooks/<name>`: exactly one of [`Forge::as_str`]'s names (the route is
@@ -143,7 +144,9 @@ pub async fn webhook(
                         handle.trigger(TriggerKind::Webhook(forge_name.clone()));
                         triggered.push(spec.name.clone());
                     }
-                    Err(reason) => ignored.push(json!({ "app": spec.name, "reason": reason })),
+                    Err(reason) => {
+                        ignored.push(json!({ "app": spec.name, "reason": reason.to_string() }))
+                    }
                 }
             }
             let result = if triggered.is_empty() {
@@ -161,33 +164,67 @@ pub async fn webhook(
     }
 }
 
+/// Why a push does not concern an app (the `reason` of its entry in the reply's `ignored`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum NotWanted {
+    /// The push is to another repository.
+    OtherRepository,
+    /// The app is pinned to a commit.
+    PinnedToCommit(String),
+    /// The app follows the remote's HEAD, not fetched yet, and the push is not to a branch.
+    NotABranchPush,
+    /// The push is to another ref than the one the app follows.
+    OtherRef {
+        /// The ref pushed.
+        pushed: String,
+        /// The ref the app follows.
+        followed: String,
+    },
+    /// No changed file lies under the app's manifest directory.
+    OutsidePath(String),
+}
+
+impl std::fmt::Display for NotWanted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotWanted::OtherRepository => f.write_str("another repository"),
+            NotWanted::PinnedToCommit(c) => write!(f, "pinned to commit {c}"),
+            NotWanted::NotABranchPush => f.write_str("not a branch push"),
+            NotWanted::OtherRef { pushed, followed } => {
+                write!(f, "push to {pushed}, the app follows {followed}")
+            }
+            NotWanted::OutsidePath(path) => write!(f, "no changed file under {path:?}"),
+        }
+    }
+}
+
 /// Whether a push concerns an app: same repository, the ref it follows, and (when the
 /// payload lists changed files) its manifest directory.
-fn wants(spec: &AppSpec, handle: &AppHandle, push: &PushEvent) -> Result<(), String> {
+fn wants(spec: &AppSpec, handle: &AppHandle, push: &PushEvent) -> Result<(), NotWanted> {
     let repo = spec.location.display();
     if !push.repo_urls.iter().any(|u| same_repo(u, &repo)) {
-        return Err("another repository".into());
+        return Err(NotWanted::OtherRepository);
     }
     let followed = match &spec.reference {
         GitRef::Branch(b) => format!("refs/heads/{b}"),
         GitRef::Tag(t) => format!("refs/tags/{t}"),
-        GitRef::Commit(c) => return Err(format!("pinned to commit {c}")),
+        GitRef::Commit(c) => return Err(NotWanted::PinnedToCommit(c.clone())),
         GitRef::Head => match handle.status().tracked_branch {
             Some(b) => format!("refs/heads/{b}"),
             // Not fetched yet: any branch push is worth a (cheap) look.
             None if push.git_ref.starts_with("refs/heads/") => push.git_ref.clone(),
-            None => return Err("not a branch push".into()),
+            None => return Err(NotWanted::NotABranchPush),
         },
     };
     if push.git_ref != followed {
-        return Err(format!(
-            "push to {}, the app follows {followed}",
-            push.git_ref
-        ));
+        return Err(NotWanted::OtherRef {
+            pushed: push.git_ref.clone(),
+            followed,
+        });
     }
     if let Some(files) = &push.changed_files {
         if !touches_path(files, &spec.select.path) {
-            return Err(format!("no changed file under {:?}", spec.select.path));
+            return Err(NotWanted::OutsidePath(spec.select.path.clone()));
         }
     }
     Ok(())
@@ -226,3 +263,7 @@ fn body_refused(state: &ServerState, forge_name: &str, error: BodyError) -> Resp
 fn reply(status: StatusCode, body: serde_json::Value) -> Response {
     (status, Json(body)).into_response()
 }
+
+#[cfg(test)]
+#[path = "hooks_tests.rs"]
+mod tests;

@@ -26,7 +26,8 @@ use tokio::time::Instant;
 
 use crate::cluster::{Cluster, KindRef, LiveEvent, SeenObject, ServedKind, FIELD_MANAGER};
 use crate::plan::inventory_selector;
-use crate::reconcile::worker::{AppHandle, TriggerKind};
+use crate::reconcile::worker::AppHandle;
+use crate::trigger::TriggerKind;
 
 /// Retry delay when the app's inventory cannot be read.
 const INVENTORY_RETRY: Duration = Duration::from_secs(10);

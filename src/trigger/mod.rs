@@ -1,4 +1,5 @@
-//! Triggers: what makes an app sync (see DESIGN.md, the `trigger` row): the poll timer
+//! Triggers: what makes an app sync (see DESIGN.md, the `trigger` row): what asks for a sync
+//! and what a sync records as its trigger ([`TriggerKind`], [`SyncTrigger`]), the poll timer
 //! ([`poll`]), the file watcher for local repositories ([`watch`]), the live-object watch
 //! that asks for drift checks ([`live`]), and webhooks (sync windows, which say when a sync may run, are [`crate::window`]).
 //!
@@ -16,6 +17,7 @@
 //! `event.matches_repo(&app.repo)`, the app's branch equal to `event.branch()` and
 //! `event.touches(&app.path)`, queue a sync; answer 202 with what was queued.
 
+mod kind;
 pub mod live;
 mod payload;
 pub mod poll;
@@ -23,6 +25,7 @@ mod repo_url;
 pub mod watch;
 mod webhook;
 
+pub use kind::{SyncTrigger, TriggerKind};
 pub use repo_url::{normalize_repo_url, same_repo};
 pub use webhook::{verify_and_parse, Forge, PushEvent, WebhookError, WebhookEvent};
 

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use crate::reconcile::worker::{AppHandle, TriggerKind};
+use crate::reconcile::worker::AppHandle;
+use crate::trigger::TriggerKind;
 
 /// Requests a poll sync of `app` every `interval` until `shutdown` turns true. The first poll
 /// is the app's initial sync, requested when its loop starts.

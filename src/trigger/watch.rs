@@ -32,7 +32,8 @@ use notify::{RecursiveMode, Watcher};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use crate::reconcile::worker::{AppHandle, TriggerKind};
+use crate::reconcile::worker::AppHandle;
+use crate::trigger::TriggerKind;
 
 /// A burst of changes that never goes quiet still triggers after this many `debounce` periods
 /// from its first event.
