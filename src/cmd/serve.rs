@@ -101,11 +101,11 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
             cancel: cancel.clone(),
         };
         let (handle, task) = spawn_app(engine.clone(), spec.clone(), settings, stop_rx.clone());
-        ferry::trigger::poll::spawn_poller(handle.clone(), spec.interval, stop_rx.clone());
+        ferry::trigger::poll::spawn_poller(handle.requests(), spec.interval, stop_rx.clone());
         // Drift on live changes: label-filtered metadata watches of the app's own objects.
         ferry::trigger::live::spawn_live_watch(
             engine.cluster.clone(),
-            handle.clone(),
+            handle.requests(),
             ferry::trigger::live::LiveWatchSettings {
                 ferry_namespace: engine.ferry_namespace.clone(),
                 debounce: std::time::Duration::from_secs(1),
@@ -116,7 +116,7 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
         if let ferry::source::RepoLocation::Local(path) = &spec.location {
             // Editing manifests next to a local cluster: changes on disk trigger a look.
             ferry::trigger::watch::watch_app(
-                handle.clone(),
+                handle.requests(),
                 path,
                 std::time::Duration::from_millis(300),
                 stop_rx.clone(),

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
 
 use super::{
     fetch, plan_fetched, sync_with_policy, Engine, ReconcileError, SyncOptions, SyncReport,
@@ -23,7 +23,7 @@ use crate::config::{AppSpec, FailurePolicy};
 use crate::plan::Action;
 use crate::rollout::{head_channel, GateConfig, HeadSender};
 use crate::source::{peek_head, short_sha};
-use crate::trigger::{SyncTrigger, TriggerKind};
+use crate::trigger::{SyncRequests, SyncTrigger, TriggerKind};
 
 /// Why an attempt of the app's loop failed (it is retried with backoff).
 #[derive(Debug, thiserror::Error)]
@@ -122,45 +122,36 @@ pub struct LoopSettings {
 /// A handle to a running app loop: request syncs, read status.
 #[derive(Clone)]
 pub struct AppHandle {
-    name: String,
-    pending: Arc<Mutex<Option<TriggerKind>>>,
-    wake: Arc<Notify>,
-    synced: Arc<Notify>,
+    requests: SyncRequests,
     status: Arc<Mutex<AppStatus>>,
 }
 
 impl AppHandle {
     /// The app's name.
     pub fn name(&self) -> &str {
-        &self.name
+        self.requests.app()
     }
 
     /// Requests a sync. Requests made while one is pending or running coalesce into one.
     pub fn trigger(&self, kind: TriggerKind) {
-        if let Ok(mut status) = self.status.lock() {
-            *status
-                .triggers
-                .entry(kind.sync_trigger().to_string())
-                .or_default() += 1;
-        }
-        if let Ok(mut pending) = self.pending.lock() {
-            // A poll or drift check never replaces a more specific pending trigger.
-            let routine = |k: &TriggerKind| matches!(k, TriggerKind::Poll | TriggerKind::Drift);
-            if pending.as_ref().is_none_or(routine) || !routine(&kind) {
-                *pending = Some(kind);
-            }
-        }
-        self.wake.notify_one();
+        self.requests.request(kind);
     }
 
-    /// Resolves after the app's next completed sync (one that applied something or failed).
-    pub async fn synced(&self) {
-        self.synced.notified().await;
+    /// Where triggers (poll timer, file watcher, live watch) send this app's sync requests.
+    pub fn requests(&self) -> SyncRequests {
+        self.requests.clone()
     }
 
     /// A snapshot of the app's status.
     pub fn status(&self) -> AppStatus {
-        self.status.lock().map(|s| s.clone()).unwrap_or_default()
+        let mut status = self.status.lock().map(|s| s.clone()).unwrap_or_default();
+        status.triggers = self
+            .requests
+            .received()
+            .into_iter()
+            .map(|(trigger, count)| (trigger.to_string(), count))
+            .collect();
+        status
     }
 }
 
@@ -174,10 +165,7 @@ pub fn spawn_app(
     shutdown: watch::Receiver<bool>,
 ) -> (AppHandle, tokio::task::JoinHandle<()>) {
     let handle = AppHandle {
-        name: app.name.clone(),
-        pending: Arc::new(Mutex::new(Some(TriggerKind::Poll))),
-        wake: Arc::new(Notify::new()),
-        synced: Arc::new(Notify::new()),
+        requests: SyncRequests::new(&app.name, Some(TriggerKind::Poll)),
         status: Arc::new(Mutex::new(AppStatus {
             name: app.name.clone(),
             repo: app.location.display(),
@@ -206,10 +194,9 @@ async fn run(
         if *shutdown.borrow() || settings.cancel.is_cancelled() {
             return;
         }
-        let trigger = handle.pending.lock().ok().and_then(|mut p| p.take());
-        let Some(trigger) = trigger else {
+        let Some(trigger) = handle.requests.take() else {
             tokio::select! {
-                _ = handle.wake.notified() => continue,
+                _ = handle.requests.notified() => continue,
                 _ = shutdown.changed() => return,
             }
         };
@@ -246,14 +233,10 @@ async fn run(
             let delay = backoff(failures + 1, settings.max_backoff);
             tracing::warn!(app = %app.name, error = %e, retry_in_ms = delay.as_millis() as u64, "sync attempt failed");
             // Retry after the backoff unless a newer trigger or shutdown comes first.
-            let wake = handle.wake.clone();
-            let pending = handle.pending.clone();
+            let requests = handle.requests();
             tokio::spawn(async move {
                 tokio::time::sleep(delay).await;
-                if let Ok(mut p) = pending.lock() {
-                    p.get_or_insert(TriggerKind::Poll);
-                }
-                wake.notify_one();
+                requests.request_unless_pending(TriggerKind::Poll);
             });
         }
         tracing::debug!(app = %app.name, elapsed_ms = started.elapsed().as_millis() as u64, "attempt done");
@@ -452,7 +435,7 @@ async fn run_sync(
     }
     let fallback_commit = outcome.fallback.as_ref().map(|f| f.plan.commit.sha.clone());
     set(handle, |s| s.fallback_commit = fallback_commit);
-    handle.synced.notify_one();
+    handle.requests.mark_synced();
     // Objects the API server refused or could not be reached for are retried with backoff:
     // the commit is not marked synced. A failed gate is not retried on every poll: the next
     // commit (or a manual sync) does.
@@ -531,7 +514,7 @@ fn apply_failure(report: &super::SyncReport) -> Option<String> {
 /// commit stop. The trigger itself stays pending, so the loop syncs the newer commit next.
 async fn watch_for_newer_commits(app: AppSpec, handle: AppHandle, newest: HeadSender) {
     loop {
-        handle.wake.notified().await;
+        handle.requests.notified().await;
         let (location, reference, auth) = (
             app.location.clone(),
             app.reference.clone(),

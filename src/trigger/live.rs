@@ -24,9 +24,9 @@ use futures::stream::{self, StreamExt};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use super::SyncRequests;
 use crate::cluster::{Cluster, KindRef, LiveEvent, SeenObject, ServedKind, FIELD_MANAGER};
 use crate::plan::inventory_selector;
-use crate::reconcile::worker::AppHandle;
 use crate::trigger::TriggerKind;
 
 /// Retry delay when the app's inventory cannot be read.
@@ -111,7 +111,7 @@ pub struct LiveWatchSettings {
 /// until `shutdown` turns true.
 pub fn spawn_live_watch(
     cluster: Cluster,
-    app: AppHandle,
+    app: SyncRequests,
     settings: LiveWatchSettings,
     mut start: watch::Receiver<bool>,
     mut shutdown: watch::Receiver<bool>,
@@ -128,7 +128,7 @@ pub fn spawn_live_watch(
     });
 }
 
-async fn run(cluster: &Cluster, app: &AppHandle, settings: &LiveWatchSettings) {
+async fn run(cluster: &Cluster, app: &SyncRequests, settings: &LiveWatchSettings) {
     let mut kinds = read_kinds(cluster, app, settings).await;
     loop {
         let mut served: Vec<ServedKind> = Vec::new();
@@ -137,28 +137,28 @@ async fn run(cluster: &Cluster, app: &AppHandle, settings: &LiveWatchSettings) {
                 Ok(Some(s)) => served.push(s),
                 Ok(None) => {}
                 Err(e) => {
-                    tracing::warn!(app = %app.name(), kind = %kind, error = %e, "live watch: discovery failed")
+                    tracing::warn!(app = %app.app(), kind = %kind, error = %e, "live watch: discovery failed")
                 }
             }
         }
-        tracing::debug!(app = %app.name(), kinds = served.len(), "watching managed objects");
+        tracing::debug!(app = %app.app(), kinds = served.len(), "watching managed objects");
         kinds = watch_kinds(cluster, app, settings, &served, &kinds).await;
     }
 }
 
 async fn read_kinds(
     cluster: &Cluster,
-    app: &AppHandle,
+    app: &SyncRequests,
     settings: &LiveWatchSettings,
 ) -> BTreeSet<KindRef> {
     loop {
         match cluster
-            .inventory_kinds(&settings.ferry_namespace, app.name())
+            .inventory_kinds(&settings.ferry_namespace, app.app())
             .await
         {
             Ok(kinds) => return kinds,
             Err(e) => {
-                tracing::warn!(app = %app.name(), error = %e, "live watch: cannot read the app's inventory");
+                tracing::warn!(app = %app.app(), error = %e, "live watch: cannot read the app's inventory");
                 tokio::time::sleep(INVENTORY_RETRY).await;
             }
         }
@@ -169,12 +169,12 @@ async fn read_kinds(
 /// sync changed it.
 async fn watch_kinds(
     cluster: &Cluster,
-    app: &AppHandle,
+    app: &SyncRequests,
     settings: &LiveWatchSettings,
     served: &[ServedKind],
     kinds: &BTreeSet<KindRef>,
 ) -> BTreeSet<KindRef> {
-    let selector = inventory_selector(app.name());
+    let selector = inventory_selector(app.app());
     let mut trackers: Vec<LiveTracker> = served.iter().map(|_| LiveTracker::default()).collect();
     let mut events = stream::select_all(served.iter().enumerate().map(|(i, kind)| {
         cluster
@@ -188,7 +188,7 @@ async fn watch_kinds(
         tokio::select! {
             Some((i, event)) = events.next(), if !served.is_empty() => match event {
                 Ok(event) => {
-                    tracing::trace!(app = %app.name(), event = ?event, "live event");
+                    tracing::trace!(app = %app.app(), event = ?event, "live event");
                     let objects = trackers[i].observe(event);
                     if objects.is_empty() {
                         continue;
@@ -196,13 +196,13 @@ async fn watch_kinds(
                     changed.extend(objects);
                     due.get_or_insert_with(|| Instant::now() + settings.debounce);
                 }
-                Err(e) => tracing::warn!(app = %app.name(), error = %e, "live watch error; retrying"),
+                Err(e) => tracing::warn!(app = %app.app(), error = %e, "live watch error; retrying"),
             },
             _ = tokio::time::sleep_until(deadline), if due.is_some() => {
                 due = None;
                 let objects: Vec<String> = std::mem::take(&mut changed).into_iter().collect();
-                tracing::info!(app = %app.name(), objects = ?objects, "managed objects changed outside ferry: checking drift");
-                app.trigger(TriggerKind::Drift);
+                tracing::info!(app = %app.app(), objects = ?objects, "managed objects changed outside ferry: checking drift");
+                app.request(TriggerKind::Drift);
             }
             _ = app.synced() => {
                 let now = read_kinds(cluster, app, settings).await;

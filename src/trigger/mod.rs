@@ -22,11 +22,13 @@ pub mod live;
 mod payload;
 pub mod poll;
 mod repo_url;
+mod requests;
 pub mod watch;
 mod webhook;
 
 pub use kind::{SyncTrigger, TriggerKind};
 pub use repo_url::{normalize_repo_url, same_repo};
+pub use requests::SyncRequests;
 pub use webhook::{verify_and_parse, Forge, PushEvent, WebhookError, WebhookEvent};
 
 /// The largest webhook body the server should accept (1 MiB); enforcing it is the server's job.

@@ -32,7 +32,7 @@ use notify::{RecursiveMode, Watcher};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
-use crate::reconcile::worker::AppHandle;
+use super::SyncRequests;
 use crate::trigger::TriggerKind;
 
 /// A burst of changes that never goes quiet still triggers after this many `debounce` periods
@@ -84,13 +84,13 @@ pub enum WatchError {
 /// A thin wrapper over [`spawn_watcher`]; see it for what is watched, the debounce and
 /// shutdown. Must be called from within a tokio runtime.
 pub fn watch_app(
-    app: AppHandle,
+    app: SyncRequests,
     repo_dir: &Path,
     debounce: Duration,
     shutdown: watch::Receiver<bool>,
 ) -> Result<(), WatchError> {
     spawn_watcher(
-        move || app.trigger(TriggerKind::Watch),
+        move || app.request(TriggerKind::Watch),
         repo_dir,
         debounce,
         shutdown,
