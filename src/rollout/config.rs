@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
-use serde_json::Value;
 
 use super::util::annotation;
 use super::RolloutError;
@@ -89,7 +89,7 @@ impl GateConfig {
     /// This config with the object's annotations applied (`ferry.dev/timeout`,
     /// `ferry.dev/failures-allowed`, `ferry.dev/on-delete`). A bad value is an error naming the
     /// annotation and the value.
-    pub fn for_object(&self, live: &Value) -> Result<GateConfig, RolloutError> {
+    pub fn for_object(&self, live: &ObjectMeta) -> Result<GateConfig, RolloutError> {
         let mut config = self.clone();
         let invalid =
             |annotation: &str, value: &str, expected: &str| RolloutError::InvalidAnnotation {

@@ -25,6 +25,7 @@ pub mod statefulset;
 mod supersede;
 mod unstick;
 mod util;
+mod workload;
 
 use std::fmt;
 use std::time::Duration;
@@ -363,6 +364,15 @@ pub enum RolloutError {
     /// Talking to the cluster failed.
     #[error(transparent)]
     Cluster(#[from] ClusterError),
+    /// An object the cluster returned does not parse as its Kubernetes type.
+    #[error("{what}: the API server's object does not parse: {source}")]
+    Decode {
+        /// Which object ("DaemonSet logging/fluentd", "pods of StatefulSet db/web").
+        what: String,
+        /// What serde said.
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 fn seconds<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
