@@ -18,14 +18,16 @@ use crate::history::{
 };
 use crate::manifest::{self, Bundle, Limits, ManifestError, Scope, SourceFile};
 use crate::plan::{self, Plan, PlanError, PlanInput};
-use crate::rollout::{GateConfig, GateEvent, GateHook, GateOutcome, GateResult, Supersede};
+use crate::rollout::{GateConfig, GateEvent, GateOutcome, GateResult, Supersede};
 
+mod gate_hook;
 mod inventory;
 mod janitor;
 mod rollback;
 mod rollback_target;
 pub mod worker;
 use crate::source::{CommitInfo, GitSource, SourceError};
+pub use gate_hook::GateHook;
 pub use janitor::{close_interrupted, spawn_janitor};
 pub use rollback::{
     rollback, sync_with_policy, PolicySync, Rollback, RollbackReport, RollbackRequest,
@@ -381,7 +383,7 @@ pub async fn sync(
     if options.dry_run {
         if plan.invalid().next().is_some() {
             // Same refusal a real sync gives, so --dry-run predicts it.
-            apply::execute(&engine.cluster, &plan, &ApplyOptions::default(), None).await?;
+            apply::execute(&engine.cluster, &plan, &ApplyOptions::default()).await?;
         }
         return Ok(SyncReport {
             plan,
@@ -453,15 +455,16 @@ pub async fn sync(
     } else {
         None
     };
-    let executed = apply::execute(
+    let executed = apply::execute_with_hook(
         &engine.cluster,
         &plan,
         &apply_options,
-        hook.as_ref().map(|h| h as &dyn apply::WaveHook),
+        hook.as_ref()
+            .map(|h| h as &dyn apply::WaveHook<GateOutcome>),
     )
     .await;
-    let report = match executed {
-        Ok(report) => report,
+    let (report, gates) = match executed {
+        Ok(executed) => executed,
         Err(e) => {
             record.complete(SyncOutcome::Invalid {
                 reason: e.to_string(),
@@ -471,7 +474,6 @@ pub async fn sync(
         }
     };
     record.record_apply(&report);
-    let gates = hook.map(|h| h.outcomes()).unwrap_or_default();
     for gate in &gates {
         let (_, _, kind) = gate.target.kind.group_version_kind();
         if let Some(object) =

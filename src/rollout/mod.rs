@@ -7,15 +7,15 @@
 //! While waiting, the workload's current-revision pods are diagnosed ([`pods::diagnose`]):
 //! ImagePullBackOff, CrashLoopBackOff, Unschedulable, OOMKilled and friends fail the gate as
 //! soon as they persisted for the grace period, naming pod, node and reason, instead of at the
-//! timeout. [`wait_healthy`] runs the gates of one wave concurrently; [`GateHook`] plugs it into
-//! [`crate::apply::execute`]. Under `ferry serve` a gate also stops as soon as a newer commit is
-//! known ([`Supersede`], [`GateResult::Superseded`]), so a fix never waits behind the rollout it
-//! replaces.
+//! timeout. [`wait_healthy`] runs the gates of one wave concurrently and returns one
+//! [`GateOutcome`] per workload; `reconcile`'s gate hook calls it between the waves `apply`
+//! writes (this module only observes: it never reads `apply`'s types). Under `ferry serve` a gate
+//! also stops as soon as a newer commit is known ([`Supersede`], [`GateResult::Superseded`]), so
+//! a fix never waits behind the rollout it replaces.
 
 mod clock;
 pub mod config;
 pub mod daemonset;
-mod hook;
 mod inspect;
 pub mod job;
 pub mod pods;
@@ -37,7 +37,6 @@ use crate::manifest::ObjectKey;
 use crate::source::short_sha;
 
 pub use config::{GateConfig, OnDeletePolicy};
-pub use hook::GateHook;
 pub use pods::PodProblem;
 pub use runner::{wait_healthy, wait_healthy_unless_superseded, wait_healthy_until};
 pub use supersede::{head_channel, HeadSender, Supersede};
