@@ -1,4 +1,4 @@
-//! Gate settings: app-wide defaults and per-object annotations.
+//! Resolved gate settings ([`GateConfig`]) and the per-object annotations that override them.
 
 use std::time::Duration;
 
@@ -52,8 +52,9 @@ impl OnDeletePolicy {
     }
 }
 
-/// How gates wait. [`Default`] gives the app defaults; [`GateConfig::for_object`] applies an
-/// object's `ferry.dev/*` annotations on top.
+/// How gates wait, resolved. [`Default`] gives ferry's built-in defaults;
+/// [`super::gate_config`] lays the flags and the app's `gates:` over them;
+/// [`GateConfig::for_object`] applies an object's `ferry.dev/*` annotations on top.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GateConfig {
     /// Give up after this long (default 5m); the result is `TimedOut`.

@@ -21,6 +21,7 @@ pub mod job;
 pub mod pods;
 mod restart;
 mod runner;
+mod settings;
 pub mod statefulset;
 mod supersede;
 mod unstick;
@@ -39,6 +40,7 @@ use crate::source::short_sha;
 pub use config::{GateConfig, OnDeletePolicy};
 pub use pods::PodProblem;
 pub use runner::{wait_healthy, wait_healthy_unless_superseded, wait_healthy_until};
+pub use settings::{gate_config, GateSettings, GateSettingsError};
 pub use supersede::{head_channel, HeadSender, Supersede};
 pub use unstick::unstick_statefulset;
 
