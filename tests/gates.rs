@@ -1,5 +1,5 @@
 //! Rollout gates end to end on the local control plane, through the library API: objects are
-//! server-side applied with `Cluster::apply`, then `rollout::wait_healthy` (or `GateHook`)
+//! server-side applied with `Cluster::apply`, then `rollout::wait_healthy` (or `reconcile`'s `GateHook`)
 //! gates them. The kwok failure knobs (`doesnotexist`, `crashloop`, `exit 1`) make pods fail.
 
 mod support;
@@ -10,8 +10,9 @@ use std::time::Duration;
 use ferry::apply::{ObjectResult, Outcome, WaveHook};
 use ferry::cluster::Cluster;
 use ferry::manifest::ObjectKey;
+use ferry::reconcile::GateHook;
 use ferry::rollout::{
-    wait_healthy, GateConfig, GateEvent, GateHook, GateOutcome, GateResult, GateState, GateTarget,
+    wait_healthy, GateConfig, GateEvent, GateOutcome, GateResult, GateState, GateTarget,
     WorkloadKind,
 };
 use k8s_openapi::api::core::v1::Pod;
@@ -404,17 +405,21 @@ async fn gate_hook_passes_a_good_job_and_halts_on_backoff_limit_exceeded() {
         1,
         "only the changed Job is gated"
     );
-    hook.after_wave(0, &results).await.unwrap();
+    let first = hook.after_wave(0, &results).await;
+    assert_eq!(first.halt, None);
 
-    let err = hook
+    let second = hook
         .after_wave(1, &[created(&ns.name, "batch", "Job", "fails")])
-        .await
-        .unwrap_err();
+        .await;
+    let err = second
+        .halt
+        .expect("the failed Job halts the sync")
+        .to_string();
     assert!(
         err.contains(&format!("Job {}/fails: failed: ", ns.name)),
         "{err}"
     );
-    let outcomes = hook.outcomes();
+    let outcomes: Vec<GateOutcome> = first.findings.into_iter().chain(second.findings).collect();
     assert_eq!(outcomes.len(), 2);
     assert!(
         matches!(&outcomes[0].result, GateResult::Healthy { message, .. } if message == "complete: 1/1 succeeded")

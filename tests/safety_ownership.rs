@@ -255,7 +255,7 @@ async fn a_prune_never_deletes_an_object_recreated_since_the_plan() {
         .await
         .unwrap();
 
-    let report = ferry::apply::execute(&cluster, &plan, &Default::default(), None)
+    let report = ferry::apply::execute(&cluster, &plan, &Default::default())
         .await
         .unwrap();
     let gone = report

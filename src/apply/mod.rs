@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use serde::Serialize;
 
-use crate::cancel::Cancel;
+use crate::cancel::{Cancel, StopReason};
 use crate::cluster::{Cluster, ClusterError, DeleteOutcome, Propagation, ServedKind};
 use crate::manifest::{ObjectKey, Origin};
 use crate::plan::{Action, Change, Plan};
@@ -128,15 +128,56 @@ pub enum ApplyError {
     PruneRefused(crate::plan::guard::PruneRefusal),
 }
 
-/// Called after each wave is applied, before the next one starts (rollout gates hook in here).
-/// Returning `Err(reason)` stops later waves and pruning.
-pub trait WaveHook: Send + Sync {
-    /// Inspect the wave's results; `Err` halts the sync with that reason.
+/// Called after each wave applied without failures, before the next one starts (`reconcile`
+/// runs the rollout gates here). `F` is what the hook observes per object (a gate's outcome);
+/// [`execute_with_hook`] hands every finding back to its caller.
+pub trait WaveHook<F>: Send + Sync {
+    /// Inspect the wave's results: the findings, and whether to halt the sync.
     fn after_wave<'a>(
         &'a self,
         wave: i32,
         results: &'a [ObjectResult],
-    ) -> futures::future::BoxFuture<'a, Result<(), String>>;
+    ) -> futures::future::BoxFuture<'a, WaveVerdict<F>>;
+}
+
+/// What a [`WaveHook`] concluded about one wave.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WaveVerdict<F> {
+    /// What the hook observed, in order (one gate outcome per gated object).
+    pub findings: Vec<F>,
+    /// Set when later waves and pruning must not run.
+    pub halt: Option<WaveHalt>,
+}
+
+impl<F> WaveVerdict<F> {
+    /// Nothing observed, nothing halted.
+    pub fn proceed() -> WaveVerdict<F> {
+        WaveVerdict {
+            findings: Vec::new(),
+            halt: None,
+        }
+    }
+}
+
+/// Why a [`WaveHook`] stopped the sync after a wave; its text goes into every skipped object's
+/// outcome (`wave 0: <text>`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum WaveHalt {
+    /// The sync was cancelled before the hook's checks started.
+    Interrupted(StopReason),
+    /// Objects of the wave did not pass the hook's checks: one line per object
+    /// (`Job ns/name: failed: …`).
+    Failed(Vec<String>),
+}
+
+impl std::fmt::Display for WaveHalt {
+    /// `interrupted: <reason>`, or the objects' lines joined by `; `.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WaveHalt::Interrupted(reason) => write!(f, "interrupted: {reason}"),
+            WaveHalt::Failed(lines) => f.write_str(&lines.join("; ")),
+        }
+    }
 }
 
 /// Formats an entry as "Kind ns/name (file:line)".
@@ -152,8 +193,19 @@ pub async fn execute(
     cluster: &Cluster,
     plan: &Plan,
     options: &ApplyOptions,
-    hook: Option<&dyn WaveHook>,
 ) -> Result<ApplyReport, ApplyError> {
+    let (report, _) = execute_with_hook::<()>(cluster, plan, options, None).await?;
+    Ok(report)
+}
+
+/// [`execute`], calling `hook` after each wave that applied without failures; returns the
+/// report and the hook's findings of every wave, in wave order.
+pub async fn execute_with_hook<F: Send>(
+    cluster: &Cluster,
+    plan: &Plan,
+    options: &ApplyOptions,
+    hook: Option<&dyn WaveHook<F>>,
+) -> Result<(ApplyReport, Vec<F>), ApplyError> {
     let invalid: Vec<String> = plan
         .invalid()
         .map(|c| match &c.action {
@@ -194,6 +246,7 @@ pub async fn execute(
 
     let mut halted: Option<String> = None;
     let mut interrupted = false;
+    let mut findings = Vec::new();
     for wave in waves {
         let members: Vec<&Change> = plan
             .changes
@@ -227,7 +280,9 @@ pub async fn execute(
         if failed > 0 {
             halted = Some(format!("wave {wave} had {failed} failed object(s)"));
         } else if let Some(hook) = hook {
-            if let Err(reason) = hook.after_wave(wave, &wave_results).await {
+            let verdict = hook.after_wave(wave, &wave_results).await;
+            findings.extend(verdict.findings);
+            if let Some(reason) = verdict.halt {
                 halted = Some(format!("wave {wave}: {reason}"));
             }
         }
@@ -267,11 +322,12 @@ pub async fn execute(
         };
         results.push(result(change, outcome, None));
     }
-    Ok(ApplyReport {
+    let report = ApplyReport {
         results,
         waves_applied,
         interrupted,
-    })
+    };
+    Ok((report, findings))
 }
 
 fn result(change: &Change, outcome: Outcome, live: Option<serde_json::Value>) -> ObjectResult {

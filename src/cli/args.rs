@@ -244,22 +244,15 @@ pub struct GateArgs {
 }
 
 impl GateArgs {
-    /// The gate configuration for an app: ferry's defaults, then the app's `gates:` from
-    /// ferry.yaml, then the flags given here. `None` when the app or `--no-wait` says not to
-    /// wait.
-    pub fn config(&self, app: &crate::config::AppGates) -> Option<crate::rollout::GateConfig> {
-        if self.no_wait || app.wait == Some(false) {
-            return None;
-        }
-        let defaults = crate::rollout::GateConfig::default();
-        Some(crate::rollout::GateConfig {
-            timeout: self.timeout.or(app.timeout).unwrap_or(defaults.timeout),
-            grace: self.grace.or(app.grace).unwrap_or(defaults.grace),
-            failures_allowed: app.failures_allowed.unwrap_or(defaults.failures_allowed),
-            on_delete: app.on_delete.unwrap_or(defaults.on_delete),
-            unstick_statefulsets: self.unstick_statefulsets,
-            ..defaults
-        })
+    /// The flags as the top layer of gate settings (unset flags fall through to the app's
+    /// `gates:`, then to ferry's defaults: [`crate::rollout::gate_config`]).
+    pub fn settings(&self) -> crate::rollout::GateSettings {
+        let mut flags = crate::rollout::GateSettings::default();
+        flags.wait = self.no_wait.then_some(false);
+        flags.timeout = self.timeout;
+        flags.grace = self.grace;
+        flags.unstick_statefulsets = self.unstick_statefulsets.then_some(true);
+        flags
     }
 }
 

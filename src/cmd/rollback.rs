@@ -39,7 +39,7 @@ pub async fn run(args: RollbackArgs) -> anyhow::Result<u8> {
         &request,
         SyncOptions {
             dry_run: false,
-            gates: args.gates.config(&app.gates),
+            gates: ferry::rollout::gate_config(&args.gates.settings(), &app.gates),
             on_gate_event: Some(on_gate_event),
             ..Default::default()
         },

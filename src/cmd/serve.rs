@@ -94,7 +94,7 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
         ));
         let settings = LoopSettings {
             interval: spec.interval,
-            gates: args.gates.config(&spec.gates),
+            gates: ferry::rollout::gate_config(&args.gates.settings(), &spec.gates),
             max_backoff: args.max_backoff,
             heal_interval: args.heal_interval,
             start: start_rx.clone(),

@@ -25,7 +25,7 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<u8> {
             return Ok(if plan.has_changes() { 1 } else { 0 });
         }
     }
-    let gates = args.gates.config(&app.gates);
+    let gates = ferry::rollout::gate_config(&args.gates.settings(), &app.gates);
     let json = args.output == OutputFormat::Json;
     let progress = ProgressSink::new(json);
     let on_gate_event: reconcile::GateEvents =

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AppGates, ConfigError, GatesConfig, PruneGuardConfig, SecretRef};
+use super::{ConfigError, PruneGuardConfig, SecretRef};
 use crate::manifest::SelectOptions;
 use crate::plan::guard::PruneGuard;
 use crate::source::{GitAuth, GitRef, RepoLocation};
@@ -61,9 +61,9 @@ pub struct AppConfig {
     /// (the sync is recorded as superseded) and syncs the newer commit (default true).
     #[serde(default)]
     pub supersede_gates: Option<bool>,
-    /// How this app's rollouts are gated (defaults: the command's flags).
+    /// How this app's rollouts are gated (flags win; see [`crate::rollout::gate_config`]).
     #[serde(default)]
-    pub gates: GatesConfig,
+    pub gates: crate::rollout::GateSettings,
     /// `ferry serve`: this app's own webhook secret (instead of the server-wide one), so
     /// repositories on different forges or teams need not share one.
     #[serde(default)]
@@ -111,8 +111,9 @@ pub struct AppSpec {
     pub self_heal: bool,
     /// A newer commit cancels a waiting gate of the running sync (`ferry serve`).
     pub supersede_gates: bool,
-    /// The app's gate settings from `ferry.yaml`; flags given on the command line win.
-    pub gates: AppGates,
+    /// The app's gate settings from `ferry.yaml`; flags given on the command line win
+    /// ([`crate::rollout::gate_config`]).
+    pub gates: crate::rollout::GateSettings,
     /// Where this app's own webhook secret is (read when `ferry serve` starts).
     pub webhook_secret: Option<SecretRef>,
     /// When applying is allowed.
@@ -213,7 +214,7 @@ impl AppConfig {
             failure_policy: self.failure_policy.unwrap_or_default(),
             self_heal: self.self_heal.unwrap_or(false),
             supersede_gates: self.supersede_gates.unwrap_or(true),
-            gates: self.gates.resolve()?,
+            gates: self.gates.validated()?,
             webhook_secret: match self.webhook_secret {
                 Some(secret) => Some(secret.validated()?),
                 None => None,

@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use app::{default_app_name, AppConfig, AppSpec, FailurePolicy};
-pub use gates::{AppGates, GatesConfig, PruneGuardConfig};
+pub use gates::PruneGuardConfig;
 pub use secret::SecretRef;
 
 /// The whole configuration file.
@@ -67,6 +67,9 @@ pub enum ConfigError {
     /// Semantically wrong settings.
     #[error("{0}")]
     Invalid(String),
+    /// A value of an app's `gates:` section that cannot be used.
+    #[error(transparent)]
+    Gates(#[from] crate::rollout::GateSettingsError),
 }
 
 /// Reads and parses `ferry.yaml`.

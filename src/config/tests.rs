@@ -39,48 +39,24 @@ fn flags_override_config_and_refs_are_exclusive() {
 }
 
 #[test]
-fn app_gates_sit_between_defaults_and_flags() {
+fn app_gates_are_read_as_written_and_checked_when_the_app_resolves() {
     let file: ConfigFile = serde_yaml::from_str(
-        "apps:\n  - repo: /r\n    gates: {timeout: 10m, grace: 1m, failuresAllowed: 2, onDelete: restart-pods}\n  - repo: /s\n    gates: {wait: false}\n",
+        "apps:\n  - repo: /r\n    gates: {timeout: 10m, grace: 1m, failuresAllowed: 2, onDelete: restart-pods}\n  - repo: /s\n    gates: {wait: false}\n  - repo: /t\n    gates: {onDelete: later}\n",
     )
     .unwrap();
     let gated = file.apps[0].clone().resolve().unwrap().gates;
-    let flags = crate::cli::GateArgs {
-        no_wait: false,
-        timeout: None,
-        grace: Some(std::time::Duration::from_secs(5)),
-        unstick_statefulsets: false,
-    };
-    let config = flags.config(&gated).unwrap();
+    assert_eq!(gated.timeout, Some(std::time::Duration::from_secs(600)));
+    assert_eq!(gated.grace, Some(std::time::Duration::from_secs(60)));
+    assert_eq!(gated.failures_allowed, Some(2));
     assert_eq!(
-        config.timeout,
-        std::time::Duration::from_secs(600),
-        "from ferry.yaml"
+        gated.on_delete,
+        Some(crate::rollout::OnDeletePolicy::RestartPods)
     );
-    assert_eq!(
-        config.grace,
-        std::time::Duration::from_secs(5),
-        "the flag wins"
-    );
-    assert_eq!(config.failures_allowed, 2);
-    assert_eq!(
-        config.on_delete,
-        crate::rollout::OnDeletePolicy::RestartPods
-    );
-    let unset = flags.config(&AppGates::default()).unwrap();
-    assert_eq!(unset.timeout, crate::rollout::GateConfig::default().timeout);
+    assert_eq!(gated.wait, None);
     let off = file.apps[1].clone().resolve().unwrap().gates;
-    assert!(flags.config(&off).is_none(), "gates.wait: false");
-
-    let bad = AppConfig {
-        repo: Some("/r".into()),
-        gates: GatesConfig {
-            on_delete: Some("later".into()),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let err = bad.resolve().unwrap_err().to_string();
+    assert_eq!(off.wait, Some(false));
+    // A bad value fails only the app that has it, when it resolves.
+    let err = file.apps[2].clone().resolve().unwrap_err().to_string();
     assert!(err.contains("gates.onDelete \"later\""), "{err}");
 }
 

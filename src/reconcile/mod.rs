@@ -18,9 +18,10 @@ use crate::history::{
 };
 use crate::manifest::{self, Bundle, Limits, ManifestError, Scope, SourceFile};
 use crate::plan::{self, Plan, PlanError, PlanInput};
-use crate::rollout::{GateConfig, GateEvent, GateHook, GateOutcome, Supersede};
+use crate::rollout::{GateConfig, GateEvent, GateOutcome, Supersede};
 use crate::trigger::SyncTrigger;
 
+mod gate_hook;
 mod gate_verdict;
 mod inventory;
 mod janitor;
@@ -28,6 +29,7 @@ mod rollback;
 mod rollback_target;
 pub mod worker;
 use crate::source::{CommitInfo, GitSource, SourceError};
+pub use gate_hook::GateHook;
 pub use janitor::{close_interrupted, spawn_janitor};
 pub use rollback::{
     rollback, sync_with_policy, PolicySync, Rollback, RollbackReport, RollbackRequest,
@@ -382,7 +384,7 @@ pub async fn sync(
     if options.dry_run {
         if plan.invalid().next().is_some() {
             // Same refusal a real sync gives, so --dry-run predicts it.
-            apply::execute(&engine.cluster, &plan, &ApplyOptions::default(), None).await?;
+            apply::execute(&engine.cluster, &plan, &ApplyOptions::default()).await?;
         }
         return Ok(SyncReport {
             plan,
@@ -450,15 +452,16 @@ pub async fn sync(
     } else {
         None
     };
-    let executed = apply::execute(
+    let executed = apply::execute_with_hook(
         &engine.cluster,
         &plan,
         &apply_options,
-        hook.as_ref().map(|h| h as &dyn apply::WaveHook),
+        hook.as_ref()
+            .map(|h| h as &dyn apply::WaveHook<GateOutcome>),
     )
     .await;
-    let report = match executed {
-        Ok(report) => report,
+    let (report, gates) = match executed {
+        Ok(executed) => executed,
         Err(e) => {
             record.complete(SyncOutcome::Invalid {
                 reason: e.to_string(),
@@ -468,7 +471,6 @@ pub async fn sync(
         }
     };
     record.record_apply(&report);
-    let gates = hook.map(|h| h.outcomes()).unwrap_or_default();
     gate_verdict::record_gates(&mut record, &gates);
     let superseded = gates.iter().find_map(GateOutcome::superseded_by);
     // Interrupted only when the cancel actually stopped something (a gate, a wave, a prune):

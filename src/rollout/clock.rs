@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use serde_json::Value;
+use k8s_openapi::api::core::v1::Pod;
 use tokio::time::Instant;
 
 use super::util::{pod_ready, terminating, uid};
@@ -23,12 +23,12 @@ pub(crate) struct GraceClock {
 impl GraceClock {
     /// Starts clocks for pods with a problem now; stops those of pods that are Ready, being
     /// deleted, or gone from `pods`.
-    pub(crate) fn update(&mut self, now: Instant, problems: &[PodProblem], pods: &[Value]) {
+    pub(crate) fn update(&mut self, now: Instant, problems: &[PodProblem], pods: &[Pod]) {
         self.since.retain(|pod_uid, _| {
             problems.iter().any(|p| &p.pod_uid == pod_uid)
-                || pods
-                    .iter()
-                    .any(|p| uid(p) == pod_uid && !terminating(p) && !pod_ready(p))
+                || pods.iter().any(|p| {
+                    uid(&p.metadata) == pod_uid && !terminating(&p.metadata) && !pod_ready(p)
+                })
         });
         for p in problems {
             self.since.entry(p.pod_uid.clone()).or_insert(now);

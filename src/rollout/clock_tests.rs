@@ -1,9 +1,10 @@
 use super::*;
 use serde_json::json;
 
-fn pod(ready: bool) -> Value {
-    json!({"metadata": {"name": "crash-1", "uid": "u1"},
-           "status": {"conditions": [{"type": "Ready", "status": if ready {"True"} else {"False"}}]}})
+fn pod(ready: bool) -> Pod {
+    serde_json::from_value(json!({"metadata": {"name": "crash-1", "uid": "u1"},
+           "status": {"conditions": [{"type": "Ready", "status": if ready {"True"} else {"False"}}]}}))
+    .unwrap()
 }
 
 fn problem() -> PodProblem {

@@ -1,9 +1,9 @@
-//! Gate settings: app-wide defaults and per-object annotations.
+//! Resolved gate settings ([`GateConfig`]) and the per-object annotations that override them.
 
 use std::time::Duration;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
-use serde_json::Value;
 
 use super::util::annotation;
 use super::RolloutError;
@@ -52,8 +52,9 @@ impl OnDeletePolicy {
     }
 }
 
-/// How gates wait. [`Default`] gives the app defaults; [`GateConfig::for_object`] applies an
-/// object's `ferry.dev/*` annotations on top.
+/// How gates wait, resolved. [`Default`] gives ferry's built-in defaults;
+/// [`super::gate_config`] lays the flags and the app's `gates:` over them;
+/// [`GateConfig::for_object`] applies an object's `ferry.dev/*` annotations on top.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GateConfig {
     /// Give up after this long (default 5m); the result is `TimedOut`.
@@ -89,7 +90,7 @@ impl GateConfig {
     /// This config with the object's annotations applied (`ferry.dev/timeout`,
     /// `ferry.dev/failures-allowed`, `ferry.dev/on-delete`). A bad value is an error naming the
     /// annotation and the value.
-    pub fn for_object(&self, live: &Value) -> Result<GateConfig, RolloutError> {
+    pub fn for_object(&self, live: &ObjectMeta) -> Result<GateConfig, RolloutError> {
         let mut config = self.clone();
         let invalid =
             |annotation: &str, value: &str, expected: &str| RolloutError::InvalidAnnotation {

@@ -1,8 +1,9 @@
 use super::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
-fn object(annotations: Value) -> Value {
-    json!({"metadata": {"name": "web", "annotations": annotations}})
+/// The metadata of a live object with these annotations.
+fn object(annotations: Value) -> ObjectMeta {
+    serde_json::from_value(json!({"name": "web", "annotations": annotations})).unwrap()
 }
 
 #[test]
@@ -28,7 +29,10 @@ fn annotations_override_defaults() {
     assert_eq!(c.failures_allowed, 2);
     assert_eq!(c.on_delete, OnDeletePolicy::RestartPods);
     let plain = GateConfig::default()
-        .for_object(&json!({"metadata": {"name": "x"}}))
+        .for_object(&ObjectMeta {
+            name: Some("x".into()),
+            ..ObjectMeta::default()
+        })
         .unwrap();
     assert_eq!(plain, GateConfig::default());
 }

@@ -10,9 +10,11 @@
 //! `deprecated.daemonset.template.generation` annotation: the same two tests the DaemonSet
 //! controller uses (`IsPodUpdated`).
 
-use serde_json::Value;
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, DaemonSetStatus};
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use super::util::{annotation, int, label, owned_by, str_at};
+use super::util::{annotation, count, generation, label, owned_by};
 use super::Progress;
 
 /// Pod label with the hash of the template revision a pod was created from.
@@ -21,8 +23,19 @@ const TEMPLATE_GENERATION_LABEL: &str = "pod-template-generation";
 const TEMPLATE_GENERATION_ANNOTATION: &str = "deprecated.daemonset.template.generation";
 
 /// True when the DaemonSet uses `updateStrategy: OnDelete`.
-pub fn is_on_delete(ds: &Value) -> bool {
-    str_at(ds, "spec.updateStrategy.type") == Some("OnDelete")
+pub fn is_on_delete(ds: &DaemonSet) -> bool {
+    ds.spec
+        .as_ref()
+        .and_then(|s| s.update_strategy.as_ref())
+        .and_then(|u| u.type_.as_deref())
+        == Some("OnDelete")
+}
+
+/// True once the controller has observed the latest generation
+/// (`status.observedGeneration >= metadata.generation`).
+pub fn observed(ds: &DaemonSet) -> bool {
+    let observed = ds.status.as_ref().and_then(|s| s.observed_generation);
+    observed.unwrap_or(0) >= generation(&ds.metadata)
 }
 
 /// Rollout state of a DaemonSet from its status (as `kubectl rollout status` decides it):
@@ -30,9 +43,11 @@ pub fn is_on_delete(ds: &Value) -> bool {
 /// `numberAvailable == desiredNumberScheduled` and `numberUnavailable == 0` (Kubernetes omits
 /// zero counts, so missing reads as 0). With `OnDelete`, pods still on the old template give
 /// [`Progress::WaitingForPodDeletion`]. No eligible node (desired 0) is healthy.
-pub fn evaluate(ds: &Value) -> Progress {
-    let generation = int(ds, "metadata.generation");
-    let observed = int(ds, "status.observedGeneration");
+pub fn evaluate(ds: &DaemonSet) -> Progress {
+    let empty = DaemonSetStatus::default();
+    let status = ds.status.as_ref().unwrap_or(&empty);
+    let generation = generation(&ds.metadata);
+    let observed = status.observed_generation.unwrap_or(0);
     if observed < generation {
         return Progress::Progressing {
             message: format!(
@@ -40,11 +55,11 @@ pub fn evaluate(ds: &Value) -> Progress {
             ),
         };
     }
-    let desired = int(ds, "status.desiredNumberScheduled");
-    let current = int(ds, "status.currentNumberScheduled");
-    let updated = int(ds, "status.updatedNumberScheduled");
-    let available = int(ds, "status.numberAvailable");
-    let unavailable = int(ds, "status.numberUnavailable");
+    let desired = i64::from(status.desired_number_scheduled);
+    let current = i64::from(status.current_number_scheduled);
+    let updated = count(status.updated_number_scheduled);
+    let available = count(status.number_available);
+    let unavailable = count(status.number_unavailable);
     if desired == 0 && current == 0 {
         return Progress::Healthy {
             message: "no eligible nodes (desiredNumberScheduled 0)".into(),
@@ -70,44 +85,52 @@ pub fn evaluate(ds: &Value) -> Progress {
 
 /// The current ControllerRevision of a DaemonSet among `revisions`: the one with the highest
 /// `revision` owned by the DaemonSet (uid). Returns `(hash, revision)`.
-pub fn current_revision(ds_uid: &str, revisions: &[Value]) -> Option<(String, i64)> {
+pub fn current_revision(ds_uid: &str, revisions: &[ControllerRevision]) -> Option<(String, i64)> {
     revisions
         .iter()
-        .filter(|r| owned_by(r, ds_uid))
-        .max_by_key(|r| int(r, "revision"))
+        .filter(|r| owned_by(&r.metadata, ds_uid))
+        .max_by_key(|r| r.revision)
         .map(|r| {
-            let hash = label(r, REVISION_HASH_LABEL)
+            let hash = label(&r.metadata, REVISION_HASH_LABEL)
                 .map(str::to_string)
                 .unwrap_or_default();
-            (hash, int(r, "revision"))
+            (hash, r.revision)
         })
 }
 
 /// True when `pod` was created from the DaemonSet's current template: its revision hash equals
 /// `current_hash` (when known), or its `pod-template-generation` equals the DaemonSet's
 /// template generation.
-pub fn is_current_pod(ds: &Value, current_hash: Option<&str>, pod: &Value) -> bool {
+pub fn is_current_pod(ds: &DaemonSet, current_hash: Option<&str>, pod: &Pod) -> bool {
     let hash_matches = current_hash
         .filter(|h| !h.is_empty())
-        .is_some_and(|h| label(pod, REVISION_HASH_LABEL) == Some(h));
-    let generation_matches = annotation(ds, TEMPLATE_GENERATION_ANNOTATION)
-        .is_some_and(|g| label(pod, TEMPLATE_GENERATION_LABEL) == Some(g));
+        .is_some_and(|h| label(&pod.metadata, REVISION_HASH_LABEL) == Some(h));
+    let generation_matches = annotation(&ds.metadata, TEMPLATE_GENERATION_ANNOTATION)
+        .is_some_and(|g| label(&pod.metadata, TEMPLATE_GENERATION_LABEL) == Some(g));
     hash_matches || generation_matches
 }
 
 /// `spec.updateStrategy.rollingUpdate.maxUnavailable` resolved against the desired number of
 /// nodes (percentages round up, as the controller does); at least 1 (an OnDelete DaemonSet has
 /// no rollingUpdate: 1).
-pub fn max_unavailable(ds: &Value) -> i64 {
-    let desired = int(ds, "status.desiredNumberScheduled");
-    let value = super::util::at(ds, "spec.updateStrategy.rollingUpdate.maxUnavailable");
+pub fn max_unavailable(ds: &DaemonSet) -> i64 {
+    let desired = ds
+        .status
+        .as_ref()
+        .map_or(0, |s| i64::from(s.desired_number_scheduled));
+    let value = ds
+        .spec
+        .as_ref()
+        .and_then(|s| s.update_strategy.as_ref())
+        .and_then(|u| u.rolling_update.as_ref())
+        .and_then(|r| r.max_unavailable.as_ref());
     let resolved = match value {
-        Some(Value::Number(n)) => n.as_i64().unwrap_or(1),
-        Some(Value::String(s)) => match s.strip_suffix('%').map(str::parse::<i64>) {
+        Some(IntOrString::Int(n)) => i64::from(*n),
+        Some(IntOrString::String(s)) => match s.strip_suffix('%').map(str::parse::<i64>) {
             Some(Ok(percent)) => (desired * percent + 99) / 100,
             _ => s.parse().unwrap_or(1),
         },
-        _ => 1,
+        None => 1,
     };
     resolved.max(1)
 }

@@ -1,11 +1,11 @@
 //! DaemonSet evaluator tests on status snapshots taken from the local control plane.
 
 use super::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// `kubectl get ds fluentd -o json` (trimmed) with the given generation, strategy and status.
-fn ds(generation: i64, strategy: Value, status: Value) -> Value {
-    json!({
+fn ds(generation: i64, strategy: Value, status: Value) -> DaemonSet {
+    serde_json::from_value(json!({
         "apiVersion": "apps/v1",
         "kind": "DaemonSet",
         "metadata": {
@@ -21,7 +21,8 @@ fn ds(generation: i64, strategy: Value, status: Value) -> Value {
             "updateStrategy": strategy
         },
         "status": status
-    })
+    }))
+    .unwrap()
 }
 
 fn rolling() -> Value {
@@ -66,6 +67,24 @@ fn mid_rollout_reports_nodes_updated_and_available() {
         evaluate(&d),
         Progress::Progressing {
             message: "1/3 nodes updated, 2 available".into()
+        }
+    );
+}
+
+#[test]
+fn surge_rollout_with_every_node_available_waits_for_updates() {
+    // maxSurge 1, maxUnavailable 0: every node keeps an available pod while only one runs the
+    // new template; not done until all are updated.
+    let d = ds(
+        2,
+        json!({"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}),
+        json!({"currentNumberScheduled": 3, "desiredNumberScheduled": 3, "numberAvailable": 3,
+               "numberReady": 3, "observedGeneration": 2, "updatedNumberScheduled": 1}),
+    );
+    assert_eq!(
+        evaluate(&d),
+        Progress::Progressing {
+            message: "1/3 nodes updated, 3 available".into()
         }
     );
 }
@@ -156,8 +175,8 @@ fn on_delete_creating_fresh_pods_is_progressing_then_healthy() {
     assert!(matches!(evaluate(&d), Progress::Healthy { .. }));
 }
 
-fn revision(name: &str, hash: &str, number: i64, owner: &str) -> Value {
-    json!({
+fn revision(name: &str, hash: &str, number: i64, owner: &str) -> ControllerRevision {
+    serde_json::from_value(json!({
         "apiVersion": "apps/v1", "kind": "ControllerRevision",
         "metadata": {
             "labels": {"app": "fluentd", "controller-revision-hash": hash},
@@ -166,7 +185,8 @@ fn revision(name: &str, hash: &str, number: i64, owner: &str) -> Value {
                 "controller": true, "kind": "DaemonSet", "name": "fluentd", "uid": owner}]
         },
         "revision": number
-    })
+    }))
+    .unwrap()
 }
 
 #[test]
@@ -184,10 +204,11 @@ fn current_revision_is_the_highest_owned() {
     assert_eq!(current_revision("nobody", &revs[..2]), None);
 }
 
-fn pod(hash: &str, template_generation: &str) -> Value {
-    json!({"metadata": {"name": "fluentd-2q7pk", "labels": {
+fn pod(hash: &str, template_generation: &str) -> Pod {
+    serde_json::from_value(json!({"metadata": {"name": "fluentd-2q7pk", "labels": {
         "app": "fluentd", "controller-revision-hash": hash,
-        "pod-template-generation": template_generation}}})
+        "pod-template-generation": template_generation}}}))
+    .unwrap()
 }
 
 #[test]

@@ -1,37 +1,44 @@
 //! The pod side of a gate: listing the workload's pods, picking those of the current
 //! revision, diagnosing them and deciding when their problems fail the gate.
 
-use serde_json::Value;
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
+use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use tokio::time::Instant;
 
 use super::runner::{Step, Watch};
-use super::util::{int, owned_by, selector_string, uid};
-use super::{daemonset, pods, statefulset, GateState, PodProblem, RolloutError, WorkloadKind};
+use super::util::{decode_all, generation, owned_by, selector_string, uid};
+use super::workload::Workload;
+use super::{daemonset, pods, statefulset, GateState, PodProblem, RolloutError};
 
 /// Pod event lists fetched per poll at most (events only decorate messages).
 const EVENT_FETCHES_PER_POLL: usize = 3;
 
 impl Watch<'_> {
     /// Lists the workload's own pods (its selector, then ownerReferences).
-    pub(super) async fn owned_pods(&self, workload: &Value) -> Result<Vec<Value>, RolloutError> {
-        let Some(selector) = selector_string(workload) else {
+    pub(super) async fn owned_pods(&self, workload: &Workload) -> Result<Vec<Pod>, RolloutError> {
+        let Some(selector) = selector_string(workload.selector()) else {
             return Ok(Vec::new());
         };
         let pods = self
             .cluster
             .list_pods(&self.target.namespace, &selector)
             .await?;
-        let owner = uid(workload);
-        Ok(pods.into_iter().filter(|p| owned_by(p, owner)).collect())
+        let pods: Vec<Pod> = decode_all(&format!("pods of {}", self.target), pods)?;
+        let owner = uid(workload.metadata());
+        Ok(pods
+            .into_iter()
+            .filter(|p| owned_by(&p.metadata, owner))
+            .collect())
     }
 
     /// The hash of a DaemonSet's current revision, once the controller observed its generation.
     pub(super) async fn daemonset_hash(
         &mut self,
-        ds: &Value,
+        ds: &DaemonSet,
     ) -> Result<Option<String>, RolloutError> {
-        let generation = int(ds, "metadata.generation");
-        if int(ds, "status.observedGeneration") < generation {
+        let generation = generation(&ds.metadata);
+        if !daemonset::observed(ds) {
             return Ok(None);
         }
         if let Some((g, hash)) = &self.ds_hash {
@@ -39,53 +46,65 @@ impl Watch<'_> {
                 return Ok(Some(hash.clone()));
             }
         }
-        let revisions = self.revisions(ds).await?;
-        let current = daemonset::current_revision(uid(ds), &revisions).map(|(hash, _)| hash);
+        let revisions = self
+            .revisions(ds.spec.as_ref().map(|s| &s.selector))
+            .await?;
+        let current =
+            daemonset::current_revision(uid(&ds.metadata), &revisions).map(|(hash, _)| hash);
         if let Some(hash) = &current {
             self.ds_hash = Some((generation, hash.clone()));
         }
         Ok(current)
     }
 
-    pub(super) async fn revisions(&self, workload: &Value) -> Result<Vec<Value>, RolloutError> {
-        let Some(selector) = selector_string(workload) else {
+    /// The ControllerRevisions matching the workload's `spec.selector`.
+    pub(super) async fn revisions(
+        &self,
+        selector: Option<&LabelSelector>,
+    ) -> Result<Vec<ControllerRevision>, RolloutError> {
+        let Some(selector) = selector_string(selector) else {
             return Ok(Vec::new());
         };
-        Ok(self
+        let revisions = self
             .cluster
             .list_controller_revisions(&self.target.namespace, &selector)
-            .await?)
+            .await?;
+        decode_all(
+            &format!("ControllerRevisions of {}", self.target),
+            revisions,
+        )
     }
 
     /// Reads the pods, diagnoses the current-revision ones, and fails the gate when problems
     /// outlasted the grace period on more pods than allowed.
     pub(super) async fn inspect_pods(
         &mut self,
-        obj: &Value,
+        obj: &Workload,
         state: GateState,
         message: String,
     ) -> Result<Step, RolloutError> {
         let all = self.owned_pods(obj).await?;
-        let current: Vec<Value> = match self.target.kind {
-            WorkloadKind::DaemonSet => {
-                let hash = self.daemonset_hash(obj).await?;
+        let current: Vec<Pod> = match obj {
+            Workload::DaemonSet(ds) => {
+                let hash = self.daemonset_hash(ds).await?;
                 all.iter()
-                    .filter(|p| daemonset::is_current_pod(obj, hash.as_deref(), p))
+                    .filter(|p| daemonset::is_current_pod(ds, hash.as_deref(), p))
                     .cloned()
                     .collect()
             }
-            WorkloadKind::StatefulSet => all
+            Workload::StatefulSet(sts) => all
                 .iter()
-                .filter(|p| statefulset::is_current_pod(obj, p))
+                .filter(|p| statefulset::is_current_pod(sts, p))
                 .cloned()
                 .collect(),
-            WorkloadKind::Job => all.clone(),
+            Workload::Job(_) => all.clone(),
         };
         let mut message = message;
-        let observed = int(obj, "status.observedGeneration") >= int(obj, "metadata.generation");
-        if self.target.kind == WorkloadKind::StatefulSet && observed {
-            if let Some(ordinals) = statefulset::ordinal_progress(obj, &all) {
-                message = format!("{message}; {ordinals}");
+        if let Workload::StatefulSet(sts) = obj {
+            if statefulset::observed(sts) {
+                if let Some(ordinals) = statefulset::ordinal_progress(sts, &all) {
+                    message = format!("{message}; {ordinals}");
+                }
             }
         }
         self.pods = all;
@@ -112,7 +131,7 @@ impl Watch<'_> {
 
     /// Diagnoses pods, tracking since when each pod has been failing; fetches the events of
     /// pods that newly show a problem.
-    pub(super) async fn diagnose(&mut self, current: &[Value]) -> Vec<PodProblem> {
+    pub(super) async fn diagnose(&mut self, current: &[Pod]) -> Vec<PodProblem> {
         let problems = pods::diagnose(current, &[]);
         self.clock.update(Instant::now(), &problems, current);
         self.pod_events
@@ -131,7 +150,11 @@ impl Watch<'_> {
                 .cluster
                 .list_events_for(&self.target.namespace, &p.pod_uid)
                 .await;
-            match events {
+            let what = format!("events of pod {}", p.pod);
+            match events
+                .map_err(RolloutError::from)
+                .and_then(|e| decode_all(&what, e))
+            {
                 Ok(events) => {
                     self.pod_events.insert(p.pod_uid.clone(), events);
                 }
@@ -141,7 +164,7 @@ impl Watch<'_> {
         if self.pod_events.is_empty() {
             return problems;
         }
-        let events: Vec<Value> = self.pod_events.values().flatten().cloned().collect();
+        let events: Vec<Event> = self.pod_events.values().flatten().cloned().collect();
         pods::diagnose(current, &events)
     }
 }

@@ -1,8 +1,9 @@
 //! Job gate: completion from the Job's conditions, and which pod to blame when it failed.
 
-use serde_json::Value;
+use k8s_openapi::api::batch::v1::{Job, JobCondition};
+use k8s_openapi::api::core::v1::Pod;
 
-use super::util::{at, condition, int, name, node_of, opt_int, str_at, timestamp};
+use super::util::{count, name, node_of};
 use super::Progress;
 
 /// Rollout state of a Job from its status:
@@ -13,69 +14,81 @@ use super::Progress;
 /// - `spec.suspend: true` → skipped (nothing runs until someone resumes it, so waiting would
 ///   only run into the timeout);
 /// - otherwise progressing: "succeeded/completions (active N, failed M)".
-pub fn evaluate(job: &Value) -> Progress {
-    let succeeded = int(job, "status.succeeded");
-    let completions = opt_int(job, "spec.completions");
+pub fn evaluate(job: &Job) -> Progress {
+    let status = job.status.as_ref();
+    let succeeded = count(status.and_then(|s| s.succeeded));
+    let completions = job.spec.as_ref().and_then(|s| s.completions);
     let done = match completions {
         Some(c) => format!("{succeeded}/{c} succeeded"),
         None => format!("{succeeded} succeeded"),
     };
-    if is_true(job, "Complete") {
+    if condition(job, "Complete").is_some_and(is_true) {
         return Progress::Healthy {
             message: format!("complete: {done}"),
         };
     }
     for type_ in ["Failed", "FailureTarget"] {
-        if let Some(c) = condition(job, type_).filter(|_| is_true(job, type_)) {
+        if let Some(c) = condition(job, type_).filter(|c| is_true(c)) {
             return Progress::Failed {
-                reason: str_at(c, "reason").unwrap_or(type_).to_string(),
-                message: str_at(c, "message").unwrap_or("the Job failed").to_string(),
+                reason: c.reason.as_deref().unwrap_or(type_).to_string(),
+                message: c.message.as_deref().unwrap_or("the Job failed").to_string(),
             };
         }
     }
-    if at(job, "spec.suspend").and_then(Value::as_bool) == Some(true) {
+    if job.spec.as_ref().and_then(|s| s.suspend) == Some(true) {
         return Progress::Skipped {
             reason: "Job is suspended (spec.suspend: true): nothing runs until it is resumed"
                 .into(),
         };
     }
-    let active = int(job, "status.active");
-    let failed = int(job, "status.failed");
+    let active = count(status.and_then(|s| s.active));
+    let failed = count(status.and_then(|s| s.failed));
     Progress::Progressing {
         message: format!("{done} (active {active}, failed {failed})"),
     }
 }
 
-fn is_true(job: &Value, type_: &str) -> bool {
-    condition(job, type_).and_then(|c| str_at(c, "status")) == Some("True")
+/// The Job's status condition of a type (`status.conditions[type=...]`).
+fn condition<'a>(job: &'a Job, type_: &str) -> Option<&'a JobCondition> {
+    job.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == type_)
+}
+
+fn is_true(c: &JobCondition) -> bool {
+    c.status == "True"
 }
 
 /// The most recently failed pod of a Job: `(pod, node, detail)`, where detail names the
 /// container's exit code and reason ("container main exited with code 1 (Error)").
-pub fn last_failed_pod(pods: &[Value]) -> Option<(String, Option<String>, String)> {
+pub fn last_failed_pod(pods: &[Pod]) -> Option<(String, Option<String>, String)> {
     let pod = pods
         .iter()
-        .filter(|p| str_at(p, "status.phase") == Some("Failed"))
-        .max_by_key(|p| at(p, "metadata.creationTimestamp").and_then(timestamp))?;
-    let terminated = at(pod, "status.containerStatuses")
-        .and_then(Value::as_array)
+        .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Failed"))
+        .max_by_key(|p| p.metadata.creation_timestamp.clone())?;
+    let status = pod.status.as_ref();
+    let terminated = status
+        .and_then(|s| s.container_statuses.as_ref())
         .into_iter()
         .flatten()
         .find_map(|c| {
-            let t = at(c, "state.terminated")?;
-            let code = opt_int(t, "exitCode")?;
+            let t = c.state.as_ref()?.terminated.as_ref()?;
+            let code = t.exit_code;
             (code != 0).then(|| {
-                let container = str_at(c, "name").unwrap_or("?");
-                let reason = str_at(t, "reason").unwrap_or("Error");
+                let container = &c.name;
+                let reason = t.reason.as_deref().unwrap_or("Error");
                 format!("container {container} exited with code {code} ({reason})")
             })
         });
     let detail = terminated
-        .or_else(|| str_at(pod, "status.message").map(str::to_string))
-        .or_else(|| str_at(pod, "status.reason").map(str::to_string))
+        .or_else(|| status.and_then(|s| s.message.clone()))
+        .or_else(|| status.and_then(|s| s.reason.clone()))
         .unwrap_or_else(|| "pod failed".to_string());
     Some((
-        name(pod).to_string(),
+        name(&pod.metadata).to_string(),
         node_of(pod).map(str::to_string),
         detail,
     ))

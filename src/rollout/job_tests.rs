@@ -1,15 +1,16 @@
 use super::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// `kubectl get job fails -o json` (trimmed), as the local control plane reports it.
-fn job(spec: Value, status: Value) -> Value {
-    json!({
+fn job(spec: Value, status: Value) -> Job {
+    serde_json::from_value(json!({
         "apiVersion": "batch/v1", "kind": "Job",
         "metadata": {"generation": 1, "name": "fails", "namespace": "jobs",
                      "uid": "6106fa06-5a07-45d7-826d-575df4ec0e7b"},
         "spec": spec,
         "status": status
-    })
+    }))
+    .unwrap()
 }
 
 fn spec() -> Value {
@@ -116,10 +117,11 @@ fn last_failed_pod_names_pod_node_and_exit_code() {
                 "state": {"terminated": {"exitCode": 1, "reason": "Error"}}}]}
         })
     };
-    let pods = vec![
+    let pods: Vec<Pod> = serde_json::from_value(json!([
         failed("fails-ffzmb", "2026-11-23T09:44:51Z"),
         failed("fails-kdh8p", "2026-11-23T09:45:02Z"),
-    ];
+    ]))
+    .unwrap();
     assert_eq!(
         last_failed_pod(&pods),
         Some((

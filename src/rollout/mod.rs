@@ -7,24 +7,26 @@
 //! While waiting, the workload's current-revision pods are diagnosed ([`pods::diagnose`]):
 //! ImagePullBackOff, CrashLoopBackOff, Unschedulable, OOMKilled and friends fail the gate as
 //! soon as they persisted for the grace period, naming pod, node and reason, instead of at the
-//! timeout. [`wait_healthy`] runs the gates of one wave concurrently; [`GateHook`] plugs it into
-//! [`crate::apply::execute`]. Under `ferry serve` a gate also stops as soon as a newer commit is
-//! known ([`Supersede`], [`GateResult::Superseded`]), so a fix never waits behind the rollout it
-//! replaces.
+//! timeout. [`wait_healthy`] runs the gates of one wave concurrently and returns one
+//! [`GateOutcome`] per workload; `reconcile`'s gate hook calls it between the waves `apply`
+//! writes (this module only observes: it never reads `apply`'s types). Under `ferry serve` a gate
+//! also stops as soon as a newer commit is known ([`Supersede`], [`GateResult::Superseded`]), so
+//! a fix never waits behind the rollout it replaces.
 
 mod clock;
 pub mod config;
 pub mod daemonset;
-mod hook;
 mod inspect;
 pub mod job;
 pub mod pods;
 mod restart;
 mod runner;
+mod settings;
 pub mod statefulset;
 mod supersede;
 mod unstick;
 mod util;
+mod workload;
 
 use std::fmt;
 use std::time::Duration;
@@ -36,9 +38,9 @@ use crate::manifest::ObjectKey;
 use crate::source::short_sha;
 
 pub use config::{GateConfig, OnDeletePolicy};
-pub use hook::GateHook;
 pub use pods::PodProblem;
 pub use runner::{wait_healthy, wait_healthy_unless_superseded, wait_healthy_until};
+pub use settings::{gate_config, GateSettings, GateSettingsError};
 pub use supersede::{head_channel, HeadSender, Supersede};
 pub use unstick::unstick_statefulset;
 
@@ -363,6 +365,15 @@ pub enum RolloutError {
     /// Talking to the cluster failed.
     #[error(transparent)]
     Cluster(#[from] ClusterError),
+    /// An object the cluster returned does not parse as its Kubernetes type.
+    #[error("{what}: the API server's object does not parse: {source}")]
+    Decode {
+        /// Which object ("DaemonSet logging/fluentd", "pods of StatefulSet db/web").
+        what: String,
+        /// What serde said.
+        #[source]
+        source: serde_json::Error,
+    },
 }
 
 fn seconds<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {

@@ -2,10 +2,11 @@
 
 use std::fmt;
 
+use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
-use serde_json::Value;
 
-use super::util::{at, condition, name, node_of, opt_int, str_at, terminating, timestamp, uid};
+use super::util::{name, node_of, terminating, uid};
 
 /// Container waiting reasons that mean the pod will not become Ready by itself.
 const FAILING_WAIT_REASONS: &[&str] = &[
@@ -77,7 +78,7 @@ impl fmt::Display for PodProblem {
 /// for image and container-creation problems the latest Warning event that adds something
 /// (the registry's error) is appended to the message. Callers pass only the pods that matter
 /// (owned by the workload, of its current revision).
-pub fn diagnose(pods: &[Value], events: &[Value]) -> Vec<PodProblem> {
+pub fn diagnose(pods: &[Pod], events: &[Event]) -> Vec<PodProblem> {
     pods.iter()
         .filter_map(|pod| {
             let mut problem = diagnose_pod(pod)?;
@@ -95,72 +96,82 @@ pub fn diagnose(pods: &[Value], events: &[Value]) -> Vec<PodProblem> {
         .collect()
 }
 
-fn diagnose_pod(pod: &Value) -> Option<PodProblem> {
-    let phase = str_at(pod, "status.phase").unwrap_or("");
-    if terminating(pod) || phase == "Succeeded" {
+fn diagnose_pod(pod: &Pod) -> Option<PodProblem> {
+    let status = pod.status.as_ref();
+    let phase = status.and_then(|s| s.phase.as_deref()).unwrap_or("");
+    if terminating(&pod.metadata) || phase == "Succeeded" {
         return None;
     }
-    let job_pod = at(pod, "metadata.ownerReferences")
-        .and_then(Value::as_array)
-        .is_some_and(|refs| refs.iter().any(|r| str_at(r, "kind") == Some("Job")));
+    let job_pod = pod
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|r| r.kind == "Job");
     let problem =
-        |container: Option<&str>, reason: &str, message: String, code: Option<i64>| PodProblem {
-            pod: name(pod).to_string(),
-            pod_uid: uid(pod).to_string(),
+        |container: Option<&str>, reason: &str, message: String, code: Option<i32>| PodProblem {
+            pod: name(&pod.metadata).to_string(),
+            pod_uid: uid(&pod.metadata).to_string(),
             node: node_of(pod).map(str::to_string),
             container: container.map(str::to_string),
             reason: reason.to_string(),
             message,
-            exit_code: code.and_then(|c| i32::try_from(c).ok()),
+            exit_code: code,
         };
 
-    if let Some(c) = condition(pod, "PodScheduled") {
-        if str_at(c, "status") == Some("False") && str_at(c, "reason") == Some("Unschedulable") {
-            let message = str_at(c, "message").unwrap_or("").to_string();
+    let conditions = status
+        .and_then(|s| s.conditions.as_ref())
+        .into_iter()
+        .flatten();
+    if let Some(c) = conditions.into_iter().find(|c| c.type_ == "PodScheduled") {
+        if c.status == "False" && c.reason.as_deref() == Some("Unschedulable") {
+            let message = c.message.clone().unwrap_or_default();
             return Some(problem(None, "Unschedulable", message, None));
         }
     }
 
-    let statuses = ["status.initContainerStatuses", "status.containerStatuses"]
-        .iter()
-        .filter_map(|path| at(pod, path).and_then(Value::as_array))
+    let statuses = status
+        .into_iter()
+        .flat_map(|s| [&s.init_container_statuses, &s.container_statuses])
+        .flatten()
         .flatten();
     for cs in statuses {
-        let container = str_at(cs, "name");
-        let waiting = at(cs, "state.waiting");
-        let terminated = at(cs, "state.terminated");
-        let last = at(cs, "lastState.terminated");
-        let restarts = opt_int(cs, "restartCount").unwrap_or(0);
+        let container = Some(cs.name.as_str());
+        let waiting = cs.state.as_ref().and_then(|s| s.waiting.as_ref());
+        let terminated = cs.state.as_ref().and_then(|s| s.terminated.as_ref());
+        let last = cs.last_state.as_ref().and_then(|s| s.terminated.as_ref());
+        let restarts = cs.restart_count;
         let oom = terminated
-            .filter(|t| str_at(t, "reason") == Some("OOMKilled") && !job_pod)
+            .filter(|t| t.reason.as_deref() == Some("OOMKilled") && !job_pod)
             .or_else(|| {
-                last.filter(|t| str_at(t, "reason") == Some("OOMKilled") && waiting.is_some())
+                last.filter(|t| t.reason.as_deref() == Some("OOMKilled") && waiting.is_some())
             });
         if let Some(t) = oom {
-            let code = opt_int(t, "exitCode");
+            let code = t.exit_code;
             let message = format!(
-                "container {} was OOMKilled (exit code {}), restarted {restarts} time(s)",
-                container.unwrap_or("?"),
-                code.unwrap_or(137)
+                "container {} was OOMKilled (exit code {code}), restarted {restarts} time(s)",
+                cs.name
             );
-            return Some(problem(container, "OOMKilled", message, code));
+            return Some(problem(container, "OOMKilled", message, Some(code)));
         }
         let Some(w) = waiting else { continue };
-        let reason = str_at(w, "reason").unwrap_or("");
+        let reason = w.reason.as_deref().unwrap_or("");
         if !FAILING_WAIT_REASONS.contains(&reason) {
             continue;
         }
-        let mut message = str_at(w, "message").unwrap_or("").to_string();
+        let mut message = w.message.clone().unwrap_or_default();
         let mut code = None;
         if reason == "CrashLoopBackOff" {
             if let Some(t) = last {
-                code = opt_int(t, "exitCode");
+                code = Some(t.exit_code);
                 let mut detail = format!(
                     "last exit code {} ({}), restarted {restarts} time(s)",
-                    code.map_or("?".to_string(), |c| c.to_string()),
-                    str_at(t, "reason").unwrap_or("Error")
+                    t.exit_code,
+                    t.reason.as_deref().unwrap_or("Error")
                 );
-                if let Some(tail) = str_at(t, "message")
+                if let Some(tail) = t
+                    .message
+                    .as_deref()
                     .map(str::trim)
                     .filter(|m| !m.is_empty())
                 {
@@ -177,59 +188,61 @@ fn diagnose_pod(pod: &Value) -> Option<PodProblem> {
     }
 
     if phase == "Failed" && !job_pod {
-        let reason = str_at(pod, "status.reason").unwrap_or("Failed");
-        let exited = at(pod, "status.containerStatuses")
-            .and_then(Value::as_array)
+        let reason = status.and_then(|s| s.reason.as_deref()).unwrap_or("Failed");
+        let exited = status
+            .and_then(|s| s.container_statuses.as_ref())
             .into_iter()
             .flatten()
             .find_map(|cs| {
-                let code = opt_int(cs, "state.terminated.exitCode")?;
-                (code != 0).then(|| (str_at(cs, "name"), code))
+                let code = cs.state.as_ref()?.terminated.as_ref()?.exit_code;
+                (code != 0).then_some((cs.name.as_str(), code))
             });
-        let message = match (str_at(pod, "status.message"), exited) {
+        let message = match (status.and_then(|s| s.message.as_deref()), exited) {
             (Some(m), _) => m.to_string(),
-            (None, Some((c, code))) => {
-                format!("container {} exited with code {code}", c.unwrap_or("?"))
-            }
+            (None, Some((c, code))) => format!("container {c} exited with code {code}"),
             (None, None) => "pod failed".to_string(),
         };
-        let (container, code) = exited.map_or((None, None), |(c, code)| (c, Some(code)));
+        let (container, code) = exited.map_or((None, None), |(c, code)| (Some(c), Some(code)));
         return Some(problem(container, reason, message, code));
     }
     None
 }
 
 /// The latest Warning event about the problem's pod that says something the message does not.
-fn latest_warning(problem: &PodProblem, events: &[Value]) -> Option<String> {
+fn latest_warning(problem: &PodProblem, events: &[Event]) -> Option<String> {
     events
         .iter()
         .filter(|e| {
-            let about = at(e, "involvedObject");
-            let same_pod = about.and_then(|o| str_at(o, "uid")) == Some(problem.pod_uid.as_str())
-                || (about.and_then(|o| str_at(o, "kind")) == Some("Pod")
-                    && about.and_then(|o| str_at(o, "name")) == Some(problem.pod.as_str()));
-            same_pod && str_at(e, "type") == Some("Warning")
+            let about = &e.involved_object;
+            let same_pod = about.uid.as_deref() == Some(problem.pod_uid.as_str())
+                || (about.kind.as_deref() == Some("Pod")
+                    && about.name.as_deref() == Some(problem.pod.as_str()));
+            same_pod && e.type_.as_deref() == Some("Warning")
         })
         .filter_map(|e| {
-            let message = str_at(e, "message")?.trim();
+            let message = e.message.as_deref()?.trim();
             let redundant = message.is_empty()
                 || problem.message.contains(message)
                 || message == format!("Error: {}", problem.reason);
-            (!redundant).then(|| (event_time(e), str_at(e, "reason").unwrap_or(""), message))
+            (!redundant).then(|| (event_time(e), e.reason.as_deref().unwrap_or(""), message))
         })
         .max_by_key(|(time, _, _)| *time)
         .map(|(_, reason, message)| format!("{reason}: {message}"))
 }
 
-fn event_time(e: &Value) -> Option<chrono::DateTime<chrono::Utc>> {
+/// The latest of an event's times (series last observed, last, event and first timestamp).
+fn event_time(e: &Event) -> Option<Timestamp> {
     [
-        "series.lastObservedTime",
-        "lastTimestamp",
-        "eventTime",
-        "firstTimestamp",
+        e.series
+            .as_ref()
+            .and_then(|s| s.last_observed_time.as_ref())
+            .map(|t| t.0),
+        e.last_timestamp.as_ref().map(|t| t.0),
+        e.event_time.as_ref().map(|t| t.0),
+        e.first_timestamp.as_ref().map(|t| t.0),
     ]
-    .iter()
-    .filter_map(|path| at(e, path).and_then(timestamp))
+    .into_iter()
+    .flatten()
     .max()
 }
 

@@ -1,7 +1,15 @@
 //! Pod diagnosis tests on pods and events as the local control plane reports them.
 
 use super::*;
-use serde_json::json;
+use serde_json::{json, Value};
+
+/// [`diagnose`] on pods and events as the API server returns them (JSON), decoded as the gate
+/// decodes them.
+fn diagnose_json(pods: &[Value], events: &[Value]) -> Vec<PodProblem> {
+    let pods: Vec<Pod> = serde_json::from_value(json!(pods)).unwrap();
+    let events: Vec<Event> = serde_json::from_value(json!(events)).unwrap();
+    diagnose(&pods, &events)
+}
 
 fn pod(name: &str, owner_kind: &str, node: Option<&str>, status: Value) -> Value {
     json!({
@@ -39,7 +47,7 @@ fn pull_backoff() -> Value {
 
 #[test]
 fn image_pull_back_off_names_pod_node_and_image() {
-    let problems = diagnose(&[pull_backoff()], &[]);
+    let problems = diagnose_json(&[pull_backoff()], &[]);
     assert_eq!(problems.len(), 1);
     let p = &problems[0];
     assert_eq!(p.reason, "ImagePullBackOff");
@@ -80,7 +88,7 @@ fn the_latest_informative_warning_event_is_appended() {
                "type": "Warning", "reason": "Failed", "message": "not mine",
                "lastTimestamp": "2026-11-23T09:46:00Z"}),
     ];
-    let p = &diagnose(&[pull_backoff()], &events)[0];
+    let p = &diagnose_json(&[pull_backoff()], &events)[0];
     assert_eq!(
         p.message,
         r#"Back-off pulling image "nginx:doesnotexist"; Failed: Failed to pull image: rpc error: code = NotFound"#
@@ -104,7 +112,7 @@ fn crash_loop_back_off_carries_the_last_exit_code() {
             "phase": "Running"
         }),
     );
-    let p = &diagnose(&[crash], &[])[0];
+    let p = &diagnose_json(&[crash], &[])[0];
     assert_eq!(p.reason, "CrashLoopBackOff");
     assert_eq!(p.exit_code, Some(1));
     assert_eq!(
@@ -126,7 +134,7 @@ fn unschedulable_carries_the_schedulers_message() {
             "phase": "Pending", "qosClass": "Burstable"
         }),
     );
-    let p = &diagnose(&[big], &[])[0];
+    let p = &diagnose_json(&[big], &[])[0];
     assert_eq!(p.reason, "Unschedulable");
     assert_eq!(p.node, None);
     assert!(p.to_string().starts_with(
@@ -147,7 +155,7 @@ fn oom_killed_before_a_restart_back_off_is_reported_as_oom() {
             "phase": "Running"
         }),
     );
-    let p = &diagnose(&[oom], &[])[0];
+    let p = &diagnose_json(&[oom], &[])[0];
     assert_eq!(p.reason, "OOMKilled");
     assert_eq!(p.exit_code, Some(137));
     assert_eq!(
@@ -164,7 +172,7 @@ fn oom_killed_before_a_restart_back_off_is_reported_as_oom() {
             "state": {"running": {"startedAt": "2026-11-23T09:45:14Z"}}}],
             "phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}),
     );
-    assert!(diagnose(&[recovered], &[]).is_empty());
+    assert!(diagnose_json(&[recovered], &[]).is_empty());
 }
 
 #[test]
@@ -182,7 +190,7 @@ fn config_errors_in_init_containers_come_first() {
             "phase": "Pending"
         }),
     );
-    let p = &diagnose(&[p], &[])[0];
+    let p = &diagnose_json(&[p], &[])[0];
     assert_eq!(p.reason, "CreateContainerConfigError");
     assert_eq!(p.container.as_deref(), Some("init"));
     assert_eq!(p.message, "secret \"db\" not found");
@@ -203,11 +211,11 @@ fn failed_pod(owner_kind: &str) -> Value {
 
 #[test]
 fn failed_phase_counts_for_daemonsets_but_not_for_jobs() {
-    let p = &diagnose(&[failed_pod("DaemonSet")], &[])[0];
+    let p = &diagnose_json(&[failed_pod("DaemonSet")], &[])[0];
     assert_eq!(p.reason, "Failed");
     assert_eq!(p.exit_code, Some(1));
     assert_eq!(p.message, "container main exited with code 1");
-    assert!(diagnose(&[failed_pod("Job")], &[]).is_empty());
+    assert!(diagnose_json(&[failed_pod("Job")], &[]).is_empty());
     let evicted = pod(
         "x-2",
         "DaemonSet",
@@ -216,7 +224,7 @@ fn failed_phase_counts_for_daemonsets_but_not_for_jobs() {
                "message": "The node was low on resource: memory."}),
     );
     assert_eq!(
-        diagnose(&[evicted], &[])[0].to_string(),
+        diagnose_json(&[evicted], &[])[0].to_string(),
         "pod x-2 on kwok-worker-1: Evicted: The node was low on resource: memory."
     );
 }
@@ -246,5 +254,5 @@ fn healthy_pending_terminating_and_succeeded_pods_are_fine() {
         Some("kwok-worker-1"),
         json!({"phase": "Succeeded"}),
     );
-    assert!(diagnose(&[ready, creating, going, done], &[]).is_empty());
+    assert!(diagnose_json(&[ready, creating, going, done], &[]).is_empty());
 }

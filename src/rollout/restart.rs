@@ -6,9 +6,10 @@
 //! pending; old pods that are not Ready are deleted first (they are unavailable anyway).
 //! A StatefulSet goes from the highest ordinal down, old pods that are not Ready first.
 
-use serde_json::Value;
+use k8s_openapi::api::apps::v1::{DaemonSet, StatefulSet};
+use k8s_openapi::api::core::v1::Pod;
 
-use super::util::{int, name, node_of, pod_ready, terminating, uid};
+use super::util::{count, name, node_of, pod_ready, terminating, uid};
 use super::{daemonset, statefulset};
 
 /// A pod the gate deleted, whose replacement is not Ready yet.
@@ -23,10 +24,10 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
-    fn of(pod: &Value) -> Pending {
+    fn of(pod: &Pod) -> Pending {
         Pending {
-            name: name(pod).to_string(),
-            uid: uid(pod).to_string(),
+            name: name(&pod.metadata).to_string(),
+            uid: uid(&pod.metadata).to_string(),
             node: node_of(pod).map(str::to_string),
         }
     }
@@ -35,16 +36,19 @@ impl Pending {
 /// DaemonSet: drops resolved entries from `pending` and returns the next old pod to delete.
 /// `pods` are the pods the DaemonSet owns.
 pub(crate) fn daemonset_next(
-    ds: &Value,
+    ds: &DaemonSet,
     current_hash: Option<&str>,
-    pods: &[Value],
+    pods: &[Pod],
     pending: &mut Vec<Pending>,
 ) -> Option<Pending> {
-    let is_current = |p: &Value| daemonset::is_current_pod(ds, current_hash, p);
+    let is_current = |p: &Pod| daemonset::is_current_pod(ds, current_hash, p);
     pending.retain(|done| {
-        let old_still_there = pods.iter().any(|p| uid(p) == done.uid);
+        let old_still_there = pods.iter().any(|p| uid(&p.metadata) == done.uid);
         let replaced = pods.iter().any(|p| {
-            !terminating(p) && is_current(p) && pod_ready(p) && node_of(p) == done.node.as_deref()
+            !terminating(&p.metadata)
+                && is_current(p)
+                && pod_ready(p)
+                && node_of(p) == done.node.as_deref()
         });
         old_still_there || !replaced
     });
@@ -53,10 +57,10 @@ pub(crate) fn daemonset_next(
     if in_flight >= max {
         return None;
     }
-    let unavailable = int(ds, "status.numberUnavailable").max(in_flight);
-    let mut old: Vec<&Value> = pods
+    let unavailable = count(ds.status.as_ref().and_then(|s| s.number_unavailable)).max(in_flight);
+    let mut old: Vec<&Pod> = pods
         .iter()
-        .filter(|p| !terminating(p) && !is_current(p))
+        .filter(|p| !terminating(&p.metadata) && !is_current(p))
         .collect();
     old.sort_by_key(|p| (pod_ready(p), node_of(p).unwrap_or("").to_string()));
     let next = old.first()?;
@@ -66,15 +70,15 @@ pub(crate) fn daemonset_next(
 /// StatefulSet: drops resolved entries from `pending` and returns the next old pod to delete.
 /// `pods` are the pods the StatefulSet owns.
 pub(crate) fn statefulset_next(
-    sts: &Value,
-    pods: &[Value],
+    sts: &StatefulSet,
+    pods: &[Pod],
     pending: &mut Vec<Pending>,
 ) -> Option<Pending> {
     pending.retain(|done| {
         !pods.iter().any(|p| {
-            name(p) == done.name
-                && uid(p) != done.uid
-                && !terminating(p)
+            name(&p.metadata) == done.name
+                && uid(&p.metadata) != done.uid
+                && !terminating(&p.metadata)
                 && statefulset::is_current_pod(sts, p)
                 && pod_ready(p)
         })
@@ -82,8 +86,8 @@ pub(crate) fn statefulset_next(
     if !pending.is_empty() {
         return None;
     }
-    let sts_name = name(sts);
-    let live: Vec<&Value> = pods.iter().filter(|p| !terminating(p)).collect();
+    let sts_name = name(&sts.metadata);
+    let live: Vec<&Pod> = pods.iter().filter(|p| !terminating(&p.metadata)).collect();
     let highest_old = |want_ready: bool| {
         live.iter()
             .filter(|p| !statefulset::is_current_pod(sts, p) && pod_ready(p) == want_ready)

@@ -1,23 +1,27 @@
 use super::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
-fn pod(name: &str, node: &str, labels: Value, ready: bool) -> Value {
-    json!({
+fn typed<T: serde::de::DeserializeOwned>(value: Value) -> T {
+    serde_json::from_value(value).unwrap()
+}
+
+fn pod(name: &str, node: &str, labels: Value, ready: bool) -> Pod {
+    typed(json!({
         "metadata": {"name": name, "uid": format!("uid-{name}"), "labels": labels},
         "spec": {"nodeName": node},
         "status": {"conditions": [{"type": "Ready", "status": if ready {"True"} else {"False"}}]}
-    })
+    }))
 }
 
-fn ds() -> Value {
-    json!({
+fn ds() -> DaemonSet {
+    typed(json!({
         "metadata": {"name": "agent", "annotations": {"deprecated.daemonset.template.generation": "2"}},
         "spec": {"updateStrategy": {"type": "OnDelete"}},
         "status": {"desiredNumberScheduled": 3, "numberUnavailable": 0}
-    })
+    }))
 }
 
-fn ds_pod(name: &str, node: &str, generation: &str, ready: bool) -> Value {
+fn ds_pod(name: &str, node: &str, generation: &str, ready: bool) -> Pod {
     pod(
         name,
         node,
@@ -53,7 +57,7 @@ fn daemonset_restarts_one_node_at_a_time() {
 #[test]
 fn daemonset_deletes_unready_old_pods_first_and_honours_max_unavailable() {
     let mut d = ds();
-    d["status"]["numberUnavailable"] = json!(1);
+    d.status.as_mut().unwrap().number_unavailable = Some(1);
     let ready_only = vec![ds_pod("a-1", "kwok-worker-1", "1", true)];
     assert_eq!(daemonset_next(&d, None, &ready_only, &mut Vec::new()), None);
     let pods = vec![
@@ -64,12 +68,12 @@ fn daemonset_deletes_unready_old_pods_first_and_honours_max_unavailable() {
     assert_eq!(next.name, "a-2");
 }
 
-fn sts() -> Value {
-    json!({"metadata": {"name": "web"}, "spec": {"replicas": 3},
-           "status": {"updateRevision": "web-new"}})
+fn sts() -> StatefulSet {
+    typed(json!({"metadata": {"name": "web"}, "spec": {"replicas": 3},
+           "status": {"updateRevision": "web-new"}}))
 }
 
-fn sts_pod(ordinal: u32, revision: &str, ready: bool) -> Value {
+fn sts_pod(ordinal: u32, revision: &str, ready: bool) -> Pod {
     pod(
         &format!("web-{ordinal}"),
         "kwok-worker-1",
@@ -92,9 +96,16 @@ fn statefulset_restarts_highest_ordinal_first_and_waits_for_ready() {
     // Replacement web-1 (new uid, new revision) not Ready yet.
     let mut replaced = pods.clone();
     replaced[1] = sts_pod(1, "web-new", false);
-    replaced[1]["metadata"]["uid"] = json!("uid-web-1-b");
+    replaced[1].metadata.uid = Some("uid-web-1-b".into());
     assert_eq!(statefulset_next(&sts(), &replaced, &mut pending), None);
-    replaced[1]["status"]["conditions"][0]["status"] = json!("True");
+    replaced[1]
+        .status
+        .as_mut()
+        .unwrap()
+        .conditions
+        .as_mut()
+        .unwrap()[0]
+        .status = "True".into();
     let next = statefulset_next(&sts(), &replaced, &mut pending).unwrap();
     assert_eq!(next.name, "web-0");
 }

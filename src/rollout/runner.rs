@@ -3,12 +3,13 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use k8s_openapi::api::core::v1::{Event, Pod};
 use tokio::time::Instant;
 
 use super::clock::GraceClock;
 use super::restart::{self, Pending};
-use super::util::{int, timestamp, uid};
+use super::util::{decode_all, uid};
+use super::workload::Workload;
 use super::{
     daemonset, job, statefulset, GateConfig, GateEvent, GateOutcome, GateResult, GateState,
     GateTarget, OnDeletePolicy, PodProblem, Progress, RolloutError, Supersede, WorkloadKind,
@@ -92,13 +93,13 @@ pub(super) struct Watch<'a> {
     pub(super) on_event: &'a (dyn Fn(GateEvent) + Send + Sync),
     pub(super) started: Instant,
     pub(super) kind: Option<ServedKind>,
-    pub(super) object: Option<Value>,
-    pub(super) pods: Vec<Value>,
+    pub(super) object: Option<Workload>,
+    pub(super) pods: Vec<Pod>,
     pub(super) last_event: Option<(GateState, String)>,
     pub(super) last_message: String,
     pub(super) last_error: Option<String>,
     pub(super) clock: GraceClock,
-    pub(super) pod_events: HashMap<String, Vec<Value>>,
+    pub(super) pod_events: HashMap<String, Vec<Event>>,
     pub(super) ds_hash: Option<(i64, String)>,
     pub(super) pending: Vec<Pending>,
     pub(super) supersede: Option<Supersede>,
@@ -213,29 +214,27 @@ impl<'a> Watch<'a> {
     /// neither.
     async fn job_gone(&mut self) -> Result<Option<Step>, RolloutError> {
         let ns = self.target.namespace.clone();
-        let known_uid = self.object.as_ref().map(|o| uid(o).to_string());
+        let known_uid = self.object.as_ref().map(|o| uid(o.metadata()).to_string());
         let events = self
             .cluster
             .list_events_for_name(&ns, "Job", &self.target.name)
             .await?;
-        let mut finished: Vec<&serde_json::Value> = events
-            .iter()
-            .filter(|e| {
-                known_uid
-                    .as_deref()
-                    .is_none_or(|u| e["involvedObject"]["uid"].as_str() == Some(u))
-            })
-            .filter(|e| {
-                let reason = e["reason"].as_str().unwrap_or_default();
-                reason == "Completed" || (e["type"] == "Warning" && reason.ends_with("Exceeded"))
-            })
-            .collect();
-        finished.sort_by_key(|e| timestamp(e));
-        let Some(last) = finished.last() else {
+        let events: Vec<Event> = decode_all(&format!("events of {}", self.target), events)?;
+        // The last one in the server's order (oldest first).
+        let finished = events.iter().rev().find(|e| {
+            let about_it = known_uid
+                .as_deref()
+                .is_none_or(|u| e.involved_object.uid.as_deref() == Some(u));
+            let reason = e.reason.as_deref().unwrap_or_default();
+            about_it
+                && (reason == "Completed"
+                    || (e.type_.as_deref() == Some("Warning") && reason.ends_with("Exceeded")))
+        });
+        let Some(last) = finished else {
             return Ok(None);
         };
-        let reason = last["reason"].as_str().unwrap_or_default().to_string();
-        let message = last["message"].as_str().unwrap_or_default().to_string();
+        let reason = last.reason.clone().unwrap_or_default();
+        let message = last.message.clone().unwrap_or_default();
         let elapsed = self.started.elapsed();
         if reason == "Completed" {
             return Ok(Some(Step::Done(GateResult::Healthy {
@@ -260,7 +259,7 @@ impl<'a> Watch<'a> {
             }
         };
         let ns = self.target.namespace.clone();
-        let Some(obj) = self
+        let Some(live) = self
             .cluster
             .get(&kind, Some(&ns), &self.target.name)
             .await?
@@ -273,19 +272,16 @@ impl<'a> Watch<'a> {
             let message = format!("{} does not exist (deleted while waiting?)", self.target);
             return Ok(self.failed("NotFound", message, None));
         };
+        let obj = Workload::decode(&self.target, live)?;
         if !self.configured {
-            match self.config.for_object(&obj) {
+            match self.config.for_object(obj.metadata()) {
                 Ok(config) => self.config = config,
                 Err(e) => return Ok(self.failed("InvalidAnnotation", e.to_string(), None)),
             }
             self.configured = true;
         }
         self.object = Some(obj.clone());
-        let progress = match self.target.kind {
-            WorkloadKind::DaemonSet => daemonset::evaluate(&obj),
-            WorkloadKind::StatefulSet => statefulset::evaluate(&obj),
-            WorkloadKind::Job => job::evaluate(&obj),
-        };
+        let progress = obj.evaluate();
         let elapsed = self.started.elapsed();
         match progress {
             Progress::Healthy { message } => {
@@ -314,7 +310,7 @@ impl<'a> Watch<'a> {
     /// A failed Job: name the last failed pod, its node and exit code.
     async fn job_failed(
         &mut self,
-        job: &Value,
+        job: &Workload,
         reason: String,
         message: String,
     ) -> Result<Step, RolloutError> {
@@ -336,22 +332,26 @@ impl<'a> Watch<'a> {
     }
 
     /// `restart-pods`: diagnose as usual, then delete the next old-revision pod if it is time.
-    async fn restart_pods(&mut self, obj: &Value, message: String) -> Result<Step, RolloutError> {
+    async fn restart_pods(
+        &mut self,
+        obj: &Workload,
+        message: String,
+    ) -> Result<Step, RolloutError> {
         let step = self
             .inspect_pods(obj, GateState::RestartingPods, message)
             .await?;
         let Step::Wait(state, mut message) = step else {
             return Ok(step);
         };
-        let next = match self.target.kind {
-            WorkloadKind::DaemonSet => {
-                let hash = self.daemonset_hash(obj).await?;
-                restart::daemonset_next(obj, hash.as_deref(), &self.pods, &mut self.pending)
+        let next = match obj {
+            Workload::DaemonSet(ds) => {
+                let hash = self.daemonset_hash(ds).await?;
+                restart::daemonset_next(ds, hash.as_deref(), &self.pods, &mut self.pending)
             }
-            WorkloadKind::StatefulSet => {
-                restart::statefulset_next(obj, &self.pods, &mut self.pending)
+            Workload::StatefulSet(sts) => {
+                restart::statefulset_next(sts, &self.pods, &mut self.pending)
             }
-            WorkloadKind::Job => None,
+            Workload::Job(_) => None,
         };
         if let Some(pod) = next {
             self.cluster
@@ -372,25 +372,25 @@ impl<'a> Watch<'a> {
 
     pub(super) async fn finish(mut self, result: GateResult) -> GateOutcome {
         // Before the controller observed the latest generation, its revisions are stale.
-        let observed = self
-            .object
-            .as_ref()
-            .filter(|o| int(o, "status.observedGeneration") >= int(o, "metadata.generation"));
-        let revision = match (observed, self.target.kind) {
-            (Some(obj), WorkloadKind::DaemonSet) => match self.revisions(obj).await {
-                Ok(revs) => daemonset::current_revision(uid(obj), &revs).map(|(_, n)| n),
-                Err(e) => {
-                    tracing::warn!(object = %self.target, error = %e, "could not read ControllerRevisions");
-                    None
+        let observed = self.object.as_ref().filter(|o| o.observed());
+        let revision = match observed {
+            Some(obj @ (Workload::DaemonSet(_) | Workload::StatefulSet(_))) => {
+                match self.revisions(obj.selector()).await {
+                    Ok(revs) => match obj {
+                        Workload::DaemonSet(ds) => {
+                            daemonset::current_revision(uid(&ds.metadata), &revs).map(|(_, n)| n)
+                        }
+                        Workload::StatefulSet(sts) => {
+                            statefulset::update_revision_number(sts, &revs)
+                        }
+                        Workload::Job(_) => None,
+                    },
+                    Err(e) => {
+                        tracing::warn!(object = %self.target, error = %e, "could not read ControllerRevisions");
+                        None
+                    }
                 }
-            },
-            (Some(obj), WorkloadKind::StatefulSet) => match self.revisions(obj).await {
-                Ok(revs) => statefulset::update_revision_number(obj, &revs),
-                Err(e) => {
-                    tracing::warn!(object = %self.target, error = %e, "could not read ControllerRevisions");
-                    None
-                }
-            },
+            }
             _ => None,
         };
         let (state, message) = match &result {

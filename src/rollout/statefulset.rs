@@ -5,36 +5,60 @@
 //! `controller-revision-hash` label, and `status.updateRevision` names the revision of the
 //! current template, so current-revision pods are those whose label equals it.
 
-use serde_json::Value;
+use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet, StatefulSetStatus};
+use k8s_openapi::api::core::v1::Pod;
 
-use super::util::{int, label, name, opt_int, pod_ready, str_at, terminating};
+use super::util::{count, generation, label, name, pod_ready, terminating};
 use super::Progress;
 
 const REVISION_LABEL: &str = "controller-revision-hash";
 
 /// True when the StatefulSet uses `updateStrategy: OnDelete`.
-pub fn is_on_delete(sts: &Value) -> bool {
-    str_at(sts, "spec.updateStrategy.type") == Some("OnDelete")
+pub fn is_on_delete(sts: &StatefulSet) -> bool {
+    sts.spec
+        .as_ref()
+        .and_then(|s| s.update_strategy.as_ref())
+        .and_then(|u| u.type_.as_deref())
+        == Some("OnDelete")
+}
+
+/// True once the controller has observed the latest generation
+/// (`status.observedGeneration >= metadata.generation`).
+pub fn observed(sts: &StatefulSet) -> bool {
+    let observed = sts.status.as_ref().and_then(|s| s.observed_generation);
+    observed.unwrap_or(0) >= generation(&sts.metadata)
 }
 
 /// `spec.replicas` (default 1).
-pub fn replicas(sts: &Value) -> i64 {
-    opt_int(sts, "spec.replicas").unwrap_or(1)
+pub fn replicas(sts: &StatefulSet) -> i64 {
+    sts.spec
+        .as_ref()
+        .and_then(|s| s.replicas)
+        .map_or(1, i64::from)
 }
 
 /// `spec.updateStrategy.rollingUpdate.partition` (default 0), clamped to `0..=replicas`.
-pub fn partition(sts: &Value) -> i64 {
-    int(sts, "spec.updateStrategy.rollingUpdate.partition").clamp(0, replicas(sts))
+pub fn partition(sts: &StatefulSet) -> i64 {
+    let partition = sts
+        .spec
+        .as_ref()
+        .and_then(|s| s.update_strategy.as_ref())
+        .and_then(|u| u.rolling_update.as_ref())
+        .and_then(|r| r.partition);
+    count(partition).clamp(0, replicas(sts))
 }
 
 /// `status.updateRevision`: the ControllerRevision name of the current template.
-pub fn update_revision(sts: &Value) -> Option<&str> {
-    str_at(sts, "status.updateRevision").filter(|r| !r.is_empty())
+pub fn update_revision(sts: &StatefulSet) -> Option<&str> {
+    sts.status
+        .as_ref()
+        .and_then(|s| s.update_revision.as_deref())
+        .filter(|r| !r.is_empty())
 }
 
 /// True when the pod was created from the StatefulSet's update revision.
-pub fn is_current_pod(sts: &Value, pod: &Value) -> bool {
-    update_revision(sts).is_some_and(|r| label(pod, REVISION_LABEL) == Some(r))
+pub fn is_current_pod(sts: &StatefulSet, pod: &Pod) -> bool {
+    update_revision(sts).is_some_and(|r| label(&pod.metadata, REVISION_LABEL) == Some(r))
 }
 
 /// Rollout state of a StatefulSet from its status: the generation observed, every replica
@@ -43,9 +67,11 @@ pub fn is_current_pod(sts: &Value, pod: &Value) -> bool {
 /// `currentRevision == updateRevision` (the controller sets it once the update finished).
 /// With `OnDelete` (where the controller never advances `currentRevision`), pods still on an
 /// old revision give [`Progress::WaitingForPodDeletion`].
-pub fn evaluate(sts: &Value) -> Progress {
-    let generation = int(sts, "metadata.generation");
-    let observed = int(sts, "status.observedGeneration");
+pub fn evaluate(sts: &StatefulSet) -> Progress {
+    let empty = StatefulSetStatus::default();
+    let status = sts.status.as_ref().unwrap_or(&empty);
+    let generation = generation(&sts.metadata);
+    let observed = status.observed_generation.unwrap_or(0);
     if observed == 0 || observed < generation {
         return Progress::Progressing {
             message: format!(
@@ -54,13 +80,13 @@ pub fn evaluate(sts: &Value) -> Progress {
         };
     }
     let want = replicas(sts);
-    let have = int(sts, "status.replicas");
-    let ready = int(sts, "status.readyReplicas");
-    let available = int(sts, "status.availableReplicas");
-    let updated = int(sts, "status.updatedReplicas");
+    let have = i64::from(status.replicas);
+    let ready = count(status.ready_replicas);
+    let available = count(status.available_replicas);
+    let updated = count(status.updated_replicas);
     let update_rev = update_revision(sts).unwrap_or("?").to_string();
-    let current_rev = str_at(sts, "status.currentRevision").unwrap_or("");
-    let min_ready = int(sts, "spec.minReadySeconds");
+    let current_rev = status.current_revision.as_deref().unwrap_or("");
+    let min_ready = count(sts.spec.as_ref().and_then(|s| s.min_ready_seconds));
 
     if is_on_delete(sts) {
         let old = have - updated;
@@ -105,8 +131,8 @@ pub fn evaluate(sts: &Value) -> Progress {
 }
 
 /// Ordinal of a StatefulSet pod (`web-2` → 2).
-pub fn ordinal(sts_name: &str, pod: &Value) -> Option<i64> {
-    name(pod)
+pub fn ordinal(sts_name: &str, pod: &Pod) -> Option<i64> {
+    name(&pod.metadata)
         .strip_prefix(sts_name)?
         .strip_prefix('-')?
         .parse()
@@ -118,16 +144,16 @@ pub fn ordinal(sts_name: &str, pod: &Value) -> Option<i64> {
 /// descending order down to the partition, so the first ordinal that is missing or not Ready,
 /// else the highest one not yet on the update revision, is the one the rollout waits for.
 /// `None` when no pod is waited for.
-pub fn ordinal_progress(sts: &Value, pods: &[Value]) -> Option<String> {
-    let sts_name = name(sts);
+pub fn ordinal_progress(sts: &StatefulSet, pods: &[Pod]) -> Option<String> {
+    let sts_name = name(&sts.metadata);
     let want = replicas(sts);
     let find = |i: i64| {
         pods.iter()
-            .find(|p| !terminating(p) && ordinal(sts_name, p) == Some(i))
+            .find(|p| !terminating(&p.metadata) && ordinal(sts_name, p) == Some(i))
     };
     let going = |i: i64| {
         pods.iter()
-            .any(|p| terminating(p) && ordinal(sts_name, p) == Some(i))
+            .any(|p| terminating(&p.metadata) && ordinal(sts_name, p) == Some(i))
     };
     let pod_name = |i: i64| format!("{sts_name}-{i}");
     let ready: Vec<String> = (0..want)
@@ -161,12 +187,12 @@ pub fn ordinal_progress(sts: &Value, pods: &[Value]) -> Option<String> {
 }
 
 /// The `revision` number of the ControllerRevision named `status.updateRevision`.
-pub fn update_revision_number(sts: &Value, revisions: &[Value]) -> Option<i64> {
+pub fn update_revision_number(sts: &StatefulSet, revisions: &[ControllerRevision]) -> Option<i64> {
     let wanted = update_revision(sts)?;
     revisions
         .iter()
-        .find(|r| name(r) == wanted)
-        .and_then(|r| opt_int(r, "revision"))
+        .find(|r| name(&r.metadata) == wanted)
+        .map(|r| r.revision)
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! StatefulSet evaluator tests on status snapshots taken from the local control plane.
 
 use super::*;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// `kubectl get sts web -o json` (trimmed).
-fn sts(generation: i64, replicas: i64, strategy: Value, status: Value) -> Value {
-    json!({
+fn sts(generation: i64, replicas: i64, strategy: Value, status: Value) -> StatefulSet {
+    serde_json::from_value(json!({
         "apiVersion": "apps/v1", "kind": "StatefulSet",
         "metadata": {"generation": generation, "name": "web", "namespace": "db",
                      "uid": "463a66e8-bd1b-42ef-875a-565296cc64a1"},
@@ -17,7 +17,8 @@ fn sts(generation: i64, replicas: i64, strategy: Value, status: Value) -> Value 
             "updateStrategy": strategy
         },
         "status": status
-    })
+    }))
+    .unwrap()
 }
 
 fn rolling(partition: i64) -> Value {
@@ -172,14 +173,15 @@ fn on_delete_waits_for_old_pods_and_ignores_current_revision() {
     assert!(matches!(evaluate(&after), Progress::Healthy { .. }));
 }
 
-fn pod(name: &str, revision: &str, ready: bool) -> Value {
-    json!({
+fn pod(name: &str, revision: &str, ready: bool) -> Pod {
+    serde_json::from_value(json!({
         "metadata": {"name": name, "labels": {"app": "web", "controller-revision-hash": revision,
                      "statefulset.kubernetes.io/pod-name": name}},
         "spec": {"nodeName": "kwok-worker-1"},
         "status": {"conditions": [{"type": "Ready", "status": if ready { "True" } else { "False" }}],
                    "phase": if ready { "Running" } else { "Pending" }}
-    })
+    }))
+    .unwrap()
 }
 
 #[test]
@@ -241,10 +243,11 @@ fn update_revision_number_reads_the_named_revision() {
         rolling(0),
         json!({"updateRevision": "web-847f97d764"}),
     );
-    let revs = vec![
-        json!({"metadata": {"name": "web-66c9b4d89"}, "revision": 1}),
-        json!({"metadata": {"name": "web-847f97d764"}, "revision": 2}),
-    ];
+    let revs: Vec<ControllerRevision> = serde_json::from_value(json!([
+        {"metadata": {"name": "web-66c9b4d89"}, "revision": 1},
+        {"metadata": {"name": "web-847f97d764"}, "revision": 2},
+    ]))
+    .unwrap();
     assert_eq!(update_revision_number(&s, &revs), Some(2));
     assert_eq!(ordinal("web", &pod("web-12", "x", true)), Some(12));
     assert_eq!(ordinal("web", &pod("webby-1", "x", true)), None);

@@ -9,10 +9,13 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use k8s_openapi::api::apps::v1::StatefulSet;
+use k8s_openapi::api::core::v1::Pod;
 
-use super::statefulset::{is_current_pod, ordinal};
-use super::util::{int, name, opt_int, owned_by, pod_ready, selector_string, terminating, uid};
+use super::statefulset::{is_current_pod, observed, ordinal};
+use super::util::{
+    decode, decode_all, name, owned_by, pod_ready, selector_string, terminating, uid,
+};
 use super::RolloutError;
 use crate::cluster::Cluster;
 
@@ -31,50 +34,54 @@ pub async fn unstick_statefulset(
         .ok_or_else(|| RolloutError::NotServed("apps/v1 StatefulSet".into()))?;
     let deadline = Instant::now() + timeout;
     let mut deleted = Vec::new();
+    let what = format!("StatefulSet {namespace}/{sts_name}");
+    let pods_of = format!("pods of {what}");
     loop {
-        let Some(sts) = cluster.get(&kind, Some(namespace), sts_name).await? else {
+        let Some(live) = cluster.get(&kind, Some(namespace), sts_name).await? else {
             return Ok(deleted);
         };
+        let sts: StatefulSet = decode(&what, live)?;
         // Wait until the controller has seen the restored template (new update revision).
-        if opt_int(&sts, "status.observedGeneration").unwrap_or(0)
-            < int(&sts, "metadata.generation")
-        {
+        if !observed(&sts) {
             if Instant::now() > deadline {
                 return Ok(deleted);
             }
             tokio::time::sleep(Duration::from_millis(300)).await;
             continue;
         }
-        let Some(selector) = selector_string(&sts) else {
+        let Some(selector) = selector_string(sts.spec.as_ref().map(|s| &s.selector)) else {
             return Ok(deleted);
         };
-        let pods = cluster.list_pods(namespace, &selector).await?;
-        let mut stuck: Vec<&Value> = pods
+        let pods: Vec<Pod> = decode_all(&pods_of, cluster.list_pods(namespace, &selector).await?)?;
+        let mut stuck: Vec<&Pod> = pods
             .iter()
-            .filter(|p| owned_by(p, uid(&sts)) && !terminating(p))
+            .filter(|p| owned_by(&p.metadata, uid(&sts.metadata)) && !terminating(&p.metadata))
             .filter(|p| !is_current_pod(&sts, p) && !pod_ready(p))
             .collect();
         stuck.sort_by_key(|p| std::cmp::Reverse(ordinal(sts_name, p).unwrap_or(-1)));
         let Some(pod) = stuck.first() else {
             return Ok(deleted);
         };
-        let pod_name = name(pod).to_string();
+        let pod_name = name(&pod.metadata).to_string();
         tracing::warn!(statefulset = sts_name, pod = %pod_name, "deleting a pod stuck on a broken revision");
         cluster
-            .delete_pod(namespace, &pod_name, Some(uid(pod)))
+            .delete_pod(namespace, &pod_name, Some(uid(&pod.metadata)))
             .await?;
         deleted.push(pod_name.clone());
         // Wait for the replacement (same name, new uid) on the update revision.
-        let old_uid = uid(pod).to_string();
+        let old_uid = uid(&pod.metadata).to_string();
         loop {
             if Instant::now() > deadline {
                 return Ok(deleted);
             }
             tokio::time::sleep(Duration::from_millis(300)).await;
-            let pods = cluster.list_pods(namespace, &selector).await?;
-            let replaced = pods
-                .iter()
-                .any(|p| name(p) == pod_name && uid(p) != old_uid && is_current_pod(&sts, p));
+            let pods: Vec<Pod> =
+                decode_all(&pods_of, cluster.list_pods(namespace, &selector).await?)?;
+            let replaced = pods.iter().any(|p| {
+                name(&p.metadata) == pod_name
+                    && uid(&p.metadata) != old_uid
+                    && is_current_pod(&sts, p)
+            });
             if replaced {
                 break;
             }

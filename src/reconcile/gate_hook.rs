@@ -1,31 +1,32 @@
-//! Gating between waves: a [`WaveHook`] for [`crate::apply::execute`].
+//! Gating between waves: the [`WaveHook`] that runs `rollout`'s gates on what each wave of
+//! [`crate::apply::execute_with_hook`] created, updated or recreated. `reconcile` owns it, so
+//! `rollout` only observes workloads and returns typed [`GateOutcome`]s, and `apply` knows
+//! nothing of gates.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 
-use super::{
+use crate::apply::{ObjectResult, Outcome, WaveHalt, WaveHook, WaveVerdict};
+use crate::cancel::Cancel;
+use crate::cluster::Cluster;
+use crate::rollout::{
     unstick_statefulset, wait_healthy_until, GateConfig, GateEvent, GateOutcome, GateState,
     GateTarget, Supersede, WorkloadKind,
 };
-use crate::apply::{ObjectResult, Outcome, WaveHook};
-use crate::cancel::Cancel;
-use crate::cluster::Cluster;
 
 type EventSink = Arc<dyn Fn(GateEvent) + Send + Sync>;
 
 /// Gates the DaemonSets, StatefulSets and Jobs of each wave that were created, updated or
-/// recreated, before the next wave starts. A failed or timed-out gate halts the sync with its
-/// reason, and so does a gate cancelled because a newer commit arrived
-/// ([`GateHook::with_supersede`]). Every outcome is kept: read them with
-/// [`GateHook::outcomes`] after `execute`.
+/// recreated, before the next wave starts. Every gate's outcome is a finding of the wave's
+/// [`WaveVerdict`]; a failed or timed-out gate halts the sync, and so does a gate cancelled
+/// because a newer commit arrived ([`GateHook::with_supersede`]) or the sync was stopped.
 pub struct GateHook {
     cluster: Cluster,
     config: GateConfig,
     on_event: EventSink,
     supersede: Option<Supersede>,
     cancel: Cancel,
-    outcomes: Mutex<Vec<GateOutcome>>,
 }
 
 impl GateHook {
@@ -37,7 +38,6 @@ impl GateHook {
             on_event: Arc::new(|_| {}),
             supersede: None,
             cancel: Cancel::never(),
-            outcomes: Mutex::new(Vec::new()),
         }
     }
 
@@ -61,14 +61,6 @@ impl GateHook {
         self
     }
 
-    /// The outcomes of every gate run so far, in wave order.
-    pub fn outcomes(&self) -> Vec<GateOutcome> {
-        self.outcomes
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
-    }
-
     /// The objects of a wave that are gated: DaemonSets, StatefulSets and Jobs that were
     /// created, updated or recreated.
     pub fn targets(results: &[ObjectResult]) -> Vec<GateTarget> {
@@ -83,42 +75,53 @@ impl GateHook {
             .filter_map(|r| GateTarget::from_key(&r.key))
             .collect()
     }
+
+    /// Before gating, deletes the pods of rolled-back StatefulSets stuck on a broken revision
+    /// (only when the config asks for it), reporting what it deleted as a gate event.
+    async fn unstick(&self, targets: &[GateTarget]) {
+        let statefulsets = targets
+            .iter()
+            .filter(|t| t.kind == WorkloadKind::StatefulSet);
+        for t in statefulsets {
+            match unstick_statefulset(&self.cluster, &t.namespace, &t.name, self.config.timeout)
+                .await
+            {
+                Ok(deleted) if !deleted.is_empty() => (self.on_event)(GateEvent {
+                    target: t.clone(),
+                    state: GateState::RestartingPods,
+                    message: format!(
+                        "deleted pod(s) stuck on the broken revision so the controller recreates them: {}",
+                        deleted.join(", ")
+                    ),
+                    elapsed: std::time::Duration::ZERO,
+                }),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(statefulset = %t, error = %e, "could not unstick"),
+            }
+        }
+    }
 }
 
-impl WaveHook for GateHook {
+impl WaveHook<GateOutcome> for GateHook {
     fn after_wave<'a>(
         &'a self,
         wave: i32,
         results: &'a [ObjectResult],
-    ) -> BoxFuture<'a, Result<(), String>> {
+    ) -> BoxFuture<'a, WaveVerdict<GateOutcome>> {
         Box::pin(async move {
             let targets = GateHook::targets(results);
             if targets.is_empty() {
-                return Ok(());
+                return WaveVerdict::proceed();
             }
             tracing::info!(wave, gates = targets.len(), "waiting for rollouts");
             if let Some(reason) = self.cancel.reason() {
-                return Err(format!("interrupted: {reason}"));
+                return WaveVerdict {
+                    findings: Vec::new(),
+                    halt: Some(WaveHalt::Interrupted(reason)),
+                };
             }
             if self.config.unstick_statefulsets {
-                for t in targets
-                    .iter()
-                    .filter(|t| t.kind == WorkloadKind::StatefulSet)
-                {
-                    match unstick_statefulset(&self.cluster, &t.namespace, &t.name, self.config.timeout).await {
-                        Ok(deleted) if !deleted.is_empty() => (self.on_event)(GateEvent {
-                            target: t.clone(),
-                            state: GateState::RestartingPods,
-                            message: format!(
-                                "deleted pod(s) stuck on the broken revision so the controller recreates them: {}",
-                                deleted.join(", ")
-                            ),
-                            elapsed: std::time::Duration::ZERO,
-                        }),
-                        Ok(_) => {}
-                        Err(e) => tracing::warn!(statefulset = %t, error = %e, "could not unstick"),
-                    }
-                }
+                self.unstick(&targets).await;
             }
             let outcomes = wait_healthy_until(
                 &self.cluster,
@@ -136,14 +139,9 @@ impl WaveHook for GateHook {
                 })
                 .map(GateOutcome::summary)
                 .collect();
-            self.outcomes
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .extend(outcomes);
-            if failures.is_empty() {
-                Ok(())
-            } else {
-                Err(failures.join("; "))
+            WaveVerdict {
+                findings: outcomes,
+                halt: (!failures.is_empty()).then_some(WaveHalt::Failed(failures)),
             }
         })
     }
