@@ -210,14 +210,9 @@ impl Cluster {
                 return Ok(());
             }
             if tokio::time::Instant::now() >= deadline {
-                return Err(ClusterError::Api {
-                    action: format!(
-                        "waiting for {} to be deleted",
-                        display(kind, namespace, name)
-                    ),
-                    code: 408,
-                    reason: "Timeout".into(),
-                    message: format!("still present after {}s", timeout.as_secs()),
+                return Err(ClusterError::Timeout {
+                    waited_for: format!("{} to be deleted", display(kind, namespace, name)),
+                    after: timeout,
                 });
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
@@ -231,9 +226,9 @@ fn to_value(
     action: &str,
     object: &DynamicObject,
 ) -> Result<Value, ClusterError> {
-    let mut value = serde_json::to_value(object).map_err(|e| ClusterError::Decode {
+    let mut value = serde_json::to_value(object).map_err(|source| ClusterError::Decode {
         action: action.to_string(),
-        cause: e.to_string(),
+        source,
     })?;
     if let Some(map) = value.as_object_mut() {
         map.entry("apiVersion")

@@ -74,9 +74,9 @@ impl Cluster {
                     Ok(Event::InitDone) => Ok(LiveEvent::ListDone),
                     Ok(Event::Apply(o)) => Ok(LiveEvent::Changed(seen(&o.metadata))),
                     Ok(Event::Delete(o)) => Ok(LiveEvent::Deleted(seen(&o.metadata))),
-                    Err(e) => Err(ClusterError::Transport {
+                    Err(source) => Err(ClusterError::Watch {
                         action: action.clone(),
-                        cause: super::error_chain(&e),
+                        source,
                     }),
                 }
             })

@@ -190,10 +190,8 @@ impl AppConfig {
         };
         validate_label_value(&name)?;
         // Credentials belong in auth, never in the URL (logs, history, .git/config).
-        crate::source::check_url(&repo).map_err(|e| ConfigError::Invalid(e.to_string()))?;
-        self.auth
-            .check_transport(&repo)
-            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        crate::source::check_url(&repo)?;
+        self.auth.check_transport(&repo)?;
         Ok(AppSpec {
             name,
             name_derived,

@@ -67,6 +67,10 @@ pub enum ConfigError {
     /// Semantically wrong settings.
     #[error("{0}")]
     Invalid(String),
+    /// The repository settings are refused by `source` (credentials in the URL, a token over
+    /// plain http).
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
 }
 
 /// Reads and parses `ferry.yaml`.

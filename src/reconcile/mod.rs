@@ -94,7 +94,7 @@ pub enum ReconcileError {
     },
     /// A blocking git task panicked or was cancelled.
     #[error("internal: git task failed: {0}")]
-    Task(String),
+    Task(#[source] tokio::task::JoinError),
     /// The sync was cancelled before it wrote anything.
     #[error("sync not started: {0}")]
     Interrupted(StopReason),
@@ -221,7 +221,7 @@ pub async fn prepare(
         (source, files)
     })
     .await
-    .map_err(|e| ReconcileError::Task(e.to_string()))?;
+    .map_err(ReconcileError::Task)?;
     let files: Vec<SourceFile> = files?
         .into_iter()
         .map(|f| SourceFile {

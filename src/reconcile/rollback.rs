@@ -104,7 +104,7 @@ pub async fn rollback(
         Ok::<_, SourceError>((source, revert))
     })
     .await
-    .map_err(|e| ReconcileError::Task(e.to_string()))??;
+    .map_err(ReconcileError::Task)??;
 
     let info = source.commit_info(&revert.sha)?;
     let (returned, prepared) = prepare(engine, app, source, info).await?;
@@ -121,7 +121,7 @@ pub async fn rollback(
             source.publish(&mut revert).map(|_| (source, revert))
         })
         .await
-        .map_err(|e| ReconcileError::Task(e.to_string()))??;
+        .map_err(ReconcileError::Task)??;
         drop(s);
         revert = r;
     }
@@ -217,7 +217,7 @@ pub async fn sync_with_policy(
                 oid.map(|o| o.to_string())
             })
             .await
-            .map_err(|e| ReconcileError::Task(e.to_string()))?
+            .map_err(ReconcileError::Task)?
             .map_err(SourceError::git("finding the last good commit"))?;
             result.warning = Some(format!(
                 "REVERT NOT PUSHED: {url} refused the push ({cause}); applied the previous commit {} \
