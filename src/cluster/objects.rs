@@ -71,9 +71,15 @@ impl Propagation {
 }
 
 fn display(kind: &ServedKind, namespace: Option<&str>, name: &str) -> String {
+    object_name(&kind.resource.kind, namespace, name)
+}
+
+/// `Kind ns/name` (`Kind name` when cluster-scoped): the same words as the manifest's
+/// `ObjectKey` display, kept here because `cluster` imports no other stage.
+pub(super) fn object_name(kind: &str, namespace: Option<&str>, name: &str) -> String {
     match namespace {
-        Some(ns) => format!("{} {ns}/{name}", kind.resource.kind),
-        None => format!("{} {name}", kind.resource.kind),
+        Some(ns) => format!("{kind} {ns}/{name}"),
+        None => format!("{kind} {name}"),
     }
 }
 

@@ -86,10 +86,7 @@ impl Cluster {
 
 fn seen_object(kind: &str, meta: &ObjectMeta) -> SeenObject {
     let name = meta.name.as_deref().unwrap_or_default();
-    let object = match &meta.namespace {
-        Some(ns) => format!("{kind} {ns}/{name}"),
-        None => format!("{kind} {name}"),
-    };
+    let object = super::objects::object_name(kind, meta.namespace.as_deref(), name);
     SeenObject {
         object,
         uid: meta.uid.clone().unwrap_or_default(),

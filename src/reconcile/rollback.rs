@@ -188,7 +188,7 @@ pub async fn sync_with_policy(
         result.warning = Some(format!(
             "not reverting {}: it is itself a revert of {} (ferry never reverts a revert)",
             commit.short_sha(),
-            &original[..original.len().min(7)]
+            crate::source::short_sha(original)
         ));
         return Ok(result);
     }
@@ -222,7 +222,7 @@ pub async fn sync_with_policy(
             result.warning = Some(format!(
                 "REVERT NOT PUSHED: {url} refused the push ({cause}); applied the previous commit {} \
                  instead. The cluster now differs from the branch: revert the commit in git.",
-                &parent[..parent.len().min(7)]
+                crate::source::short_sha(&parent)
             ));
             let mut pinned = app.clone();
             pinned.reference = GitRef::Commit(parent);

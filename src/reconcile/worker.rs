@@ -506,10 +506,7 @@ fn show_report(handle: &AppHandle, report: &SyncReport, started: Instant) {
             .collect();
         if let Some(record) = &report.record {
             for o in &record.objects {
-                let key = match &o.namespace {
-                    Some(ns) => format!("{} {ns}/{}", o.kind, o.name),
-                    None => format!("{} {}", o.kind, o.name),
-                };
+                let key = crate::manifest::object_name(&o.kind, o.namespace.as_deref(), &o.name);
                 s.objects.insert(key, o.result.clone());
             }
         }
