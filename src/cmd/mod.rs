@@ -114,8 +114,11 @@ pub async fn wait_for_signal() {
                 _ = tokio::signal::ctrl_c() => {}
             }
         }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGTERM; stopping on Ctrl-C only");
+            if let Err(e) = tokio::signal::ctrl_c().await {
+                tracing::warn!(error = %e, "cannot listen for Ctrl-C either");
+            }
         }
     }
 }

@@ -238,6 +238,7 @@ pub fn default_app_name(repo: &str, path: &str) -> String {
         let trimmed = repo.trim_end_matches('/').trim_end_matches(".git");
         let last = trimmed.rsplit(['/', ':']).next().unwrap_or("app");
         if last.is_empty() || last == "." {
+            // No readable working directory: the name falls back to "app".
             std::env::current_dir()
                 .ok()
                 .and_then(|d| d.file_name().map(|n| n.to_string_lossy().to_string()))

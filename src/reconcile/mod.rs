@@ -525,8 +525,11 @@ pub async fn sync(
     } else {
         SyncOutcome::Succeeded
     };
-    if let Ok(completed) = history.completed_jobs(&app.name).await {
-        completed.carry_forward(&mut record);
+    match history.completed_jobs(&app.name).await {
+        Ok(completed) => completed.carry_forward(&mut record),
+        Err(e) => {
+            tracing::warn!(app = %app.name, error = %e, "could not read completed Jobs from history; this record does not carry them forward")
+        }
     }
     record.complete(outcome);
     // An interrupted sync (lease lost, SIGTERM) writes nothing more to the app's objects'

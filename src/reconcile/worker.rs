@@ -274,6 +274,8 @@ async fn run(
 }
 
 fn set(handle: &AppHandle, f: impl FnOnce(&mut AppStatus)) {
+    // A poisoned lock (a panic while it was held) skips this status update, as everywhere in
+    // this file: the status is a display, and the sync itself goes on.
     if let Ok(mut s) = handle.status.lock() {
         f(&mut s);
     }
@@ -308,6 +310,7 @@ async fn attempt(
             return Err(e.to_string());
         }
     };
+    // None for a tag or a pinned commit: the status then shows no branch.
     let branch = source.tracked_branch().ok();
     set(handle, |s| {
         s.head_commit = Some(head.sha.clone());

@@ -263,6 +263,7 @@ impl GitSource {
                     .chars()
                     .take(200)
                     .collect(),
+                // The refusal stands either way; only its message loses the link's target.
                 Err(_) => String::new(),
             };
             return Err(SourceError::Symlink { path, target });
