@@ -89,6 +89,7 @@ impl Cancel {
         let mut rx = rx.clone();
         let reason = match rx.wait_for(Option::is_some).await {
             Ok(reason) => reason.clone(),
+            // The canceller is gone without cancelling: no reason to give.
             Err(_) => None,
         };
         match reason {

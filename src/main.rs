@@ -34,7 +34,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", cmd::describe(&e));
             ExitCode::from(cmd::EXIT_ERROR)
         }
     }

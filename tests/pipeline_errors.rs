@@ -227,3 +227,50 @@ async fn objects_in_a_namespace_the_commit_creates_are_still_validated_first() {
         "the namespace of a rejected commit is not created"
     );
 }
+
+#[tokio::test]
+async fn waiting_for_a_deletion_that_never_ends_is_a_timeout_naming_the_object() {
+    use kube::api::{DeleteParams, Patch, PatchParams, PostParams};
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "p-gone").await;
+    let cms = Api::<ConfigMap>::namespaced(client.clone(), &ns.name);
+    // A finalizer nobody removes holds the object in deletion, as a stuck controller would.
+    let held: ConfigMap = serde_json::from_value(serde_json::json!({
+        "metadata": { "name": "held", "finalizers": ["ferry.dev/test-hold"] }
+    }))
+    .unwrap();
+    cms.create(&PostParams::default(), &held).await.unwrap();
+    cms.delete("held", &DeleteParams::default()).await.unwrap();
+
+    let cluster = ferry::cluster::Cluster::from_client(client.clone(), "test".into());
+    let kind = cluster
+        .served_kind("", "v1", "ConfigMap")
+        .await
+        .unwrap()
+        .unwrap();
+    let err = cluster
+        .wait_gone(
+            &kind,
+            Some(&ns.name),
+            "held",
+            std::time::Duration::from_secs(1),
+        )
+        .await
+        .unwrap_err();
+    let release = serde_json::json!({ "metadata": { "finalizers": null } });
+    cms.patch("held", &PatchParams::default(), &Patch::Merge(&release))
+        .await
+        .unwrap();
+    assert!(
+        matches!(err, ferry::cluster::ClusterError::Timeout { .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.code(), None, "no made-up HTTP status");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "waiting for ConfigMap {}/held to be deleted: timed out after 1s",
+            ns.name
+        )
+    );
+}

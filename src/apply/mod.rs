@@ -433,9 +433,9 @@ async fn kind_once_served(
 /// Deletes exactly the object the plan read (its uid as precondition).
 async fn prune_one(cluster: &Cluster, change: &Change) -> Result<DeleteOutcome, ClusterError> {
     let (Some(kind), Some(uid)) = (&change.kind, &change.uid) else {
-        return Err(ClusterError::Decode {
+        return Err(ClusterError::Incomplete {
             action: format!("pruning {}", change.key),
-            cause: "the plan holds no kind or uid for it; not deleted".into(),
+            reason: "the plan holds no kind or uid for it; not deleted".into(),
         });
     };
     let outcome = cluster

@@ -45,6 +45,7 @@ impl ProgressSink {
     pub fn show(&self, event: &GateEvent) {
         match self {
             ProgressSink::Json => {
+                // A GateEvent always serialises (strings, numbers, enums).
                 if let Ok(line) = serde_json::to_string(event) {
                     eprintln!("{line}");
                 }

@@ -230,6 +230,7 @@ pub fn print_plan_hook(unified: bool, color: bool) -> PlanHook {
     std::sync::Arc::new(move |plan: &Plan| {
         use std::io::Write as _;
         let mut stdout = std::io::stdout().lock();
+        // A closed stdout (`ferry sync | head`) must not stop the sync that prints the plan.
         let _ = stdout.write_all(render_plan(plan, unified, color).as_bytes());
         let _ = stdout.flush();
     })

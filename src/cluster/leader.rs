@@ -211,6 +211,7 @@ impl Elector {
                         break;
                     }
                     Ok(Ok(Attempt::HeldBy(holder))) => {
+                        // Fails only when nobody watches the leadership any more.
                         let _ = lost.send(Some(format!("the lease is now held by {holder}")));
                         return;
                     }
@@ -342,9 +343,12 @@ impl Leadership {
     /// Stops renewing and gives the lease up, so a standby takes over at once.
     pub async fn release(mut self) {
         if let Some(release) = self.release.take() {
+            // Fails only when the renewal task has already ended.
             let _ = release.send(());
         }
-        let _ = (&mut self.task).await;
+        if let Err(e) = (&mut self.task).await {
+            tracing::warn!(error = %e, "the lease renewal task panicked or was cancelled");
+        }
     }
 }
 
@@ -377,6 +381,7 @@ pub async fn lead_until(
         },
     }
     eprintln!("ferry serve: leading as {}", elector.identity());
+    // Fails only when nobody waits for the start signal any more.
     let _ = start.send(true);
     let leadership = elector.hold();
     let lost = leadership.lost();

@@ -39,25 +39,86 @@ pub const APP_LABEL: &str = "ferry.dev/app";
 pub const INSTALL_LABEL: &str = "ferry.dev/install";
 
 /// Everything that can go wrong talking to the cluster.
+///
+/// Each variant keeps what failed underneath as its `source` (the `kube` error, the
+/// kubeconfig error, the JSON error); its message also spells that cause out, so a log line or
+/// a history record written from `to_string()` still says why.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
     /// No usable client configuration (kubeconfig or in-cluster).
-    #[error("cannot configure a Kubernetes client: {0}")]
-    Config(String),
-    /// The API server answered with an error status.
+    #[error("cannot configure a Kubernetes client: {}{}", context_prefix(.context), error_chain(.source.as_ref()))]
+    Config {
+        /// What was being read (`reading /path/to/kubeconfig`), when there is more to say
+        /// than the cause.
+        context: Option<String>,
+        /// What kube's configuration loader said.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The API server answered with an error status (the status's fields, kept as data:
+    /// callers decide by `code`).
     #[error("{action}: {code} {reason}: {message}")]
     Api {
+        /// What ferry was doing (`applying DaemonSet ns/name`).
         action: String,
+        /// The HTTP status code.
         code: u16,
+        /// The status's machine-readable reason (`Conflict`, `NotFound`…).
         reason: String,
+        /// The server's message.
         message: String,
     },
     /// The API server could not be reached or the connection failed.
-    #[error("{action}: cannot reach the API server: {cause}")]
-    Transport { action: String, cause: String },
+    #[error("{action}: cannot reach the API server: {}", error_chain(.source))]
+    Transport {
+        /// What ferry was doing.
+        action: String,
+        /// The client's error (connection refused, TLS, timeout…).
+        #[source]
+        source: kube::Error,
+    },
+    /// A watch failed (it retries with backoff; the stream reports each failure).
+    #[error("{action}: cannot reach the API server: {}", error_chain(.source))]
+    Watch {
+        /// What was watched.
+        action: String,
+        /// The watcher's error.
+        #[source]
+        source: kube::runtime::watcher::Error,
+    },
     /// A response or object that could not be (de)serialised.
-    #[error("{action}: {cause}")]
-    Decode { action: String, cause: String },
+    #[error("{action}: {source}")]
+    Decode {
+        /// What ferry was doing.
+        action: String,
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A wait for the cluster to reach a state ran out of time.
+    #[error("waiting for {waited_for}: timed out after {}s", after.as_secs())]
+    Timeout {
+        /// What was awaited (`Job ns/name to be deleted`).
+        waited_for: String,
+        /// How long ferry waited.
+        after: std::time::Duration,
+    },
+    /// A request ferry cannot make because the caller did not supply what it needs (a bug in
+    /// the caller, reported instead of guessed around).
+    #[error("{action}: {reason}")]
+    Incomplete {
+        /// What ferry was about to do.
+        action: String,
+        /// What is missing.
+        reason: String,
+    },
+}
+
+fn context_prefix(context: &Option<String>) -> String {
+    context
+        .as_ref()
+        .map(|c| format!("{c}: "))
+        .unwrap_or_default()
 }
 
 impl ClusterError {
@@ -71,14 +132,19 @@ impl ClusterError {
                 reason: status.reason.clone(),
                 message: status.message.clone(),
             },
-            kube::Error::SerdeError(e) => ClusterError::Decode {
-                action,
-                cause: e.to_string(),
-            },
-            other => ClusterError::Transport {
-                action,
-                cause: error_chain(&other),
-            },
+            kube::Error::SerdeError(source) => ClusterError::Decode { action, source },
+            source => ClusterError::Transport { action, source },
+        }
+    }
+
+    /// A client configuration error, with what was being read.
+    fn config(
+        context: Option<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> ClusterError {
+        ClusterError::Config {
+            context,
+            source: Box::new(source),
         }
     }
 
@@ -94,7 +160,7 @@ impl ClusterError {
     /// 429 (throttled) or a 5xx (overloaded, restarting, timed out).
     pub fn is_transient(&self) -> bool {
         match self {
-            ClusterError::Transport { .. } => true,
+            ClusterError::Transport { .. } | ClusterError::Watch { .. } => true,
             ClusterError::Api { code, .. } => *code == 429 || (500..600).contains(code),
             _ => false,
         }
@@ -152,22 +218,21 @@ impl Cluster {
         let config = match (&target.kubeconfig, &target.context) {
             (Some(path), _) => {
                 let kubeconfig = Kubeconfig::read_from(path).map_err(|e| {
-                    ClusterError::Config(format!("reading {}: {}", path.display(), error_chain(&e)))
+                    ClusterError::config(Some(format!("reading {}", path.display())), e)
                 })?;
                 kube::Config::from_custom_kubeconfig(kubeconfig, &options)
                     .await
-                    .map_err(|e| ClusterError::Config(error_chain(&e)))?
+                    .map_err(|e| ClusterError::config(None, e))?
             }
             (None, Some(_)) => kube::Config::from_kubeconfig(&options)
                 .await
-                .map_err(|e| ClusterError::Config(error_chain(&e)))?,
+                .map_err(|e| ClusterError::config(None, e))?,
             (None, None) => kube::Config::infer()
                 .await
-                .map_err(|e| ClusterError::Config(error_chain(&e)))?,
+                .map_err(|e| ClusterError::config(None, e))?,
         };
         let server = config.cluster_url.to_string();
-        let client =
-            kube::Client::try_from(config).map_err(|e| ClusterError::Config(error_chain(&e)))?;
+        let client = kube::Client::try_from(config).map_err(|e| ClusterError::config(None, e))?;
         Ok(Cluster::from_client(client, server))
     }
 

@@ -71,9 +71,15 @@ impl Propagation {
 }
 
 fn display(kind: &ServedKind, namespace: Option<&str>, name: &str) -> String {
+    object_name(&kind.resource.kind, namespace, name)
+}
+
+/// `Kind ns/name` (`Kind name` when cluster-scoped): the same words as the manifest's
+/// `ObjectKey` display, kept here because `cluster` imports no other stage.
+pub(super) fn object_name(kind: &str, namespace: Option<&str>, name: &str) -> String {
     match namespace {
-        Some(ns) => format!("{} {ns}/{name}", kind.resource.kind),
-        None => format!("{} {name}", kind.resource.kind),
+        Some(ns) => format!("{kind} {ns}/{name}"),
+        None => format!("{kind} {name}"),
     }
 }
 
@@ -210,14 +216,9 @@ impl Cluster {
                 return Ok(());
             }
             if tokio::time::Instant::now() >= deadline {
-                return Err(ClusterError::Api {
-                    action: format!(
-                        "waiting for {} to be deleted",
-                        display(kind, namespace, name)
-                    ),
-                    code: 408,
-                    reason: "Timeout".into(),
-                    message: format!("still present after {}s", timeout.as_secs()),
+                return Err(ClusterError::Timeout {
+                    waited_for: format!("{} to be deleted", display(kind, namespace, name)),
+                    after: timeout,
                 });
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
@@ -231,9 +232,9 @@ fn to_value(
     action: &str,
     object: &DynamicObject,
 ) -> Result<Value, ClusterError> {
-    let mut value = serde_json::to_value(object).map_err(|e| ClusterError::Decode {
+    let mut value = serde_json::to_value(object).map_err(|source| ClusterError::Decode {
         action: action.to_string(),
-        cause: e.to_string(),
+        source,
     })?;
     if let Some(map) = value.as_object_mut() {
         map.entry("apiVersion")

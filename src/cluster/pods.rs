@@ -110,8 +110,8 @@ impl Cluster {
 }
 
 fn to_json<T: Serialize>(action: &str, object: &T) -> Result<Value, ClusterError> {
-    serde_json::to_value(object).map_err(|e| ClusterError::Decode {
+    serde_json::to_value(object).map_err(|source| ClusterError::Decode {
         action: action.to_string(),
-        cause: e.to_string(),
+        source,
     })
 }

@@ -74,9 +74,9 @@ impl Cluster {
                     Ok(Event::InitDone) => Ok(LiveEvent::ListDone),
                     Ok(Event::Apply(o)) => Ok(LiveEvent::Changed(seen(&o.metadata))),
                     Ok(Event::Delete(o)) => Ok(LiveEvent::Deleted(seen(&o.metadata))),
-                    Err(e) => Err(ClusterError::Transport {
+                    Err(source) => Err(ClusterError::Watch {
                         action: action.clone(),
-                        cause: super::error_chain(&e),
+                        source,
                     }),
                 }
             })
@@ -86,10 +86,7 @@ impl Cluster {
 
 fn seen_object(kind: &str, meta: &ObjectMeta) -> SeenObject {
     let name = meta.name.as_deref().unwrap_or_default();
-    let object = match &meta.namespace {
-        Some(ns) => format!("{kind} {ns}/{name}"),
-        None => format!("{kind} {name}"),
-    };
+    let object = super::objects::object_name(kind, meta.namespace.as_deref(), name);
     SeenObject {
         object,
         uid: meta.uid.clone().unwrap_or_default(),

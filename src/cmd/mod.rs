@@ -86,6 +86,24 @@ pub fn sync_exit_code(report: &reconcile::SyncReport) -> u8 {
     }
 }
 
+/// An error and its causes on one line, each cause once. ferry's errors spell their cause out
+/// in their own message (so a log line or a history record says why) and keep it as their
+/// `source` too; anyhow's `{:#}` would print such a cause twice.
+pub fn describe(err: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
 /// Resolves on SIGTERM or Ctrl-C.
 pub async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};
@@ -96,8 +114,14 @@ pub async fn wait_for_signal() {
                 _ = tokio::signal::ctrl_c() => {}
             }
         }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGTERM; stopping on Ctrl-C only");
+            if let Err(e) = tokio::signal::ctrl_c().await {
+                tracing::warn!(error = %e, "cannot listen for Ctrl-C either");
+            }
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

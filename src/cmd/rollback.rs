@@ -2,6 +2,7 @@
 
 use ferry::cli::{render_sync, ColorChoice, OutputFormat, ProgressSink, RollbackArgs};
 use ferry::reconcile::{self, SyncOptions};
+use ferry::source::short_sha;
 
 use super::{setup, sync_exit_code};
 
@@ -64,11 +65,11 @@ pub async fn run(args: RollbackArgs) -> anyhow::Result<u8> {
             let r = &report.revert;
             println!(
                 "Wrote revert commit {} on {} reverting {}{}",
-                &r.sha[..r.sha.len().min(7)],
+                short_sha(&r.sha),
                 r.branch,
                 r.reverted
                     .iter()
-                    .map(|s| &s[..s.len().min(7)])
+                    .map(|s| short_sha(s))
                     .collect::<Vec<_>>()
                     .join(", "),
                 if r.published {

@@ -134,6 +134,7 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
     ));
     let mut server_stop = stop_rx.clone();
     let server = tokio::spawn(serve_http(args.listen, state, async move {
+        // An error means the sender is gone, which is a stop too.
         let _ = server_stop.wait_for(|stop| *stop).await;
     }));
     eprintln!(
@@ -163,9 +164,12 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
     let lost_leadership = matches!(reason, ferry::cancel::StopReason::LeaseLost { .. });
     eprintln!("ferry serve: stopping ({reason}); running syncs stop before their next write");
     canceller.cancel(reason);
+    // Fails only when every receiver is gone: nothing left to stop.
     let _ = stop_tx.send(true);
     for task in tasks {
-        let _ = task.await;
+        if let Err(e) = task.await {
+            tracing::warn!(error = %e, "a serve task panicked or was cancelled while stopping");
+        }
     }
     if let Some(leadership) = leadership {
         leadership.release().await;

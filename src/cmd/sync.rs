@@ -61,7 +61,7 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<u8> {
                 let r = &rollback.revert;
                 println!(
                     "\nfailurePolicy revert: wrote and pushed revert commit {} on {}",
-                    &r.sha[..r.sha.len().min(7)],
+                    ferry::source::short_sha(&r.sha),
                     r.branch
                 );
                 print!("{}", render_sync_results(&rollback.sync, color));

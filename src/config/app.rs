@@ -191,10 +191,8 @@ impl AppConfig {
         };
         validate_label_value(&name)?;
         // Credentials belong in auth, never in the URL (logs, history, .git/config).
-        crate::source::check_url(&repo).map_err(|e| ConfigError::Invalid(e.to_string()))?;
-        self.auth
-            .check_transport(&repo)
-            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        crate::source::check_url(&repo)?;
+        self.auth.check_transport(&repo)?;
         Ok(AppSpec {
             name,
             name_derived,
@@ -241,6 +239,7 @@ pub fn default_app_name(repo: &str, path: &str) -> String {
         let trimmed = repo.trim_end_matches('/').trim_end_matches(".git");
         let last = trimmed.rsplit(['/', ':']).next().unwrap_or("app");
         if last.is_empty() || last == "." {
+            // No readable working directory: the name falls back to "app".
             std::env::current_dir()
                 .ok()
                 .and_then(|d| d.file_name().map(|n| n.to_string_lossy().to_string()))

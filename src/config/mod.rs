@@ -58,11 +58,12 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The file is not valid YAML for this schema.
-    #[error("{path}:{line}: {message}")]
+    #[error("{path}:{line}: {source}")]
     Parse {
         path: PathBuf,
         line: usize,
-        message: String,
+        #[source]
+        source: serde_yaml::Error,
     },
     /// Semantically wrong settings.
     #[error("{0}")]
@@ -70,6 +71,10 @@ pub enum ConfigError {
     /// A value of an app's `gates:` section that cannot be used.
     #[error(transparent)]
     Gates(#[from] crate::rollout::GateSettingsError),
+    /// The repository settings are refused by `source` (credentials in the URL, a token over
+    /// plain http).
+    #[error(transparent)]
+    Source(#[from] crate::source::SourceError),
 }
 
 /// Reads and parses `ferry.yaml`.
@@ -81,7 +86,7 @@ pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
     let file: ConfigFile = serde_yaml::from_str(&text).map_err(|e| ConfigError::Parse {
         path: path.to_path_buf(),
         line: e.location().map(|l| l.line()).unwrap_or(0),
-        message: e.to_string(),
+        source: e,
     })?;
     file.check_unique_names()
         .map_err(|message| ConfigError::Invalid(format!("{}: {message}", path.display())))?;

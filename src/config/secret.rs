@@ -36,10 +36,15 @@ impl SecretRef {
                 std::env::var(name).ok(),
                 format!("environment variable {name}"),
             ),
-            (None, Some(path)) => (
-                std::fs::read_to_string(path).ok(),
-                format!("file {}", path.display()),
-            ),
+            (None, Some(path)) => match std::fs::read_to_string(path) {
+                Ok(text) => (Some(text), format!("file {}", path.display())),
+                Err(source) => {
+                    return Err(ConfigError::Read {
+                        path: path.clone(),
+                        source,
+                    })
+                }
+            },
             (None, None) => (None, "nothing (set env or file)".to_string()),
         };
         match value.map(|v| v.trim().to_string()) {

@@ -76,6 +76,13 @@ fn webhook_secret_references_need_one_source_and_a_value() {
         empty.contains(&format!("file {}", file.display())),
         "{empty}"
     );
+    let missing = SecretRef {
+        env: None,
+        file: Some(dir.path().join("nowhere")),
+    };
+    let err = missing.read().unwrap_err();
+    assert!(std::error::Error::source(&err).is_some(), "{err}");
+    assert!(err.to_string().contains("nowhere"), "{err}");
     let unset = SecretRef {
         env: Some("FERRY_TEST_SURELY_UNSET_VARIABLE".into()),
         file: None,

@@ -51,12 +51,13 @@ pub enum HistoryError {
         reason: String,
     },
     /// A record could not be serialised.
-    #[error("encoding sync record {name}: {cause}")]
+    #[error("encoding sync record {name}: {source}")]
     Encode {
         /// The record's ConfigMap name.
         name: String,
-        /// The serialiser's message.
-        cause: String,
+        /// The serialiser's error.
+        #[source]
+        source: serde_json::Error,
     },
     /// A stored record could not be read back.
     #[error("history record {name} is unreadable: {cause}")]

@@ -115,10 +115,7 @@ pub fn render_detail(record: &SyncRecord) -> String {
 }
 
 fn object_row(o: &ObjectRecord) -> Vec<String> {
-    let object = match &o.namespace {
-        Some(ns) => format!("{} {ns}/{}", o.kind, o.name),
-        None => format!("{} {}", o.kind, o.name),
-    };
+    let object = crate::manifest::object_name(&o.kind, o.namespace.as_deref(), &o.name);
     vec![
         o.action.to_string(),
         object,

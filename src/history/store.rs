@@ -275,9 +275,9 @@ impl History {
         resource_version: Option<String>,
     ) -> Result<bool, HistoryError> {
         let name = record_name(&record.app, record.seq);
-        let json = serde_json::to_string_pretty(record).map_err(|e| HistoryError::Encode {
+        let json = serde_json::to_string_pretty(record).map_err(|source| HistoryError::Encode {
             name: name.clone(),
-            cause: e.to_string(),
+            source,
         })?;
         let mut cm = ConfigMap::default();
         cm.metadata.name = Some(name.clone());

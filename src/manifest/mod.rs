@@ -96,10 +96,21 @@ impl ObjectKey {
 impl fmt::Display for ObjectKey {
     /// `DaemonSet logging/fluentd`, or `Namespace logging` when cluster-scoped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.namespace {
-            Some(ns) => write!(f, "{} {}/{}", self.kind, ns, self.name),
-            None => write!(f, "{} {}", self.kind, self.name),
-        }
+        f.write_str(&object_name(
+            &self.kind,
+            self.namespace.as_deref(),
+            &self.name,
+        ))
+    }
+}
+
+/// How ferry names an object in every message and record: `DaemonSet logging/fluentd`, or
+/// `Namespace logging` when cluster-scoped. [`ObjectKey`]'s `Display`, for the places that
+/// hold only a kind, namespace and name (history records).
+pub fn object_name(kind: &str, namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) => format!("{kind} {ns}/{name}"),
+        None => format!("{kind} {name}"),
     }
 }
 

@@ -21,6 +21,19 @@ fn key_display_and_api_version() {
 }
 
 #[test]
+fn object_name_is_the_key_display() {
+    let ds = key("apps", "DaemonSet", Some("logging"));
+    assert_eq!(
+        object_name("DaemonSet", Some("logging"), "fluentd"),
+        ds.to_string()
+    );
+    assert_eq!(
+        object_name("Namespace", None, "fluentd"),
+        "Namespace fluentd"
+    );
+}
+
+#[test]
 fn origin_and_problem_display() {
     let o = Origin {
         file: "apps/fluentd.yaml".into(),

@@ -35,6 +35,6 @@ fn the_objects_fault_or_the_servers() {
     assert!(!rejected(&api(503, "failed to create typed patch object")));
     assert!(!rejected(&ClusterError::Transport {
         action: "x".into(),
-        cause: "connection refused".into()
+        source: kube::Error::Service("connection refused".into())
     }));
 }

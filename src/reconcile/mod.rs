@@ -97,7 +97,7 @@ pub enum ReconcileError {
     },
     /// A blocking git task panicked or was cancelled.
     #[error("internal: git task failed: {0}")]
-    Task(String),
+    Task(#[source] tokio::task::JoinError),
     /// The sync was cancelled before it wrote anything.
     #[error("sync not started: {0}")]
     Interrupted(StopReason),
@@ -224,7 +224,7 @@ pub async fn prepare(
         (source, files)
     })
     .await
-    .map_err(|e| ReconcileError::Task(e.to_string()))?;
+    .map_err(ReconcileError::Task)?;
     let files: Vec<SourceFile> = files?
         .into_iter()
         .map(|f| SourceFile {
@@ -509,8 +509,11 @@ pub async fn sync(
     } else {
         SyncOutcome::Succeeded
     };
-    if let Ok(completed) = history.completed_jobs(&app.name).await {
-        completed.carry_forward(&mut record);
+    match history.completed_jobs(&app.name).await {
+        Ok(completed) => completed.carry_forward(&mut record),
+        Err(e) => {
+            tracing::warn!(app = %app.name, error = %e, "could not read completed Jobs from history; this record does not carry them forward")
+        }
     }
     record.complete(outcome);
     // An interrupted sync (lease lost, SIGTERM) writes nothing more to the app's objects'

@@ -100,7 +100,7 @@ pub async fn rollback(
         Ok::<_, SourceError>((source, revert))
     })
     .await
-    .map_err(|e| ReconcileError::Task(e.to_string()))??;
+    .map_err(ReconcileError::Task)??;
 
     let info = source.commit_info(&revert.sha)?;
     let (returned, prepared) = prepare(engine, app, source, info).await?;
@@ -117,7 +117,7 @@ pub async fn rollback(
             source.publish(&mut revert).map(|_| (source, revert))
         })
         .await
-        .map_err(|e| ReconcileError::Task(e.to_string()))??;
+        .map_err(ReconcileError::Task)??;
         drop(s);
         revert = r;
     }
@@ -184,7 +184,7 @@ pub async fn sync_with_policy(
         result.warning = Some(format!(
             "not reverting {}: it is itself a revert of {} (ferry never reverts a revert)",
             commit.short_sha(),
-            &original[..original.len().min(7)]
+            crate::source::short_sha(original)
         ));
         return Ok(result);
     }
@@ -213,12 +213,12 @@ pub async fn sync_with_policy(
                 oid.map(|o| o.to_string())
             })
             .await
-            .map_err(|e| ReconcileError::Task(e.to_string()))?
+            .map_err(ReconcileError::Task)?
             .map_err(SourceError::git("finding the last good commit"))?;
             result.warning = Some(format!(
                 "REVERT NOT PUSHED: {url} refused the push ({cause}); applied the previous commit {} \
                  instead. The cluster now differs from the branch: revert the commit in git.",
-                &parent[..parent.len().min(7)]
+                crate::source::short_sha(&parent)
             ));
             let mut pinned = app.clone();
             pinned.reference = GitRef::Commit(parent);

@@ -90,7 +90,7 @@ pub async fn default_target(
         Ok::<_, SourceError>((source, target))
     })
     .await
-    .map_err(|e| ReconcileError::Task(e.to_string()))?
+    .map_err(ReconcileError::Task)?
     .map_err(ReconcileError::from)
 }
 

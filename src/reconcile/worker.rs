@@ -244,6 +244,8 @@ async fn run(
 }
 
 fn set(handle: &AppHandle, f: impl FnOnce(&mut AppStatus)) {
+    // A poisoned lock (a panic while it was held) skips this status update, as everywhere in
+    // this file: the status is a display, and the sync itself goes on.
     if let Ok(mut s) = handle.status.lock() {
         f(&mut s);
     }
@@ -278,6 +280,7 @@ async fn attempt(
             return Err(e.into());
         }
     };
+    // None for a tag or a pinned commit: the status then shows no branch.
     let branch = source.tracked_branch().ok();
     set(handle, |s| {
         s.head_commit = Some(head.sha.clone());
@@ -480,10 +483,7 @@ fn show_report(handle: &AppHandle, report: &SyncReport, started: Instant) {
             .collect();
         if let Some(record) = &report.record {
             for o in &record.objects {
-                let key = match &o.namespace {
-                    Some(ns) => format!("{} {ns}/{}", o.kind, o.name),
-                    None => format!("{} {}", o.kind, o.name),
-                };
+                let key = crate::manifest::object_name(&o.kind, o.namespace.as_deref(), &o.name);
                 s.objects.insert(key, o.result.to_string());
             }
         }

@@ -145,7 +145,11 @@ impl GateTarget {
 impl fmt::Display for GateTarget {
     /// `DaemonSet logging/fluentd`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}/{}", self.kind.as_str(), self.namespace, self.name)
+        f.write_str(&crate::manifest::object_name(
+            self.kind.as_str(),
+            Some(&self.namespace),
+            &self.name,
+        ))
     }
 }
 

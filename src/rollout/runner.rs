@@ -314,7 +314,13 @@ impl<'a> Watch<'a> {
         reason: String,
         message: String,
     ) -> Result<Step, RolloutError> {
-        let pods = self.owned_pods(job).await.unwrap_or_default();
+        let pods = match self.owned_pods(job).await {
+            Ok(pods) => pods,
+            Err(e) => {
+                tracing::warn!(object = %self.target, error = %e, "could not list the Job's pods; reporting the failure without its last failed pod");
+                Vec::new()
+            }
+        };
         let Some((pod, node, detail)) = job::last_failed_pod(&pods) else {
             return Ok(self.failed(&reason, message, None));
         };

@@ -33,6 +33,7 @@ pub async fn run(
         let slot = tokio::select! {
             slot = slots.clone().acquire_owned() => match slot {
                 Ok(slot) => slot,
+                // The semaphore was closed; nothing closes it, but stop serving if it were.
                 Err(_) => break,
             },
             _ = &mut shutdown => break,
@@ -49,7 +50,9 @@ pub async fn run(
             },
             _ = &mut shutdown => break,
         };
-        let _ = stream.set_nodelay(true);
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, error = %e, "cannot set TCP_NODELAY; serving the connection without it");
+        }
         let service = TowerToHyperService::new(router.clone());
         let mut stop = stop_rx.clone();
         tokio::spawn(async move {
@@ -75,8 +78,10 @@ pub async fn run(
             }
         });
     }
+    // Fails only when no connection task is left to tell.
     let _ = stop_tx.send(true);
-    // Wait until every connection task released its slot (requests finished or closed).
+    // Wait until every connection task released its slot (requests finished or closed); an
+    // error would mean the semaphore was closed, and nothing closes it.
     let _ = slots
         .acquire_many(u32::try_from(limits.max_connections.max(1)).unwrap_or(u32::MAX))
         .await;

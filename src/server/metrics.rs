@@ -143,6 +143,7 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> impl IntoResponse
         "counter",
         "Webhook requests, by forge and result.",
     );
+    // A poisoned lock (a panic while it was held) leaves these series out of this scrape.
     if let Ok(counts) = state.webhook_requests.lock() {
         for ((forge, result), n) in counts.iter() {
             let _ = writeln!(

@@ -71,6 +71,7 @@ impl ServerState {
     }
 
     fn count_webhook(&self, forge: &str, result: &str) {
+        // A poisoned lock (a panic while it was held) loses this count, nothing else.
         if let Ok(mut counts) = self.webhook_requests.lock() {
             *counts
                 .entry((forge.to_string(), result.to_string()))

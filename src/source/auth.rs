@@ -89,8 +89,9 @@ impl GitAuth {
             return Ok(Some(value.trim().to_string()));
         }
         if let Some(path) = &self.token_file {
-            let value = std::fs::read_to_string(path).map_err(|e| {
-                SourceError::Credentials(format!("cannot read token file {}: {e}", path.display()))
+            let value = std::fs::read_to_string(path).map_err(|source| SourceError::Io {
+                context: format!("git credentials: cannot read token file {}", path.display()),
+                source,
             })?;
             return Ok(Some(value.trim().to_string()));
         }

@@ -19,3 +19,12 @@ fn a_range_revert_names_every_commit() {
     assert!(!same_commit("aaaaaa", "aaaaaa1"), "too short to be a sha");
     assert!(!same_commit("aaaaaaa2", "aaaaaaa1"));
 }
+
+#[test]
+fn short_sha_is_seven_digits_or_all_of_a_shorter_one() {
+    assert_eq!(short_sha("0123456789abcdef"), "0123456");
+    assert_eq!(short_sha("0123"), "0123");
+    assert_eq!(short_sha(""), "");
+    // Never panics on a multi-byte character at the cut (a hand-written `[..7]` would).
+    assert_eq!(short_sha("012345é"), "012345é");
+}

@@ -89,7 +89,7 @@ pub(crate) fn fetch_error(url: &str, deadline: Option<Instant>, e: git2::Error) 
     }
     SourceError::Fetch {
         url: url.to_string(),
-        cause: e.message().to_string(),
+        source: e,
     }
 }
 
@@ -130,9 +130,20 @@ pub struct TreeFile {
 /// Everything that can go wrong in the source stage.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    /// The remote could not be reached or refused us; `cause` is git's own message.
-    #[error("cannot fetch {url}: {cause}")]
-    Fetch { url: String, cause: String },
+    /// The remote could not be reached or refused us; the message is git's own.
+    #[error("cannot fetch {url}: {}", .source.message())]
+    Fetch {
+        url: String,
+        #[source]
+        source: git2::Error,
+    },
+    /// The blocking task running a fetch panicked or was cancelled.
+    #[error("cannot fetch {url}: git task failed: {source}")]
+    FetchTask {
+        url: String,
+        #[source]
+        source: tokio::task::JoinError,
+    },
     /// The remote did not answer in time (it hangs, or the network drops packets).
     #[error(
         "fetching {url} timed out after {}s: the remote did not answer (raise --fetch-timeout \
@@ -154,8 +165,12 @@ pub enum SourceError {
     )]
     CredentialsInUrl { url: String },
     /// A local repository path that does not exist or is not a git repository.
-    #[error("{path} is not a git repository: {cause}")]
-    NotARepository { path: PathBuf, cause: String },
+    #[error("{path} is not a git repository: {}", .source.message())]
+    NotARepository {
+        path: PathBuf,
+        #[source]
+        source: git2::Error,
+    },
     /// The tracked ref does not exist in the repository.
     #[error("{reference} not found in {url}")]
     RefNotFound { url: String, reference: String },

@@ -76,9 +76,9 @@ impl GitSource {
         super::init_network_timeouts();
         let repo = match &location {
             RepoLocation::Local(path) => {
-                Repository::open(path).map_err(|e| SourceError::NotARepository {
+                Repository::open(path).map_err(|source| SourceError::NotARepository {
                     path: path.clone(),
-                    cause: e.message().to_string(),
+                    source,
                 })?
             }
             RepoLocation::Remote(url) => {
@@ -263,6 +263,7 @@ impl GitSource {
                     .chars()
                     .take(200)
                     .collect(),
+                // The refusal stands either way; only its message loses the link's target.
                 Err(_) => String::new(),
             };
             return Err(SourceError::Symlink { path, target });

@@ -62,6 +62,7 @@ impl GitSource {
             .find_commit(tip)
             .map_err(SourceError::git("reading branch tip"))?;
         let (author, committer) =
+            // No user.name/user.email configured: revert_identity falls back to ferry's own.
             revert_identity(&|name| std::env::var(name).ok(), repo.signature().ok())?;
         for sha in shas {
             let oid = Oid::from_str(sha).map_err(SourceError::git(format!("bad sha {sha}")))?;
@@ -193,6 +194,7 @@ fn update_local_branch(
     let name = format!("refs/heads/{branch}");
     repo.reference_matching(&name, id, true, expected, "ferry rollback")
         .map_err(SourceError::git(format!("moving {name}")))?;
+    // An unborn or unreadable HEAD is not on the branch: the work tree is left alone.
     let on_branch = repo
         .head()
         .ok()
@@ -222,6 +224,7 @@ fn push_commit(
     let sink = rejected.clone();
     callbacks.push_update_reference(move |refname, status| {
         if let Some(msg) = status {
+            // Only this callback takes the lock; it cannot be poisoned.
             if let Ok(mut slot) = sink.lock() {
                 *slot = Some(format!("{refname}: {msg}"));
             }

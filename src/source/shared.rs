@@ -123,10 +123,7 @@ async fn blocking<T: Send + 'static>(
     let limit = deadline + Duration::from_millis(500);
     match tokio::time::timeout_at(limit.into(), task).await {
         Ok(Ok(result)) => result,
-        Ok(Err(e)) => Err(SourceError::Fetch {
-            url,
-            cause: format!("git task failed: {e}"),
-        }),
+        Ok(Err(source)) => Err(SourceError::FetchTask { url, source }),
         Err(_) => Err(SourceError::FetchTimeout {
             url,
             after: super::network_timeout(),
