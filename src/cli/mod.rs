@@ -1,14 +1,13 @@
 //! The `ferry` command line: argument definitions and what each command prints.
 
 mod args;
+mod common_args;
 mod logging;
 mod progress;
 mod render;
 
-pub use args::{
-    AppArgs, Cli, ClusterArgs, Command, GateArgs, HistoryArgs, OutputFormat, PlanArgs,
-    RollbackArgs, SafetyArgs, ServeArgs, SyncArgs,
-};
+pub use args::{Cli, Command, HistoryArgs, PlanArgs, RollbackArgs, ServeArgs, SyncArgs};
+pub use common_args::{AppArgs, ClusterArgs, GateArgs, OutputFormat, SafetyArgs};
 pub use logging::log_filter;
 pub use progress::ProgressSink;
 pub use render::{
