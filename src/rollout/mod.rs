@@ -18,6 +18,7 @@ pub mod config;
 pub mod daemonset;
 mod inspect;
 pub mod job;
+mod job_watch;
 pub mod pods;
 mod restart;
 mod runner;

@@ -8,11 +8,11 @@ use tokio::time::Instant;
 
 use super::clock::GraceClock;
 use super::restart::{self, Pending};
-use super::util::{decode_all, uid};
+use super::util::uid;
 use super::workload::Workload;
 use super::{
-    daemonset, job, statefulset, GateConfig, GateEvent, GateOutcome, GateResult, GateState,
-    GateTarget, OnDeletePolicy, PodProblem, Progress, RolloutError, Supersede, WorkloadKind,
+    daemonset, statefulset, GateConfig, GateEvent, GateOutcome, GateResult, GateState, GateTarget,
+    OnDeletePolicy, PodProblem, Progress, RolloutError, Supersede, WorkloadKind,
 };
 use crate::cancel::Cancel;
 use crate::cluster::{Cluster, ServedKind};
@@ -207,44 +207,6 @@ impl<'a> Watch<'a> {
         })
     }
 
-    /// A Job that vanished while gated was most likely removed by its
-    /// `ttlSecondsAfterFinished` right after finishing, possibly before a poll saw the result.
-    /// The Job controller's events outlive it: `Completed` means success; a failure reason
-    /// (BackoffLimitExceeded, DeadlineExceeded…) means failure. `None` when the events say
-    /// neither.
-    async fn job_gone(&mut self) -> Result<Option<Step>, RolloutError> {
-        let ns = self.target.namespace.clone();
-        let known_uid = self.object.as_ref().map(|o| uid(o.metadata()).to_string());
-        let events = self
-            .cluster
-            .list_events_for_name(&ns, "Job", &self.target.name)
-            .await?;
-        let events: Vec<Event> = decode_all(&format!("events of {}", self.target), events)?;
-        // The last one in the server's order (oldest first).
-        let finished = events.iter().rev().find(|e| {
-            let about_it = known_uid
-                .as_deref()
-                .is_none_or(|u| e.involved_object.uid.as_deref() == Some(u));
-            let reason = e.reason.as_deref().unwrap_or_default();
-            about_it
-                && (reason == "Completed"
-                    || (e.type_.as_deref() == Some("Warning") && reason.ends_with("Exceeded")))
-        });
-        let Some(last) = finished else {
-            return Ok(None);
-        };
-        let reason = last.reason.clone().unwrap_or_default();
-        let message = last.message.clone().unwrap_or_default();
-        let elapsed = self.started.elapsed();
-        if reason == "Completed" {
-            return Ok(Some(Step::Done(GateResult::Healthy {
-                message: format!("{message}; then removed by its ttlSecondsAfterFinished"),
-                elapsed,
-            })));
-        }
-        Ok(Some(self.failed(&reason, message, None)))
-    }
-
     async fn poll(&mut self) -> Result<Step, RolloutError> {
         let kind = match &self.kind {
             Some(kind) => kind.clone(),
@@ -305,36 +267,6 @@ impl<'a> Watch<'a> {
                 OnDeletePolicy::RestartPods => self.restart_pods(&obj, message).await,
             },
         }
-    }
-
-    /// A failed Job: name the last failed pod, its node and exit code.
-    async fn job_failed(
-        &mut self,
-        job: &Workload,
-        reason: String,
-        message: String,
-    ) -> Result<Step, RolloutError> {
-        let pods = match self.owned_pods(job).await {
-            Ok(pods) => pods,
-            Err(e) => {
-                tracing::warn!(object = %self.target, error = %e, "could not list the Job's pods; reporting the failure without its last failed pod");
-                Vec::new()
-            }
-        };
-        let Some((pod, node, detail)) = job::last_failed_pod(&pods) else {
-            return Ok(self.failed(&reason, message, None));
-        };
-        let at = node
-            .as_deref()
-            .map(|n| format!(" on {n}"))
-            .unwrap_or_default();
-        Ok(Step::Done(GateResult::Failed {
-            reason,
-            message: format!("{message}; last failed pod {pod}{at}: {detail}"),
-            pod: Some(pod),
-            node,
-            elapsed: self.started.elapsed(),
-        }))
     }
 
     /// `restart-pods`: diagnose as usual, then delete the next old-revision pod if it is time.
