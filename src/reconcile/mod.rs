@@ -21,6 +21,7 @@ use crate::plan::{self, Plan, PlanError, PlanInput};
 use crate::rollout::{GateConfig, GateEvent, GateOutcome, Supersede};
 use crate::trigger::SyncTrigger;
 
+mod app_handle;
 mod gate_hook;
 mod gate_verdict;
 mod inventory;

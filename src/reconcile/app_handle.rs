@@ -1,0 +1,170 @@
+//! One app loop's handle (request syncs, read status) and the status it reports for
+//! `/api/apps`, `/readyz` and `/metrics`.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::SyncReport;
+use crate::config::AppSpec;
+use crate::trigger::{SyncRequests, TriggerKind};
+
+/// What one app is doing, for `/api/apps`, `/readyz` and `/metrics`.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppStatus {
+    /// App name.
+    pub name: String,
+    /// Repository as shown to users.
+    pub repo: String,
+    /// True once the app has completed one reconcile attempt (successful or not).
+    pub attempted: bool,
+    /// True while a sync runs.
+    pub syncing: bool,
+    /// The commit last synced successfully (sha).
+    pub synced_commit: Option<String>,
+    /// Its subject.
+    pub synced_subject: Option<String>,
+    /// The newest commit seen on the tracked ref.
+    pub head_commit: Option<String>,
+    /// The branch followed (resolved from the remote's HEAD when not configured).
+    pub tracked_branch: Option<String>,
+    /// Outcome of the last sync that did something ("succeeded", "gate-failed", …).
+    pub last_outcome: Option<String>,
+    /// When the last attempt finished (RFC 3339).
+    pub last_attempt_at: Option<String>,
+    /// The last error, if the last attempt failed.
+    pub last_error: Option<String>,
+    /// Consecutive failed attempts (drives backoff).
+    pub consecutive_failures: u32,
+    /// Per object of the last sync: "Kind ns/name" → action/result.
+    pub objects: BTreeMap<String, String>,
+    /// Syncs that ran, by outcome label.
+    pub syncs_by_outcome: BTreeMap<String, u64>,
+    /// Durations (seconds) of syncs that ran, for the histogram.
+    #[serde(skip)]
+    pub sync_durations: Vec<f64>,
+    /// How long rollout gates waited (seconds), for the histogram.
+    #[serde(skip)]
+    pub gate_durations: Vec<f64>,
+    /// Git fetch errors so far.
+    pub fetch_errors: u64,
+    /// Triggers received, by kind.
+    pub triggers: BTreeMap<String, u64>,
+    /// Objects whose live state differs from the last synced commit ("Kind ns/name" →
+    /// changed fields), from the latest drift check.
+    pub drift: BTreeMap<String, Vec<String>>,
+    /// Self-heal syncs run so far.
+    pub self_heals: u64,
+    /// Why the last detected drift was not healed (self-heal off, or rate-limited).
+    pub drift_note: Option<String>,
+    /// Set while a sync window keeps the app from applying (why).
+    pub window_blocked: Option<String>,
+    /// Changes planned but held back by a sync window.
+    pub pending_changes: usize,
+    /// Set (to the commit applied instead) while the cluster runs the failing commit's parent
+    /// because the remote refused the policy's revert; self-heal waits until the branch moves,
+    /// so it never re-applies the failing commit.
+    pub fallback_commit: Option<String>,
+}
+
+/// A handle to a running app loop: request syncs, read status.
+#[derive(Clone)]
+pub struct AppHandle {
+    pub(super) requests: SyncRequests,
+    status: Arc<Mutex<AppStatus>>,
+}
+
+impl AppHandle {
+    /// A handle for `app`'s loop, with a first sync (a poll) already requested.
+    pub(super) fn new(app: &AppSpec) -> AppHandle {
+        AppHandle {
+            requests: SyncRequests::new(&app.name, Some(TriggerKind::Poll)),
+            status: Arc::new(Mutex::new(AppStatus {
+                name: app.name.clone(),
+                repo: app.location.display(),
+                ..Default::default()
+            })),
+        }
+    }
+
+    /// The app's name.
+    pub fn name(&self) -> &str {
+        self.requests.app()
+    }
+
+    /// Requests a sync. Requests made while one is pending or running coalesce into one.
+    pub fn trigger(&self, kind: TriggerKind) {
+        self.requests.request(kind);
+    }
+
+    /// Where triggers (poll timer, file watcher, live watch) send this app's sync requests.
+    pub fn requests(&self) -> SyncRequests {
+        self.requests.clone()
+    }
+
+    /// A snapshot of the app's status.
+    pub fn status(&self) -> AppStatus {
+        let mut status = self.status.lock().map(|s| s.clone()).unwrap_or_default();
+        status.triggers = self
+            .requests
+            .received()
+            .into_iter()
+            .map(|(trigger, count)| (trigger.to_string(), count))
+            .collect();
+        status
+    }
+}
+
+/// Changes the app's status.
+pub(super) fn set(handle: &AppHandle, f: impl FnOnce(&mut AppStatus)) {
+    // A poisoned lock (a panic while it was held) skips this status update, as everywhere in
+    // this file: the status is a display, and the sync itself goes on.
+    if let Ok(mut s) = handle.status.lock() {
+        f(&mut s);
+    }
+}
+
+/// Folds one sync's report into the app's status.
+pub(super) fn show_report(handle: &AppHandle, report: &SyncReport, started: Instant) {
+    let commit = report.plan.commit.clone();
+    let outcome = match &report.record {
+        Some(r) => r.outcome.label().to_string(),
+        None => "unchanged".to_string(),
+    };
+    let succeeded = report.succeeded();
+    set(handle, |s| {
+        *s.syncs_by_outcome.entry(outcome.clone()).or_default() += 1;
+        s.gate_durations.extend(
+            report
+                .gates
+                .iter()
+                .filter_map(|g| g.elapsed())
+                .map(|d| d.as_secs_f64()),
+        );
+        if report.record.is_some() {
+            s.sync_durations.push(started.elapsed().as_secs_f64());
+            s.last_outcome = Some(outcome.clone());
+        }
+        s.objects = report
+            .plan
+            .changes
+            .iter()
+            .map(|c| (c.key.to_string(), c.action.verb().to_string()))
+            .collect();
+        if let Some(record) = &report.record {
+            for o in &record.objects {
+                let key = crate::manifest::object_name(&o.kind, o.namespace.as_deref(), &o.name);
+                s.objects.insert(key, o.result.to_string());
+            }
+        }
+        if succeeded {
+            s.synced_commit = Some(commit.sha.clone());
+            s.synced_subject = Some(commit.subject.clone());
+            s.drift.clear();
+            s.drift_note = None;
+        }
+    });
+}
