@@ -53,15 +53,20 @@ pub enum ConfigError {
     /// The file could not be read.
     #[error("cannot read {path}: {source}")]
     Read {
+        /// The path concerned.
         path: PathBuf,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
     /// The file is not valid YAML for this schema.
     #[error("{path}:{line}: {source}")]
     Parse {
+        /// The path concerned.
         path: PathBuf,
+        /// The line (1-based).
         line: usize,
+        /// The underlying error.
         #[source]
         source: serde_yaml::Error,
     },

@@ -133,14 +133,18 @@ pub enum SourceError {
     /// The remote could not be reached or refused us; the message is git's own.
     #[error("cannot fetch {url}: {}", .source.message())]
     Fetch {
+        /// The remote's URL.
         url: String,
+        /// The underlying error.
         #[source]
         source: git2::Error,
     },
     /// The blocking task running a fetch panicked or was cancelled.
     #[error("cannot fetch {url}: git task failed: {source}")]
     FetchTask {
+        /// The remote's URL.
         url: String,
+        /// The underlying error.
         #[source]
         source: tokio::task::JoinError,
     },
@@ -150,38 +154,71 @@ pub enum SourceError {
          for a very slow remote)",
         after.as_secs()
     )]
-    FetchTimeout { url: String, after: Duration },
+    FetchTimeout {
+        /// The remote's URL.
+        url: String,
+        /// How long ferry waited.
+        after: Duration,
+    },
     /// An earlier fetch of the same repository (another app, or a hung one) still holds its
     /// cache clone.
     #[error("fetching {url}: an earlier fetch of this repository is still running after {}s", after.as_secs())]
-    FetchBusy { url: String, after: Duration },
+    FetchBusy {
+        /// The remote's URL.
+        url: String,
+        /// How long ferry waited.
+        after: Duration,
+    },
     /// The SSH server's host key is not in the known_hosts file, or differs from it.
     #[error("cannot fetch {url}: {reason}")]
-    HostKey { url: String, reason: String },
+    HostKey {
+        /// The remote's URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
     /// The repository URL carries a user name/token/password.
     #[error(
         "{url}: credentials inside a repository URL are refused (they would be logged and \
          stored); put the token in auth.tokenFile or auth.tokenEnv, and the user in auth.username"
     )]
-    CredentialsInUrl { url: String },
+    CredentialsInUrl {
+        /// The remote's URL.
+        url: String,
+    },
     /// A local repository path that does not exist or is not a git repository.
     #[error("{path} is not a git repository: {}", .source.message())]
     NotARepository {
+        /// The path concerned.
         path: PathBuf,
+        /// The underlying error.
         #[source]
         source: git2::Error,
     },
     /// The tracked ref does not exist in the repository.
     #[error("{reference} not found in {url}")]
-    RefNotFound { url: String, reference: String },
+    RefNotFound {
+        /// The remote's URL.
+        url: String,
+        /// The ref looked for.
+        reference: String,
+    },
     /// The configured directory does not exist at that commit.
     #[error("path {path:?} does not exist at commit {sha}")]
-    PathNotFound { path: String, sha: String },
+    PathNotFound {
+        /// The path concerned.
+        path: String,
+        /// The commit.
+        sha: String,
+    },
     /// A file is over the size limit; it is not read into memory.
     #[error("{path} is {size} bytes, over the limit of {limit} bytes")]
     FileTooLarge {
+        /// The path concerned.
         path: String,
+        /// Its size in bytes.
         size: usize,
+        /// The limit in bytes.
         limit: usize,
     },
     /// A manifest path is a symbolic link: refused rather than skipped, since skipping it
@@ -190,21 +227,34 @@ pub enum SourceError {
         "{path} is a symbolic link (to {target:?}); ferry reads manifests as committed and \
          does not follow links: commit the file itself, or add it to `ignore`"
     )]
-    Symlink { path: String, target: String },
+    Symlink {
+        /// The path concerned.
+        path: String,
+        /// Where the link points.
+        target: String,
+    },
     /// Credentials were configured but could not be read.
     #[error("git credentials: {0}")]
     Credentials(String),
     /// The remote refused the push (protected branch, no permission, moved meanwhile).
     #[error("push to {url} refused: {cause}")]
-    PushRejected { url: String, cause: String },
+    PushRejected {
+        /// The remote's URL.
+        url: String,
+        /// What the remote said.
+        cause: String,
+    },
     /// A commit to revert that the tracked branch does not contain.
     #[error(
         "commit {commit} is not on {branch} (tip {tip}): ferry reverts only commits of the \
          branch it tracks"
     )]
     NotOnBranch {
+        /// The commit asked for.
         commit: String,
+        /// The tracked branch.
         branch: String,
+        /// The branch's tip.
         tip: String,
     },
     /// A revert needs a branch to commit on.
@@ -212,18 +262,27 @@ pub enum SourceError {
     NotABranch(String),
     /// Creating the revert commit failed because the revert does not apply cleanly.
     #[error("reverting {sha} conflicts in: {}", files.join(", "))]
-    RevertConflict { sha: String, files: Vec<String> },
+    RevertConflict {
+        /// The commit.
+        sha: String,
+        /// The files in conflict.
+        files: Vec<String>,
+    },
     /// Any other libgit2 failure, with what we were doing.
     #[error("git: {context}: {source}")]
     Git {
+        /// What ferry was doing.
         context: String,
+        /// The underlying error.
         #[source]
         source: git2::Error,
     },
     /// Filesystem failure around the clone cache.
     #[error("{context}: {source}")]
     Io {
+        /// What ferry was doing.
         context: String,
+        /// The underlying error.
         #[source]
         source: std::io::Error,
     },
