@@ -12,7 +12,7 @@ use super::{Action, Change, Plan, PlanError, PlanStats};
 use crate::cluster::{
     Cluster, ClusterError, ServedKind, APP_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE,
 };
-use crate::manifest::{Bundle, ObjectKey, Resource};
+use crate::manifest::{Bundle, Gvk, ObjectKey, Resource};
 use crate::source::CommitInfo;
 
 /// What a plan is built from.
@@ -23,8 +23,8 @@ pub struct PlanInput<'a> {
     pub commit: &'a CommitInfo,
     /// The resolved bundle of that commit.
     pub bundle: &'a Bundle,
-    /// The served kind for every (group, version, kind) in the bundle.
-    pub kinds: &'a HashMap<(String, String, String), ServedKind>,
+    /// The served kind for every kind in the bundle.
+    pub kinds: &'a HashMap<Gvk, ServedKind>,
     /// Kinds this app applied before (its inventory), so objects of kinds no longer in git
     /// can be pruned.
     pub inventory_kinds: &'a [ServedKind],
@@ -141,7 +141,7 @@ pub async fn build_plan(cluster: &Cluster, input: PlanInput<'_>) -> Result<Plan,
     let decisions: Vec<_> = resources
         .into_iter()
         .map(|resource| async move {
-            let Some(kind) = input_ref.kinds.get(&resource.key.kind_ref()) else {
+            let Some(kind) = input_ref.kinds.get(&resource.key.gvk()) else {
                 return awaiting_crd(input_ref, resource, crd_kinds_ref);
             };
             let current = live_ref

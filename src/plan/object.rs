@@ -22,11 +22,10 @@ use crate::manifest::Resource;
 pub(super) fn awaiting_crd(
     input: &PlanInput<'_>,
     resource: &Resource,
-    crd_kinds: &HashMap<(String, String, String), crate::manifest::Scope>,
+    crd_kinds: &HashMap<crate::manifest::Gvk, crate::manifest::Scope>,
 ) -> Result<Change, PlanError> {
     let key = &resource.key;
-    let defined = (key.group.clone(), key.kind.clone(), key.version.clone());
-    if !crd_kinds.contains_key(&defined) {
+    if !crd_kinds.contains_key(&key.gvk()) {
         return Err(PlanError::UnresolvedKind(format!(
             "{}/{}",
             key.api_version(),

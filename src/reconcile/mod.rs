@@ -106,8 +106,8 @@ pub struct PreparedCommit {
     pub commit: CommitInfo,
     /// Its resolved bundle.
     pub bundle: Bundle,
-    /// Served kind per (group, version, kind).
-    pub kinds: HashMap<(String, String, String), ServedKind>,
+    /// Served kind per kind of the bundle.
+    pub kinds: HashMap<manifest::Gvk, ServedKind>,
 }
 
 /// What a sync did.
@@ -233,24 +233,26 @@ pub async fn prepare(
 
     let mut kinds = HashMap::new();
     for r in &bundle.resources {
-        let k = r.key.kind_ref();
+        let k = r.key.gvk();
         if kinds.contains_key(&k) {
             continue;
         }
-        if let Some(served) = engine.cluster.served_kind(&k.0, &k.1, &k.2).await? {
+        if let Some(served) = engine
+            .cluster
+            .served_kind(&k.group, &k.version, &k.kind)
+            .await?
+        {
             kinds.insert(k, served);
         }
     }
     let scope_of = |key: &manifest::ObjectKey| {
-        kinds
-            .get(&(key.group.clone(), key.version.clone(), key.kind.clone()))
-            .map(|s| {
-                if s.namespaced {
-                    Scope::Namespaced
-                } else {
-                    Scope::Cluster
-                }
-            })
+        kinds.get(&key.gvk()).map(|s| {
+            if s.namespaced {
+                Scope::Namespaced
+            } else {
+                Scope::Cluster
+            }
+        })
     };
     let bundle = manifest::resolve(bundle, &scope_of, &app.namespace)?;
     Ok((
@@ -275,8 +277,12 @@ pub async fn plan_prepared(
         .await?;
     inventory::check_source(app, &recorded)?;
     let mut inventory_kinds = Vec::new();
-    for (g, v, k) in &recorded.kinds {
-        if let Some(served) = engine.cluster.served_kind(g, v, k).await? {
+    for k in &recorded.kinds {
+        if let Some(served) = engine
+            .cluster
+            .served_kind(&k.group, &k.version, &k.kind)
+            .await?
+        {
             inventory_kinds.push(served);
         }
     }
@@ -473,7 +479,7 @@ pub async fn sync(
     record.record_apply(&report);
     let gates = hook.map(|h| h.outcomes()).unwrap_or_default();
     for gate in &gates {
-        let (_, _, kind) = gate.target.kind.group_version_kind();
+        let kind = gate.target.kind.as_str();
         if let Some(object) =
             record.object_mut(kind, Some(&gate.target.namespace), &gate.target.name)
         {
