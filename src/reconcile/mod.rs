@@ -265,8 +265,40 @@ pub async fn prepare(
     ))
 }
 
+/// Which commit [`plan`] plans, and how far it has come.
+// Built once per plan and moved straight into `plan`: boxing the git handle would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum PlanFrom<'a> {
+    /// Fetch the app's ref and plan its head commit. The plan's stats then count every API
+    /// call of the run (discovery and the inventory included) and its whole wall time.
+    Head,
+    /// A commit already fetched: read and validate its manifests, then plan it.
+    Fetched(GitSource, CommitInfo),
+    /// A commit already read and validated by [`prepare`]: plan it.
+    Prepared(&'a PreparedCommit),
+}
+
+/// Plans one commit of the app against the cluster: reads and dry-runs, never writes.
+pub async fn plan(
+    engine: &Engine,
+    app: &AppSpec,
+    from: PlanFrom<'_>,
+) -> Result<Plan, ReconcileError> {
+    match from {
+        PlanFrom::Head => {
+            let started = CostMark::now(engine);
+            let (source, commit) = fetch(engine, app).await?;
+            let mut plan = plan_fetched(engine, app, source, commit).await?;
+            started.charge(engine, &mut plan);
+            Ok(plan)
+        }
+        PlanFrom::Fetched(source, commit) => plan_fetched(engine, app, source, commit).await,
+        PlanFrom::Prepared(prepared) => plan_prepared(engine, app, prepared).await,
+    }
+}
+
 /// Builds the plan for a prepared commit.
-pub async fn plan_prepared(
+async fn plan_prepared(
     engine: &Engine,
     app: &AppSpec,
     prepared: &PreparedCommit,
@@ -325,17 +357,8 @@ pub async fn plan_prepared(
     Ok(plan)
 }
 
-/// Fetch, read and plan the app's current commit.
-pub async fn plan(engine: &Engine, app: &AppSpec) -> Result<Plan, ReconcileError> {
-    let started = CostMark::now(engine);
-    let (source, commit) = fetch(engine, app).await?;
-    let mut plan = plan_fetched(engine, app, source, commit).await?;
-    started.charge(engine, &mut plan);
-    Ok(plan)
-}
-
 /// Reads and plans a commit that was already fetched.
-pub async fn plan_fetched(
+async fn plan_fetched(
     engine: &Engine,
     app: &AppSpec,
     source: GitSource,
@@ -377,10 +400,7 @@ pub async fn sync(
     app: &AppSpec,
     options: SyncOptions,
 ) -> Result<SyncReport, ReconcileError> {
-    let started = CostMark::now(engine);
-    let (source, commit) = fetch(engine, app).await?;
-    let mut plan = plan_fetched(engine, app, source, commit).await?;
-    started.charge(engine, &mut plan);
+    let plan = plan(engine, app, PlanFrom::Head).await?;
     if let Some(on_plan) = &options.on_plan {
         on_plan(&plan);
     }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tokio::sync::{watch, Notify};
 
-use super::{fetch, plan_fetched, sync_with_policy, Engine, SyncOptions, SyncReport};
+use super::{fetch, plan, sync_with_policy, Engine, PlanFrom, SyncOptions, SyncReport};
 use crate::config::{AppSpec, FailurePolicy};
 use crate::plan::Action;
 use crate::rollout::{head_channel, GateConfig, HeadSender};
@@ -322,7 +322,7 @@ async fn attempt(
             return Ok(());
         }
         let head_sha = head.sha.clone();
-        let plan = plan_fetched(engine, app, source, head)
+        let plan = plan(engine, app, PlanFrom::Fetched(source, head))
             .await
             .map_err(|e| e.to_string())?;
         let drift: BTreeMap<String, Vec<String>> = plan
@@ -377,7 +377,7 @@ async fn attempt(
     // Sync windows: outside them, plan and report, but do not apply.
     if *trigger != TriggerKind::ManualForce {
         if let Err(reason) = app.windows.check(chrono::Utc::now()) {
-            let plan = plan_fetched(engine, app, source, head)
+            let plan = plan(engine, app, PlanFrom::Fetched(source, head))
                 .await
                 .map_err(|e| e.to_string())?;
             let pending = plan.changes.iter().filter(|c| c.action.is_change()).count();
