@@ -17,7 +17,7 @@ use crate::history::{
     job_spec_hash, CompletedJobs, History, HistoryError, SyncOutcome, SyncRecord,
 };
 use crate::manifest::{self, Bundle, Limits, ManifestError, Scope, SourceFile};
-use crate::plan::{self, Plan, PlanError, PlanInput};
+use crate::plan::{self, Plan, PlanError, PlanInput, PlanOptions};
 use crate::rollout::{GateConfig, GateEvent, GateHook, GateOutcome, GateResult, Supersede};
 
 mod inventory;
@@ -338,18 +338,20 @@ async fn plan_prepared(
     let mut plan = plan::build_plan(
         &engine.cluster,
         PlanInput {
-            completed_job: &already_completed,
-            app: &app.name,
-            commit: &prepared.commit,
             bundle: &prepared.bundle,
             kinds: &prepared.kinds,
             inventory_kinds: &inventory_kinds,
-            prune: app.prune,
-            install: &engine.ferry_namespace,
-            guard: app.prune_guard,
-            take_over: app.take_over,
-            yield_to_managers: &app.yield_to_managers,
             concurrency: engine.concurrency,
+            options: PlanOptions {
+                completed_job: &already_completed,
+                app: &app.name,
+                commit: &prepared.commit,
+                prune: app.prune,
+                install: &engine.ferry_namespace,
+                guard: app.prune_guard,
+                take_over: app.take_over,
+                yield_to_managers: &app.yield_to_managers,
+            },
         },
     )
     .await?;
