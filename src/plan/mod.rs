@@ -21,6 +21,8 @@
 mod bookkeeping;
 mod build;
 mod decide;
+#[cfg(test)]
+mod fixtures;
 pub mod guard;
 mod object;
 mod project;
