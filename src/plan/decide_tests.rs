@@ -113,8 +113,8 @@ fn a_dry_run_that_changes_nothing_is_unchanged() {
     let git = bundle(&[config_map("settings", json!({"k": "v", "extra": "x"}))]);
     let live_cm = applied(&config_map("settings", json!({"k": "v"})));
     let live = snapshot(
-        &[live_cm.clone()],
-        vec![(&git, "settings", dry_run(DryRun::Accepted(live_cm)))],
+        std::slice::from_ref(&live_cm),
+        vec![(&git, "settings", dry_run(DryRun::Accepted(live_cm.clone())))],
     );
     let c = commit();
     let plan = plan_with(&git, &live, &options(&c));

@@ -231,3 +231,7 @@ fn answer(result: Result<Value, ClusterError>) -> Result<DryRun, PlanError> {
         Err(e) => Err(e.into()),
     }
 }
+
+#[cfg(test)]
+#[path = "reads_tests.rs"]
+mod tests;
