@@ -1,55 +1,16 @@
-//! The plan's decisions from snapshot fixtures: what the read phase saw in, the plan out.
+//! The plan's decisions per desired object, from snapshot fixtures: what the read phase saw
+//! in, the plan out. (Prune decisions: `prune_tests.rs`.)
 
 use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
 use super::super::fixtures::{
-    action, applied, bundle, commit, config_map, kinds, listed, options, APP, INSTALL,
+    action, applied, bundle, commit, config_map, dry_run, kinds, namespace, not_found_then,
+    options, owned_by, plan_with, snapshot, APP, INSTALL,
 };
-use super::super::guard::PruneGuard;
-use super::super::snapshot::{DryRun, LiveSnapshot, ObjectReads};
-use super::super::with_bookkeeping;
+use super::super::snapshot::{DryRun, ObjectReads};
 use super::*;
-use crate::cluster::Resident;
-
-/// The snapshot of a cluster holding `live` (as the inventory LIST returned it), where the
-/// desired objects named in `reads` got those reads.
-fn snapshot(live: &[Value], reads: Vec<(&Bundle, &str, ObjectReads)>) -> LiveSnapshot {
-    let mut objects = HashMap::new();
-    for (bundle, name, read) in reads {
-        let resource = bundle
-            .resources
-            .iter()
-            .find(|r| r.key.name == name)
-            .expect("a desired object of that name");
-        objects.insert(resource.key.clone(), read);
-    }
-    LiveSnapshot {
-        listed: listed(live),
-        objects,
-        residents: HashMap::new(),
-    }
-}
-
-fn dry_run(answer: DryRun) -> ObjectReads {
-    ObjectReads {
-        dry_run: Some(answer),
-        ..Default::default()
-    }
-}
-
-fn not_found_then(answer: DryRun) -> ObjectReads {
-    ObjectReads {
-        found: Some(None),
-        dry_run: Some(answer),
-        ..Default::default()
-    }
-}
-
-fn plan_with(bundle: &Bundle, live: &LiveSnapshot, options: &PlanOptions<'_>) -> Plan {
-    decide(bundle, &kinds(bundle), live, options).expect("decided")
-}
 
 #[test]
 fn a_new_object_is_a_create_validated_by_its_dry_run() {
@@ -217,12 +178,6 @@ fn an_object_the_server_rejects_is_invalid_with_its_message() {
     assert_eq!(plan.invalid().count(), 1);
 }
 
-fn owned_by(app: &str, install: &str, object: &Value) -> Value {
-    let mut live = with_bookkeeping(object, app, install, &commit());
-    live["metadata"]["uid"] = json!("uid-theirs");
-    live
-}
-
 #[test]
 fn an_object_of_another_ferry_app_is_invalid_unless_taken_over() {
     let cm = config_map("settings", json!({"k": "v"}));
@@ -284,171 +239,6 @@ fn an_object_nobody_manages_is_adopted_by_an_update() {
         ["metadata.labels"],
         "ferry adds its labels to what it adopts"
     );
-}
-
-#[test]
-fn objects_of_another_install_are_neither_pruned_nor_counted() {
-    let git = bundle(&[]);
-    let other_install = owned_by(APP, "ferry-two", &config_map("theirs", json!({})));
-    let live = snapshot(&[other_install], vec![]);
-    let c = commit();
-    let plan = plan_with(&git, &live, &options(&c));
-    assert!(plan.changes.is_empty(), "{:?}", plan.changes);
-    assert_eq!(plan.refusal, None);
-}
-
-/// What ferry applied for ConfigMap `name`, live.
-fn live_cm(name: &str) -> Value {
-    applied(&config_map(name, json!({})))
-}
-
-#[test]
-fn an_object_no_longer_in_git_is_pruned_by_uid_after_the_desired_ones() {
-    let git = bundle(&[config_map("keep", json!({}))]);
-    let live = snapshot(&[live_cm("gone"), live_cm("keep")], vec![]);
-    let c = commit();
-    let plan = plan_with(&git, &live, &options(&c));
-    assert_eq!(*action(&plan, "gone"), Action::Prune);
-    let names: Vec<&str> = plan.changes.iter().map(|c| c.key.name.as_str()).collect();
-    assert_eq!(names, ["keep", "gone"]);
-    let prune = &plan.changes[1];
-    assert_eq!(
-        prune.uid.as_deref(),
-        Some("uid-gone"),
-        "deleted by uid only"
-    );
-    assert!(prune.kind.is_some(), "apply needs the kind to delete it");
-    assert_eq!(plan.refusal, None, "1 of 2 is the 50% the guard allows");
-}
-
-#[test]
-fn objects_are_kept_when_pruning_is_off_opted_out_or_not_applied_by_ferry() {
-    let git = bundle(&[config_map("keep", json!({}))]);
-    let mut opted_out = live_cm("opted-out");
-    opted_out["metadata"]["annotations"]["ferry.dev/prune"] = json!("false");
-    let mut labelled_by_hand = live_cm("by-hand");
-    labelled_by_hand["metadata"]["managedFields"] =
-        json!([{"manager": "kubectl", "operation": "Update", "fieldsV1": {}}]);
-    let live = snapshot(
-        &[
-            live_cm("keep"),
-            live_cm("k1"),
-            live_cm("k2"),
-            opted_out,
-            labelled_by_hand,
-        ],
-        vec![],
-    );
-    let c = commit();
-    let reason = |plan: &Plan, name: &str| match action(plan, name) {
-        Action::Orphan { reason } => reason.clone(),
-        other => panic!("{name}: expected kept, got {other:?}"),
-    };
-    let plan = plan_with(&git, &live, &options(&c));
-    assert!(reason(&plan, "opted-out").contains("ferry.dev/prune"));
-    assert!(reason(&plan, "by-hand").contains("never applied it"));
-    let no_prune = PlanOptions {
-        prune: false,
-        ..options(&c)
-    };
-    let plan = plan_with(&git, &live, &no_prune);
-    assert!(reason(&plan, "k1").contains("pruning is off"));
-    assert_eq!(plan.refusal, None, "keeping is never refused");
-}
-
-#[test]
-fn the_prune_guard_refuses_a_plan_that_prunes_more_than_its_share() {
-    let git = bundle(&[config_map("keep", json!({}))]);
-    let live = snapshot(&[live_cm("keep"), live_cm("a"), live_cm("b")], vec![]);
-    let c = commit();
-    let plan = plan_with(&git, &live, &options(&c));
-    let refusal = plan.refusal.as_ref().expect("2 of 3 is over 50%");
-    assert_eq!((refusal.prunes, refusal.live), (2, 3));
-    assert_eq!(*action(&plan, "a"), Action::Prune, "entries stay prunes");
-
-    let allowed = PlanOptions {
-        guard: PruneGuard {
-            allow_mass_prune: true,
-            ..PruneGuard::default()
-        },
-        ..options(&c)
-    };
-    assert_eq!(plan_with(&git, &live, &allowed).refusal, None);
-    let everything = bundle(&[]);
-    let plan = plan_with(&everything, &live, &options(&c));
-    assert!(plan.refusal.unwrap().rule.contains("every object"));
-}
-
-fn namespace(name: &str) -> Value {
-    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
-}
-
-#[test]
-fn a_namespace_holding_objects_ferry_does_not_manage_is_kept() {
-    let git = bundle(&[config_map("keep", json!({}))]);
-    let mut live = snapshot(
-        &[
-            live_cm("keep"),
-            applied(&namespace("old")),
-            applied(&namespace("empty")),
-        ],
-        vec![],
-    );
-    let c = commit();
-    let options = PlanOptions {
-        guard: PruneGuard {
-            allow_mass_prune: true,
-            ..PruneGuard::default()
-        },
-        ..options(&c)
-    };
-    // Who lives there is a read: without it there is no decision.
-    let err = decide(&git, &kinds(&git), &live, &options).unwrap_err();
-    assert!(err.to_string().contains("namespace empty"), "{err}");
-
-    live.residents.insert(
-        "old".into(),
-        vec![Resident {
-            kind: "PersistentVolumeClaim".into(),
-            name: "data".into(),
-        }],
-    );
-    live.residents.insert("empty".into(), Vec::new());
-    let plan = plan_with(&git, &live, &options);
-    let Action::Orphan { reason } = action(&plan, "old") else {
-        panic!("expected kept: {:?}", plan.changes);
-    };
-    assert!(reason.contains("PersistentVolumeClaim data"), "{reason}");
-    assert_eq!(*action(&plan, "empty"), Action::Prune);
-}
-
-#[test]
-fn a_namespace_git_still_uses_or_a_system_one_is_kept_without_asking_who_lives_there() {
-    // `apps` still holds a desired ConfigMap; `default` is never deleted.
-    let git = bundle(&[config_map("keep", json!({}))]);
-    let live = snapshot(
-        &[
-            live_cm("keep"),
-            applied(&namespace("apps")),
-            applied(&namespace("default")),
-        ],
-        vec![],
-    );
-    let c = commit();
-    let options = PlanOptions {
-        guard: PruneGuard {
-            allow_mass_prune: true,
-            ..PruneGuard::default()
-        },
-        ..options(&c)
-    };
-    let plan = plan_with(&git, &live, &options);
-    let reason = |name: &str| match action(&plan, name) {
-        Action::Orphan { reason } => reason.clone(),
-        other => panic!("{name}: expected kept, got {other:?}"),
-    };
-    assert!(reason("apps").contains("git still wants objects"));
-    assert!(reason("default").contains("system namespace"));
 }
 
 #[test]

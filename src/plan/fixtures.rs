@@ -5,8 +5,9 @@ use std::collections::HashMap;
 
 use serde_json::{json, Value};
 
-use super::decide::PlanOptions;
+use super::decide::{decide, PlanOptions};
 use super::guard::PruneGuard;
+use super::snapshot::{DryRun, LiveSnapshot, ObjectReads};
 use super::{with_bookkeeping, Action, Plan};
 use crate::cluster::ServedKind;
 use crate::manifest::{default_wave, Bundle, Gvk, ObjectKey, Origin, Resource};
@@ -148,4 +149,62 @@ pub fn action<'p>(plan: &'p Plan, name: &str) -> &'p Action {
         .find(|c| c.key.name == name)
         .unwrap_or_else(|| panic!("no entry for {name} in {:?}", plan.changes))
         .action
+}
+
+/// The snapshot of a cluster holding `live` (as the inventory LIST returned it), where the
+/// desired objects named in `reads` got those reads.
+pub fn snapshot(live: &[Value], reads: Vec<(&Bundle, &str, ObjectReads)>) -> LiveSnapshot {
+    let mut objects = HashMap::new();
+    for (bundle, name, read) in reads {
+        let resource = bundle
+            .resources
+            .iter()
+            .find(|r| r.key.name == name)
+            .expect("a desired object of that name");
+        objects.insert(resource.key.clone(), read);
+    }
+    LiveSnapshot {
+        listed: listed(live),
+        objects,
+        residents: HashMap::new(),
+    }
+}
+
+/// Reads where the dry-run answered `answer`.
+pub fn dry_run(answer: DryRun) -> ObjectReads {
+    ObjectReads {
+        dry_run: Some(answer),
+        ..Default::default()
+    }
+}
+
+/// Reads of an object not in the inventory, not found by name, then dry-run.
+pub fn not_found_then(answer: DryRun) -> ObjectReads {
+    ObjectReads {
+        found: Some(None),
+        dry_run: Some(answer),
+        ..Default::default()
+    }
+}
+
+/// The plan [`decide`] makes.
+pub fn plan_with(bundle: &Bundle, live: &LiveSnapshot, options: &PlanOptions<'_>) -> Plan {
+    decide(bundle, &kinds(bundle), live, options).expect("decided")
+}
+
+/// `object` as another ferry app or install left it live.
+pub fn owned_by(app: &str, install: &str, object: &Value) -> Value {
+    let mut live = with_bookkeeping(object, app, install, &commit());
+    live["metadata"]["uid"] = json!("uid-theirs");
+    live
+}
+
+/// What ferry applied for ConfigMap `name`, live.
+pub fn live_cm(name: &str) -> Value {
+    applied(&config_map(name, json!({})))
+}
+
+/// A Namespace `name`.
+pub fn namespace(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})
 }

@@ -123,3 +123,7 @@ fn keep_reason(options: &PlanOptions<'_>, key: &ObjectKey, object: &Value) -> Op
     }
     None
 }
+
+#[cfg(test)]
+#[path = "prune_tests.rs"]
+mod tests;
