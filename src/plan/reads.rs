@@ -144,7 +144,6 @@ pub async fn read_live<R: LiveReads>(
             .await?;
         residents.insert(namespace, found);
     }
-    drop(live);
     Ok(LiveSnapshot {
         listed,
         objects,
