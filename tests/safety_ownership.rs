@@ -236,7 +236,9 @@ async fn a_prune_never_deletes_an_object_recreated_since_the_plan() {
     }
     .resolve()
     .unwrap();
-    let plan = ferry::reconcile::plan(&engine, &app).await.unwrap();
+    let plan = ferry::reconcile::plan(&engine, &app, ferry::reconcile::PlanFrom::Head)
+        .await
+        .unwrap();
     assert_eq!(plan.summary(), [("prune", 1), ("unchanged", 2)]);
 
     // Between the plan and the prune, somebody deletes and recreates "gone" (same labels,

@@ -6,6 +6,8 @@
 //! plan read as a precondition. A plan with any invalid object, or one the prune guard
 //! refused, is refused whole: nothing is applied. Health gating between waves belongs to `rollout`.
 
+mod order;
+
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -14,7 +16,8 @@ use serde::Serialize;
 use crate::cancel::{Cancel, StopReason};
 use crate::cluster::{Cluster, ClusterError, DeleteOutcome, Propagation, ServedKind};
 use crate::manifest::{ObjectKey, Origin};
-use crate::plan::{Action, Change, Plan};
+use crate::plan::{Change, Plan};
+use order::{result, skipped, PruneStep, Write};
 
 mod outcome_kind;
 pub use outcome_kind::OutcomeKind;
@@ -180,14 +183,6 @@ impl std::fmt::Display for WaveHalt {
     }
 }
 
-/// Formats an entry as "Kind ns/name (file:line)".
-fn describe(change: &Change) -> String {
-    match &change.origin {
-        Some(o) => format!("{} ({o})", change.key),
-        None => change.key.to_string(),
-    }
-}
-
 /// Applies a plan. Invalid plans are refused before any write.
 pub async fn execute(
     cluster: &Cluster,
@@ -206,55 +201,15 @@ pub async fn execute_with_hook<F: Send>(
     options: &ApplyOptions,
     hook: Option<&dyn WaveHook<F>>,
 ) -> Result<(ApplyReport, Vec<F>), ApplyError> {
-    let invalid: Vec<String> = plan
-        .invalid()
-        .map(|c| match &c.action {
-            Action::Invalid { message } => format!("  {}: {message}", describe(c)),
-            _ => describe(c),
-        })
-        .collect();
-    if !invalid.is_empty() {
-        return Err(ApplyError::InvalidPlan(invalid));
-    }
-    if let Some(refusal) = &plan.refusal {
-        return Err(ApplyError::PruneRefused(refusal.clone()));
-    }
-    for change in &plan.changes {
-        let needs_object = matches!(
-            change.action,
-            Action::Create | Action::Update | Action::Recreate { .. }
-        );
-        // A create without a kind waits for a CRD of the same plan (resolved when applied).
-        let kind_later = matches!(change.action, Action::Create);
-        if (needs_object && change.desired.is_none())
-            || (change.action.is_change() && change.kind.is_none() && !kind_later)
-        {
-            return Err(ApplyError::Incomplete(change.key.to_string()));
-        }
-    }
+    order::check(plan)?;
+    let schedule = order::schedule(plan);
 
     let mut results: Vec<ObjectResult> = Vec::new();
     let mut waves_applied = Vec::new();
-    let mut waves: Vec<i32> = plan
-        .changes
-        .iter()
-        .filter(|c| !matches!(c.action, Action::Prune | Action::Orphan { .. }))
-        .map(|c| c.wave)
-        .collect();
-    waves.sort_unstable();
-    waves.dedup();
-
     let mut halted: Option<String> = None;
     let mut interrupted = false;
     let mut findings = Vec::new();
-    for wave in waves {
-        let members: Vec<&Change> = plan
-            .changes
-            .iter()
-            .filter(|c| {
-                c.wave == wave && !matches!(c.action, Action::Prune | Action::Orphan { .. })
-            })
-            .collect();
+    for (wave, members) in schedule.waves {
         if let (None, Some(reason)) = (&halted, options.cancel.reason()) {
             halted = Some(format!("interrupted: {reason}"));
             interrupted = true;
@@ -294,31 +249,15 @@ pub async fn execute_with_hook<F: Send>(
     }
 
     // Prune only after everything else succeeded: workloads first, namespaces last.
-    let mut prunes: Vec<&Change> = plan
-        .changes
-        .iter()
-        .filter(|c| matches!(c.action, Action::Prune | Action::Orphan { .. }))
-        .collect();
-    prunes.sort_by_key(|c| std::cmp::Reverse(c.wave));
-    for change in prunes {
+    for change in schedule.prunes {
         if let (None, Some(reason)) = (&halted, options.cancel.reason()) {
             halted = Some(format!("interrupted: {reason}"));
             interrupted = true;
         }
-        if let Action::Orphan { reason } = &change.action {
-            results.push(result(change, Outcome::Kept(reason.clone()), None));
-            continue;
-        }
-        if let Some(reason) = &halted {
-            results.push(skipped(change, reason));
-            continue;
-        }
-        let outcome = match prune_one(cluster, change).await {
-            Ok(DeleteOutcome::Deleted | DeleteOutcome::Gone) => Outcome::Pruned,
-            Ok(DeleteOutcome::Replaced) => Outcome::Kept(
-                "deleted and created again since the plan read it (another uid); left alone".into(),
-            ),
-            Err(e) => Outcome::Failed(e.to_string()),
+        let outcome = match order::prune_step(change, halted.as_deref()) {
+            PruneStep::Keep(reason) => Outcome::Kept(reason),
+            PruneStep::Skip(reason) => Outcome::Skipped(reason),
+            PruneStep::Delete => order::pruned(prune_one(cluster, change).await),
         };
         results.push(result(change, outcome, None));
     }
@@ -328,25 +267,6 @@ pub async fn execute_with_hook<F: Send>(
         interrupted,
     };
     Ok((report, findings))
-}
-
-fn result(change: &Change, outcome: Outcome, live: Option<serde_json::Value>) -> ObjectResult {
-    ObjectResult {
-        key: change.key.clone(),
-        origin: change.origin.clone(),
-        wave: change.wave,
-        outcome,
-        live,
-    }
-}
-
-fn skipped(change: &Change, reason: &str) -> ObjectResult {
-    let outcome = if change.action.is_change() {
-        Outcome::Skipped(reason.to_string())
-    } else {
-        Outcome::Unchanged
-    };
-    result(change, outcome, None)
 }
 
 async fn apply_one(cluster: &Cluster, change: &Change, options: &ApplyOptions) -> ObjectResult {
@@ -370,7 +290,7 @@ async fn apply_one(cluster: &Cluster, change: &Change, options: &ApplyOptions) -
     let namespace = change.key.namespace.as_deref();
     let name = &change.key.name;
     let attempt = async {
-        if let Action::Recreate { .. } = change.action {
+        if order::write_of(change) == Write::Recreate {
             cluster
                 .delete(kind, namespace, name, Propagation::Foreground)
                 .await?;
@@ -383,12 +303,7 @@ async fn apply_one(cluster: &Cluster, change: &Change, options: &ApplyOptions) -
     let outcome: Result<serde_json::Value, ClusterError> = attempt.await;
     match outcome {
         Ok(live) => {
-            let outcome = match change.action {
-                Action::Create => Outcome::Created,
-                Action::Update => Outcome::Updated,
-                Action::Recreate { .. } => Outcome::Recreated,
-                _ => Outcome::Unchanged,
-            };
+            let outcome = order::written(change);
             tracing::info!(object = %change.key, outcome = outcome.kind().name(), "applied");
             result(change, outcome, Some(live))
         }

@@ -10,6 +10,7 @@ use kube::discovery::ApiResource;
 use tokio::sync::Mutex;
 
 use super::{Cluster, ClusterError};
+use crate::manifest::Gvk;
 
 /// A kind the server serves.
 #[derive(Debug, Clone)]
@@ -18,6 +19,22 @@ pub struct ServedKind {
     pub resource: ApiResource,
     /// True for namespaced kinds.
     pub namespaced: bool,
+}
+
+impl ServedKind {
+    /// A served kind from its parts, as discovery reports it (plan fixtures build them too).
+    pub fn new(gvk: &Gvk, plural: &str, namespaced: bool) -> ServedKind {
+        ServedKind {
+            resource: ApiResource {
+                group: gvk.group.clone(),
+                version: gvk.version.clone(),
+                api_version: gvk.api_version(),
+                kind: gvk.kind.clone(),
+                plural: plural.to_string(),
+            },
+            namespaced,
+        }
+    }
 }
 
 /// How long a lookup that found nothing is trusted before discovery is asked again.

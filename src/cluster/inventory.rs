@@ -9,20 +9,18 @@ use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{Api, Patch, PatchParams};
 
 use super::{Cluster, ClusterError, APP_LABEL, FIELD_MANAGER, MANAGED_BY_LABEL};
+use crate::manifest::Gvk;
 
 /// ferry's own namespace unless configured otherwise.
 pub const DEFAULT_FERRY_NAMESPACE: &str = "ferry-system";
 const DATA_KEY: &str = "kinds";
 const SOURCE_KEY: &str = "source";
 
-/// A kind by group, version and kind name.
-pub type KindRef = (String, String, String);
-
 /// What the inventory ConfigMap of one app holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InventoryRecord {
     /// Kinds the app has objects of.
-    pub kinds: BTreeSet<KindRef>,
+    pub kinds: BTreeSet<Gvk>,
     /// The app's source ("repository path"), absent in records written before ferry kept it.
     pub source: Option<String>,
 }
@@ -37,7 +35,7 @@ impl Cluster {
         &self,
         ferry_namespace: &str,
         app: &str,
-    ) -> Result<BTreeSet<KindRef>, ClusterError> {
+    ) -> Result<BTreeSet<Gvk>, ClusterError> {
         Ok(self.inventory(ferry_namespace, app).await?.kinds)
     }
 
@@ -63,7 +61,7 @@ impl Cluster {
             // Not trim(): the core group is an empty first field.
             let parts: Vec<&str> = line.trim_end_matches('\r').split('\t').collect();
             if let [group, version, kind] = parts[..] {
-                kinds.insert((group.to_string(), version.to_string(), kind.to_string()));
+                kinds.insert(Gvk::new(group, version, kind));
             }
         }
         Ok(InventoryRecord {
@@ -83,7 +81,7 @@ impl Cluster {
         let text: String = record
             .kinds
             .iter()
-            .map(|(g, v, k)| format!("{g}\t{v}\t{k}\n"))
+            .map(|k| format!("{}\t{}\t{}\n", k.group, k.version, k.kind))
             .collect();
         let name = record_name(app);
         let body = serde_json::json!({

@@ -16,7 +16,7 @@ mod residents;
 mod watch;
 
 pub use discovery::ServedKind;
-pub use inventory::{InventoryRecord, KindRef, DEFAULT_FERRY_NAMESPACE};
+pub use inventory::{InventoryRecord, DEFAULT_FERRY_NAMESPACE};
 pub use objects::{ApiCounters, DeleteOutcome, Propagation};
 pub use residents::Resident;
 pub use watch::{LiveEvent, SeenObject};

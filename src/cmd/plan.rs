@@ -1,7 +1,7 @@
 //! `ferry plan`: what syncing the repository would change.
 
 use ferry::cli::{render_plan, OutputFormat, PlanArgs};
-use ferry::reconcile;
+use ferry::reconcile::{self, PlanFrom};
 
 use super::{setup, EXIT_ERROR};
 
@@ -14,7 +14,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<u8> {
         &args.safety,
     )
     .await?;
-    let plan = reconcile::plan(&engine, &app).await?;
+    let plan = reconcile::plan(&engine, &app, PlanFrom::Head).await?;
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&plan)?),
         OutputFormat::Text => {

@@ -19,7 +19,7 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<u8> {
     .await?;
     if !args.force_window && !args.dry_run {
         if let Err(reason) = app.windows.check(chrono::Utc::now()) {
-            let plan = reconcile::plan(&engine, &app).await?;
+            let plan = reconcile::plan(&engine, &app, reconcile::PlanFrom::Head).await?;
             print!("{}", render_plan(&plan, args.diff, args.color.enabled()));
             eprintln!("Not applied: {reason}. Use --force-window to apply anyway.");
             return Ok(if plan.has_changes() { 1 } else { 0 });

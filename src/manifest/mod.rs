@@ -17,6 +17,7 @@
 //! [`Bundle::waves`] then groups the resources into apply order (see [`default_wave`]).
 
 mod compat;
+mod gvk;
 mod parse;
 mod resolve;
 mod select;
@@ -24,6 +25,7 @@ mod split;
 mod waves;
 mod yaml;
 
+pub use gvk::Gvk;
 pub use parse::parse_bundle;
 pub use resolve::{kinds_defined_in_bundle, resolve};
 pub use select::{PathFilter, SelectOptions};
@@ -87,9 +89,9 @@ impl ObjectKey {
         }
     }
 
-    /// (group, version, kind): how discovery results and the inventory name its kind.
-    pub fn kind_ref(&self) -> (String, String, String) {
-        (self.group.clone(), self.version.clone(), self.kind.clone())
+    /// Its kind: how discovery results and the inventory name it.
+    pub fn gvk(&self) -> Gvk {
+        Gvk::new(&self.group, &self.version, &self.kind)
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::parse::identity;
-use super::{Bundle, ManifestError, ObjectKey, Problem, Resource, Scope};
+use super::{Bundle, Gvk, ManifestError, ObjectKey, Problem, Resource, Scope};
 
 /// Resolves every resource's scope and namespace.
 ///
@@ -32,14 +32,7 @@ pub fn resolve(
     let mut resources = Vec::with_capacity(bundle.resources.len());
     let mut seen = HashMap::new();
     for mut r in bundle.resources {
-        let scope = scope_of(&r.key).or_else(|| {
-            let gkv = (
-                r.key.group.clone(),
-                r.key.kind.clone(),
-                r.key.version.clone(),
-            );
-            crds.get(&gkv).copied()
-        });
+        let scope = scope_of(&r.key).or_else(|| crds.get(&r.key.gvk()).copied());
         match scope {
             None => {
                 problems.push(Problem::at(
@@ -111,8 +104,8 @@ fn set_namespace(object: &mut Value, ns: Option<&str>) {
     }
 }
 
-/// (group, kind, version) → scope for every served version of every CRD in the bundle.
-pub fn kinds_defined_in_bundle(bundle: &Bundle) -> HashMap<(String, String, String), Scope> {
+/// Kind → scope for every served version of every CRD in the bundle.
+pub fn kinds_defined_in_bundle(bundle: &Bundle) -> HashMap<Gvk, Scope> {
     let mut out = HashMap::new();
     for r in &bundle.resources {
         if r.key.group != "apiextensions.k8s.io" || r.key.kind != "CustomResourceDefinition" {
@@ -133,7 +126,7 @@ pub fn kinds_defined_in_bundle(bundle: &Bundle) -> HashMap<(String, String, Stri
                 continue;
             }
             if let Some(name) = version["name"].as_str() {
-                out.insert((group.into(), kind.into(), name.into()), scope);
+                out.insert(Gvk::new(group, name, kind), scope);
             }
         }
     }

@@ -13,18 +13,30 @@
 //! the app's `pruneGuard` share carries a [`Plan::refusal`] and is applied not at all; an
 //! object git wants that another ferry app or install manages makes the plan invalid unless
 //! `--take-over`. Nothing here writes to the cluster.
+//!
+//! Two phases: [`read_live`] makes every read (behind [`LiveReads`], which
+//! [`Cluster`](crate::cluster::Cluster) implements) into a [`LiveSnapshot`]; [`decide`] turns
+//! bundle + snapshot + [`PlanOptions`] into the plan without any I/O. [`build_plan`] runs both.
 
 mod bookkeeping;
 mod build;
+mod decide;
+#[cfg(test)]
+mod fixtures;
 pub mod guard;
 mod object;
 mod project;
 mod prune;
+mod reads;
+mod snapshot;
 
 pub use bookkeeping::{
     with_bookkeeping, CHANGE_CAUSE_ANNOTATION, COMMIT_ANNOTATION, PRUNE_ANNOTATION,
 };
 pub use build::{build_plan, inventory_selector, PlanInput};
+pub use decide::{decide, PlanOptions};
+pub use reads::{read_live, LiveReads};
+pub use snapshot::{DryRun, LiveSnapshot, ObjectReads};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -203,4 +215,7 @@ pub enum PlanError {
     /// A kind in the bundle was not resolved before planning (a bug in the caller).
     #[error("kind {0} was not resolved against the cluster before planning")]
     UnresolvedKind(String),
+    /// A decision needs a read the read phase did not make (a bug in the read phase).
+    #[error("planning needs a read that was not made: {0}")]
+    Unread(String),
 }

@@ -2,33 +2,35 @@
 //! wants, judged one by one. An object is pruned only when pruning is on, it does not opt out,
 //! ferry's own field manager applied it, and — for a Namespace — it is not a system
 //! namespace or ferry's own, git wants nothing inside it, and it holds nothing ferry does not
-//! manage. Everything else is kept as an orphan with the reason.
+//! manage. Everything else is kept as an orphan with the reason. Pure: what lives in a
+//! namespace comes from the read phase.
 
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
-use super::build::{Identity, PlanInput};
+use super::decide::{Desired, Identity, Inventory, PlanOptions};
 use super::guard::{applied_by_ferry, protected_namespace, uid_of};
-use super::{Action, Change, PlanError, PRUNE_ANNOTATION};
-use crate::cluster::{Cluster, ServedKind};
+use super::{Action, Change, PRUNE_ANNOTATION};
+use crate::cluster::{Resident, ServedKind};
 use crate::diff;
 use crate::manifest::ObjectKey;
 
 /// How many foreign objects a kept Namespace's reason names.
-const RESIDENTS_SHOWN: usize = 5;
+pub(super) const RESIDENTS_SHOWN: usize = 5;
 
-/// The prune-or-keep entries for live objects no longer in git, in a stable order.
-pub(super) async fn orphans(
-    cluster: &Cluster,
-    input: &PlanInput<'_>,
-    live: &HashMap<Identity, (ServedKind, Value)>,
-    desired: &HashSet<Identity>,
-    desired_namespaces: &HashSet<&str>,
-) -> Result<Vec<Change>, PlanError> {
-    let mut gone: Vec<(&Identity, &(ServedKind, Value))> = live
+/// The prune-or-keep entries for live objects no longer in git, in a stable order, and the
+/// namespaces whose residents `residents` lacks but a decision needs (their Namespace stays
+/// a prune until they are read).
+pub(super) fn orphans(
+    options: &PlanOptions<'_>,
+    live: &Inventory<'_>,
+    desired: &Desired<'_>,
+    residents: &HashMap<String, Vec<Resident>>,
+) -> (Vec<Change>, Vec<String>) {
+    let mut gone: Vec<(&Identity, &(&ServedKind, &Value))> = live
         .iter()
-        .filter(|(id, _)| !desired.contains(*id))
+        .filter(|(id, _)| !desired.ids.contains(*id))
         .collect();
     gone.sort_by(|a, b| a.0.cmp(b.0));
     let mut changes = Vec::with_capacity(gone.len());
@@ -40,7 +42,7 @@ pub(super) async fn orphans(
             namespace: namespace.clone(),
             name: name.clone(),
         };
-        let action = match keep_reason(input, &key, object) {
+        let action = match keep_reason(options, &key, object) {
             Some(reason) => Action::Orphan { reason },
             None => Action::Prune,
         };
@@ -53,7 +55,7 @@ pub(super) async fn orphans(
             before: Some(diff::mask_secret(&diff::normalize(object))),
             after: None,
             desired: None,
-            kind: Some(kind.clone()),
+            kind: Some((*kind).clone()),
             note: None,
             uid: uid_of(object),
         });
@@ -65,12 +67,13 @@ pub(super) async fn orphans(
         .filter(|c| !matches!(c.action, Action::Prune))
         .filter_map(|c| c.key.namespace.clone())
         .collect();
+    let mut unread = Vec::new();
     for change in changes.iter_mut() {
         if !matches!(change.action, Action::Prune) || !is_namespace(&change.key) {
             continue;
         }
         let name = change.key.name.as_str();
-        let reason = if desired_namespaces.contains(name) {
+        let reason = if desired.namespaces.contains(name) {
             Some(format!(
                 "git still wants objects in namespace {name}; deleting it would delete them"
             ))
@@ -78,10 +81,7 @@ pub(super) async fn orphans(
             Some(format!(
                 "objects of this app in namespace {name} are kept (see above); deleting it would delete them"
             ))
-        } else {
-            let residents = cluster
-                .foreign_residents(name, input.app, RESIDENTS_SHOWN)
-                .await?;
+        } else if let Some(residents) = residents.get(name) {
             (!residents.is_empty()).then(|| {
                 let listed: Vec<String> = residents.iter().map(ToString::to_string).collect();
                 format!(
@@ -89,12 +89,15 @@ pub(super) async fn orphans(
                     listed.join(", ")
                 )
             })
+        } else {
+            unread.push(name.to_string());
+            None
         };
         if let Some(reason) = reason {
             change.action = Action::Orphan { reason };
         }
     }
-    Ok(changes)
+    (changes, unread)
 }
 
 fn is_namespace(key: &ObjectKey) -> bool {
@@ -102,11 +105,11 @@ fn is_namespace(key: &ObjectKey) -> bool {
 }
 
 /// Why a live object no longer in git is kept rather than pruned, if it is.
-fn keep_reason(input: &PlanInput<'_>, key: &ObjectKey, object: &Value) -> Option<String> {
+fn keep_reason(options: &PlanOptions<'_>, key: &ObjectKey, object: &Value) -> Option<String> {
     if object["metadata"]["annotations"][PRUNE_ANNOTATION].as_str() == Some("false") {
         return Some(format!("{PRUNE_ANNOTATION}: \"false\""));
     }
-    if !input.prune {
+    if !options.prune {
         return Some("pruning is off for this app (use --prune or prune: true)".into());
     }
     if !applied_by_ferry(object) {
@@ -116,7 +119,11 @@ fn keep_reason(input: &PlanInput<'_>, key: &ObjectKey, object: &Value) -> Option
         );
     }
     if is_namespace(key) {
-        return protected_namespace(&key.name, input.install);
+        return protected_namespace(&key.name, options.install);
     }
     None
 }
+
+#[cfg(test)]
+#[path = "prune_tests.rs"]
+mod tests;

@@ -7,7 +7,7 @@ use crate::source::short_sha;
 /// Records each gate on its object: the ControllerRevision number and the verdict.
 pub(super) fn record_gates(record: &mut SyncRecord, gates: &[GateOutcome]) {
     for gate in gates {
-        let (_, _, kind) = gate.target.kind.group_version_kind();
+        let kind = gate.target.kind.as_str();
         if let Some(object) =
             record.object_mut(kind, Some(&gate.target.namespace), &gate.target.name)
         {

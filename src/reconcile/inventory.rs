@@ -6,9 +6,9 @@ use std::collections::{BTreeSet, HashSet};
 
 use super::{Engine, ReconcileError};
 use crate::apply::{ApplyReport, Outcome};
-use crate::cluster::{InventoryRecord, KindRef};
+use crate::cluster::InventoryRecord;
 use crate::config::AppSpec;
-use crate::manifest::ObjectKey;
+use crate::manifest::{Gvk, ObjectKey};
 use crate::plan::{Action, Plan};
 
 /// Refuses to plan an app whose derived name is already recorded for another source: the two
@@ -49,7 +49,7 @@ pub(super) async fn widen_inventory(
     };
     record
         .kinds
-        .extend(plan.changes.iter().map(|c| c.key.kind_ref()));
+        .extend(plan.changes.iter().map(|c| c.key.gvk()));
     if record != plan.recorded {
         engine
             .cluster
@@ -76,11 +76,11 @@ pub(super) async fn narrow_inventory(
         .filter(|r| r.outcome == Outcome::Pruned)
         .map(|r| &r.key)
         .collect();
-    let kinds: BTreeSet<KindRef> = plan
+    let kinds: BTreeSet<Gvk> = plan
         .changes
         .iter()
         .filter(|c| !(matches!(c.action, Action::Prune) && pruned.contains(&c.key)))
-        .map(|c| c.key.kind_ref())
+        .map(|c| c.key.gvk())
         .collect();
     let record = InventoryRecord {
         kinds,

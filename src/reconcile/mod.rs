@@ -17,7 +17,7 @@ use crate::history::{
     job_spec_hash, CompletedJobs, History, HistoryError, SyncOutcome, SyncRecord,
 };
 use crate::manifest::{self, Bundle, Limits, ManifestError, Scope, SourceFile};
-use crate::plan::{self, Plan, PlanError, PlanInput};
+use crate::plan::{self, Plan, PlanError, PlanInput, PlanOptions};
 use crate::rollout::{GateConfig, GateEvent, GateOutcome, Supersede};
 use crate::trigger::SyncTrigger;
 
@@ -110,8 +110,8 @@ pub struct PreparedCommit {
     pub commit: CommitInfo,
     /// Its resolved bundle.
     pub bundle: Bundle,
-    /// Served kind per (group, version, kind).
-    pub kinds: HashMap<(String, String, String), ServedKind>,
+    /// Served kind per kind of the bundle.
+    pub kinds: HashMap<manifest::Gvk, ServedKind>,
 }
 
 /// What a sync did.
@@ -237,24 +237,26 @@ pub async fn prepare(
 
     let mut kinds = HashMap::new();
     for r in &bundle.resources {
-        let k = r.key.kind_ref();
+        let k = r.key.gvk();
         if kinds.contains_key(&k) {
             continue;
         }
-        if let Some(served) = engine.cluster.served_kind(&k.0, &k.1, &k.2).await? {
+        if let Some(served) = engine
+            .cluster
+            .served_kind(&k.group, &k.version, &k.kind)
+            .await?
+        {
             kinds.insert(k, served);
         }
     }
     let scope_of = |key: &manifest::ObjectKey| {
-        kinds
-            .get(&(key.group.clone(), key.version.clone(), key.kind.clone()))
-            .map(|s| {
-                if s.namespaced {
-                    Scope::Namespaced
-                } else {
-                    Scope::Cluster
-                }
-            })
+        kinds.get(&key.gvk()).map(|s| {
+            if s.namespaced {
+                Scope::Namespaced
+            } else {
+                Scope::Cluster
+            }
+        })
     };
     let bundle = manifest::resolve(bundle, &scope_of, &app.namespace)?;
     Ok((
@@ -267,8 +269,40 @@ pub async fn prepare(
     ))
 }
 
+/// Which commit [`plan`] plans, and how far it has come.
+// Built once per plan and moved straight into `plan`: boxing the git handle would buy nothing.
+#[allow(clippy::large_enum_variant)]
+pub enum PlanFrom<'a> {
+    /// Fetch the app's ref and plan its head commit. The plan's stats then count every API
+    /// call of the run (discovery and the inventory included) and its whole wall time.
+    Head,
+    /// A commit already fetched: read and validate its manifests, then plan it.
+    Fetched(GitSource, CommitInfo),
+    /// A commit already read and validated by [`prepare`]: plan it.
+    Prepared(&'a PreparedCommit),
+}
+
+/// Plans one commit of the app against the cluster: reads and dry-runs, never writes.
+pub async fn plan(
+    engine: &Engine,
+    app: &AppSpec,
+    from: PlanFrom<'_>,
+) -> Result<Plan, ReconcileError> {
+    match from {
+        PlanFrom::Head => {
+            let started = CostMark::now(engine);
+            let (source, commit) = fetch(engine, app).await?;
+            let mut plan = plan_fetched(engine, app, source, commit).await?;
+            started.charge(engine, &mut plan);
+            Ok(plan)
+        }
+        PlanFrom::Fetched(source, commit) => plan_fetched(engine, app, source, commit).await,
+        PlanFrom::Prepared(prepared) => plan_prepared(engine, app, prepared).await,
+    }
+}
+
 /// Builds the plan for a prepared commit.
-pub async fn plan_prepared(
+async fn plan_prepared(
     engine: &Engine,
     app: &AppSpec,
     prepared: &PreparedCommit,
@@ -279,8 +313,12 @@ pub async fn plan_prepared(
         .await?;
     inventory::check_source(app, &recorded)?;
     let mut inventory_kinds = Vec::new();
-    for (g, v, k) in &recorded.kinds {
-        if let Some(served) = engine.cluster.served_kind(g, v, k).await? {
+    for k in &recorded.kinds {
+        if let Some(served) = engine
+            .cluster
+            .served_kind(&k.group, &k.version, &k.kind)
+            .await?
+        {
             inventory_kinds.push(served);
         }
     }
@@ -304,18 +342,20 @@ pub async fn plan_prepared(
     let mut plan = plan::build_plan(
         &engine.cluster,
         PlanInput {
-            completed_job: &already_completed,
-            app: &app.name,
-            commit: &prepared.commit,
             bundle: &prepared.bundle,
             kinds: &prepared.kinds,
             inventory_kinds: &inventory_kinds,
-            prune: app.prune,
-            install: &engine.ferry_namespace,
-            guard: app.prune_guard,
-            take_over: app.take_over,
-            yield_to_managers: &app.yield_to_managers,
             concurrency: engine.concurrency,
+            options: PlanOptions {
+                completed_job: &already_completed,
+                app: &app.name,
+                commit: &prepared.commit,
+                prune: app.prune,
+                install: &engine.ferry_namespace,
+                guard: app.prune_guard,
+                take_over: app.take_over,
+                yield_to_managers: &app.yield_to_managers,
+            },
         },
     )
     .await?;
@@ -323,17 +363,8 @@ pub async fn plan_prepared(
     Ok(plan)
 }
 
-/// Fetch, read and plan the app's current commit.
-pub async fn plan(engine: &Engine, app: &AppSpec) -> Result<Plan, ReconcileError> {
-    let started = CostMark::now(engine);
-    let (source, commit) = fetch(engine, app).await?;
-    let mut plan = plan_fetched(engine, app, source, commit).await?;
-    started.charge(engine, &mut plan);
-    Ok(plan)
-}
-
 /// Reads and plans a commit that was already fetched.
-pub async fn plan_fetched(
+async fn plan_fetched(
     engine: &Engine,
     app: &AppSpec,
     source: GitSource,
@@ -375,10 +406,7 @@ pub async fn sync(
     app: &AppSpec,
     options: SyncOptions,
 ) -> Result<SyncReport, ReconcileError> {
-    let started = CostMark::now(engine);
-    let (source, commit) = fetch(engine, app).await?;
-    let mut plan = plan_fetched(engine, app, source, commit).await?;
-    started.charge(engine, &mut plan);
+    let plan = plan(engine, app, PlanFrom::Head).await?;
     if let Some(on_plan) = &options.on_plan {
         on_plan(&plan);
     }

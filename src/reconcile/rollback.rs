@@ -3,7 +3,9 @@
 use serde::Serialize;
 
 use super::rollback_target::{default_target, NothingToRollBack, Target};
-use super::{fetch, plan_prepared, prepare, sync, Engine, ReconcileError, SyncOptions, SyncReport};
+use super::{
+    fetch, plan, prepare, sync, Engine, PlanFrom, ReconcileError, SyncOptions, SyncReport,
+};
 use crate::config::{AppSpec, FailurePolicy};
 use crate::plan::Plan;
 use crate::source::{revert_message, GitRef, RevertCommit, SourceError};
@@ -105,7 +107,7 @@ pub async fn rollback(
     let info = source.commit_info(&revert.sha)?;
     let (returned, prepared) = prepare(engine, app, source, info).await?;
     source = returned;
-    let plan = plan_prepared(engine, app, &prepared).await?;
+    let plan = plan(engine, app, PlanFrom::Prepared(&prepared)).await?;
     on_plan(&plan);
 
     let mut revert = revert;

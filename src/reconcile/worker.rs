@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use super::{fetch, plan_fetched, sync_with_policy, Engine, ReconcileError, SyncOptions};
+use super::{fetch, plan, sync_with_policy, Engine, PlanFrom, ReconcileError, SyncOptions};
 use crate::config::{AppSpec, FailurePolicy};
 use crate::plan::Action;
 use crate::rollout::{head_channel, GateConfig, HeadSender};
@@ -184,7 +184,8 @@ async fn attempt(
             return Ok(());
         }
         let head_sha = head.sha.clone();
-        let plan = plan_fetched(engine, app, source, head).await?;
+        let plan = plan(engine, app, PlanFrom::Fetched(source, head))
+            .await?;
         let drift: BTreeMap<String, Vec<String>> = plan
             .changes
             .iter()
@@ -245,7 +246,8 @@ async fn attempt(
     // Sync windows: outside them, plan and report, but do not apply.
     if *trigger != TriggerKind::ManualForce {
         if let Err(reason) = app.windows.check(chrono::Utc::now()) {
-            let plan = plan_fetched(engine, app, source, head).await?;
+            let plan = plan(engine, app, PlanFrom::Fetched(source, head))
+                .await?;
             let pending = plan.changes.iter().filter(|c| c.action.is_change()).count();
             tracing::info!(app = %app.name, %reason, pending, "sync window closed: planned, not applied");
             set(handle, |s| {

@@ -35,7 +35,7 @@ use std::time::Duration;
 use serde::{Serialize, Serializer};
 
 use crate::cluster::ClusterError;
-use crate::manifest::ObjectKey;
+use crate::manifest::{Gvk, ObjectKey};
 use crate::source::short_sha;
 
 pub use config::{GateConfig, OnDeletePolicy};
@@ -100,18 +100,22 @@ impl WorkloadKind {
         }
     }
 
-    /// `(group, version, kind)` as discovery knows it.
-    pub fn group_version_kind(self) -> (&'static str, &'static str, &'static str) {
-        match self {
-            WorkloadKind::DaemonSet => ("apps", "v1", "DaemonSet"),
-            WorkloadKind::StatefulSet => ("apps", "v1", "StatefulSet"),
-            WorkloadKind::Job => ("batch", "v1", "Job"),
-        }
+    /// The kind as discovery knows it.
+    pub fn group_version_kind(self) -> Gvk {
+        let group = match self {
+            WorkloadKind::DaemonSet | WorkloadKind::StatefulSet => "apps",
+            WorkloadKind::Job => "batch",
+        };
+        Gvk::new(group, "v1", self.as_str())
     }
 
     /// The kind name.
     pub fn as_str(self) -> &'static str {
-        self.group_version_kind().2
+        match self {
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::Job => "Job",
+        }
     }
 }
 

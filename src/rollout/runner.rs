@@ -211,9 +211,13 @@ impl<'a> Watch<'a> {
         let kind = match &self.kind {
             Some(kind) => kind.clone(),
             None => {
-                let (group, version, kind) = self.target.kind.group_version_kind();
-                let Some(served) = self.cluster.served_kind(group, version, kind).await? else {
-                    let e = RolloutError::NotServed(format!("{group}/{version} {kind}"));
+                let gvk = self.target.kind.group_version_kind();
+                let Some(served) = self
+                    .cluster
+                    .served_kind(&gvk.group, &gvk.version, &gvk.kind)
+                    .await?
+                else {
+                    let e = RolloutError::NotServed(gvk.to_string());
                     return Ok(self.failed("NotServed", e.to_string(), None));
                 };
                 self.kind = Some(served.clone());

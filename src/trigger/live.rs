@@ -25,7 +25,8 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::SyncRequests;
-use crate::cluster::{Cluster, KindRef, LiveEvent, SeenObject, ServedKind, FIELD_MANAGER};
+use crate::cluster::{Cluster, LiveEvent, SeenObject, ServedKind, FIELD_MANAGER};
+use crate::manifest::Gvk;
 use crate::plan::inventory_selector;
 use crate::trigger::TriggerKind;
 
@@ -132,12 +133,15 @@ async fn run(cluster: &Cluster, app: &SyncRequests, settings: &LiveWatchSettings
     let mut kinds = read_kinds(cluster, app, settings).await;
     loop {
         let mut served: Vec<ServedKind> = Vec::new();
-        for (group, version, kind) in &kinds {
-            match cluster.served_kind(group, version, kind).await {
+        for gvk in &kinds {
+            match cluster
+                .served_kind(&gvk.group, &gvk.version, &gvk.kind)
+                .await
+            {
                 Ok(Some(s)) => served.push(s),
                 Ok(None) => {}
                 Err(e) => {
-                    tracing::warn!(app = %app.app(), kind = %kind, error = %e, "live watch: discovery failed")
+                    tracing::warn!(app = %app.app(), kind = %gvk.kind, error = %e, "live watch: discovery failed")
                 }
             }
         }
@@ -150,7 +154,7 @@ async fn read_kinds(
     cluster: &Cluster,
     app: &SyncRequests,
     settings: &LiveWatchSettings,
-) -> BTreeSet<KindRef> {
+) -> BTreeSet<Gvk> {
     loop {
         match cluster
             .inventory_kinds(&settings.ferry_namespace, app.app())
@@ -172,8 +176,8 @@ async fn watch_kinds(
     app: &SyncRequests,
     settings: &LiveWatchSettings,
     served: &[ServedKind],
-    kinds: &BTreeSet<KindRef>,
-) -> BTreeSet<KindRef> {
+    kinds: &BTreeSet<Gvk>,
+) -> BTreeSet<Gvk> {
     let selector = inventory_selector(app.app());
     let mut trackers: Vec<LiveTracker> = served.iter().map(|_| LiveTracker::default()).collect();
     let mut events = stream::select_all(served.iter().enumerate().map(|(i, kind)| {
