@@ -58,12 +58,11 @@ where
                 Err(e) => return Some((format!("strategy failed: {e}"), String::new())),
             };
             let value = tree.current();
-            match panic::catch_unwind(AssertUnwindSafe(|| property(&value))) {
-                Ok(()) => None,
-                Err(_) => {
-                    let message = LAST_PANIC.with(|m| m.borrow().clone());
-                    Some((message, format!("{value:#?}")))
-                }
+            if let Ok(()) = panic::catch_unwind(AssertUnwindSafe(|| property(&value))) {
+                None
+            } else {
+                let message = LAST_PANIC.with(|m| m.borrow().clone());
+                Some((message, format!("{value:#?}")))
             }
         }),
         cases: 0,
@@ -116,8 +115,7 @@ fn main() {
         .unwrap_or_else(|| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos() as u64)
-                .unwrap_or(1)
+                .map_or(1, |d| d.as_nanos() as u64)
         });
     let failures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/fuzz-failures");
     panic::set_hook(Box::new(|info| {
@@ -129,7 +127,11 @@ fn main() {
             .payload()
             .downcast_ref::<String>()
             .cloned()
-            .or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string()))
+            .or_else(|| {
+                info.payload()
+                    .downcast_ref::<&str>()
+                    .map(std::string::ToString::to_string)
+            })
             .unwrap_or_default();
         LAST_PANIC.with(|m| *m.borrow_mut() = format!("{payload} (at {location})"));
     }));

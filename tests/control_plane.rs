@@ -296,7 +296,7 @@ async fn statefulset_starts_web_0_before_web_1_with_bound_pvcs() {
     let ns = TestNamespace::new(&client, "cp-sts").await;
     support::kubectl_apply(
         &ns.name,
-        r#"
+        r"
 apiVersion: v1
 kind: Service
 metadata: {name: nginx}
@@ -324,7 +324,7 @@ spec:
     spec:
       accessModes: [ReadWriteOnce]
       resources: {requests: {storage: 1Gi}}
-"#,
+",
     );
     let api: Api<StatefulSet> = Api::namespaced(client.clone(), &ns.name);
     wait_until(TIMEOUT, "2 ready replicas", || async {
@@ -481,7 +481,7 @@ async fn crashloop_knob_shows_crash_loop_back_off_with_restarts() {
                 p.status
                     .as_ref()
                     .and_then(|s| s.container_statuses.as_ref())
-                    .map(|cs| {
+                    .is_some_and(|cs| {
                         let c = &cs[0];
                         c.restart_count > 0
                             && c.state
@@ -495,7 +495,6 @@ async fn crashloop_knob_shows_crash_loop_back_off_with_restarts() {
                                 .map(|t| t.exit_code)
                                 == Some(1)
                     })
-                    .unwrap_or(false)
             });
         ok.then_some(())
     })

@@ -36,14 +36,14 @@ fn namespaced_rbac_alternative_confines_writes_to_chosen_namespaces() {
     // deploy/ without the ClusterRoleBinding, as the alternative's step 1 says.
     let mut overlay = Overlay::new(
         "ferry-narrow",
-        r#"patches:
+        r"patches:
   - patch: |-
       $patch: delete
       apiVersion: rbac.authorization.k8s.io/v1
       kind: ClusterRoleBinding
       metadata:
         name: ferry
-"#,
+",
     );
     let ns = overlay.namespace.clone();
     let suffix = overlay.suffix.clone();
@@ -158,7 +158,7 @@ fn namespaced_rbac_alternative_confines_writes_to_chosen_namespaces() {
     // An app's RoleBinding to the ClusterRole the Role lets it bind, and to one it does not.
     let binding = |role: &str| {
         format!(
-            r#"apiVersion: rbac.authorization.k8s.io/v1
+            r"apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
 metadata:
   name: agent-{role}
@@ -171,7 +171,7 @@ subjects:
   - kind: ServiceAccount
     name: agent
     namespace: {apps_ns}
-"#
+"
         )
     };
     overlay.assert_applies(

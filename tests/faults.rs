@@ -113,7 +113,7 @@ async fn toxic_runs(prefix: &str, part: usize, parts: usize) {
         let first_record = recorded.first().copied();
         ends[match (faulted.code, first_record) {
             (0, _) => 2,
-            (_, Some("succeeded")) | (_, None) => 0,
+            (_, Some("succeeded") | None) => 0,
             _ => 1,
         }] += usize::from(!toxics.is_empty());
         println!(

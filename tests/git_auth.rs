@@ -248,7 +248,7 @@ fn serve_git(
         for header in head.lines() {
             match header.split_once(':') {
                 Some((name, value)) if name.eq_ignore_ascii_case("status") => {
-                    status = value.trim().to_string()
+                    status = value.trim().to_string();
                 }
                 Some(_) => response.push_str(&format!("{header}\r\n")),
                 None => {}

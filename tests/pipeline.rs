@@ -258,7 +258,7 @@ async fn fields_taken_over_through_the_scale_subresource_are_not_drift() {
     let repo = GitRepo::new();
     repo.write(
         "sts.yaml",
-        r#"apiVersion: apps/v1
+        r"apiVersion: apps/v1
 kind: StatefulSet
 metadata:
   name: web
@@ -270,7 +270,7 @@ spec:
     metadata: {labels: {app: web}}
     spec:
       containers: [{name: nginx, image: nginx:1.27}]
-"#,
+",
     );
     repo.commit("initial");
     assert_code(&run("sync", &repo, &ns.name, &[]), 0);

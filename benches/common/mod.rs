@@ -39,8 +39,7 @@ pub fn release_ferry() -> PathBuf {
         .unwrap();
     assert!(status.success());
     std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
+        .map_or_else(|| root.join("target"), PathBuf::from)
         .join("release/ferry")
 }
 

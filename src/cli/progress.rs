@@ -57,7 +57,9 @@ impl ProgressSink {
                 event.message
             ),
             ProgressSink::Live { multi, bars } => {
-                let mut bars = bars.lock().unwrap_or_else(|p| p.into_inner());
+                let mut bars = bars
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 let key = event.target.to_string();
                 let bar = bars.entry(key.clone()).or_insert_with(|| {
                     let bar = multi.add(ProgressBar::new_spinner());

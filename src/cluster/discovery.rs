@@ -102,7 +102,7 @@ impl Cluster {
             let kinds = self
                 .fetch_group_version(group, version, api_version)
                 .await?;
-            cache.insert(api_version.to_string(), (Instant::now(), kinds));
+            cache.insert(api_version.clone(), (Instant::now(), kinds));
         }
         Ok(found(&cache))
     }

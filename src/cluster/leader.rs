@@ -166,7 +166,7 @@ impl Elector {
             match self.attempt().await {
                 Ok(Attempt::Leading) => return Ok(()),
                 Ok(Attempt::HeldBy(holder)) => {
-                    tracing::debug!(%holder, "leader lease held by another replica")
+                    tracing::debug!(%holder, "leader lease held by another replica");
                 }
                 Ok(Attempt::Conflict) => {}
                 Err(e) => tracing::warn!(error = %e, "could not read or take the leader lease"),
@@ -355,8 +355,7 @@ impl Leadership {
 /// The identity of this replica when none is given: `<hostname>-<pid>`.
 pub fn default_identity() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "ferry".into());
+        .map_or_else(|_| "ferry".into(), |h| h.trim().to_string());
     format!("{host}-{}", std::process::id())
 }
 

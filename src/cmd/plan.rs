@@ -18,7 +18,7 @@ pub async fn run(args: PlanArgs) -> anyhow::Result<u8> {
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&plan)?),
         OutputFormat::Text => {
-            print!("{}", render_plan(&plan, args.diff, args.color.enabled()))
+            print!("{}", render_plan(&plan, args.diff, args.color.enabled()));
         }
     }
     if plan.invalid().next().is_some() || plan.refusal.is_some() {

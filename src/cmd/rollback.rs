@@ -52,7 +52,7 @@ pub async fn run(args: RollbackArgs) -> anyhow::Result<u8> {
         nothing @ reconcile::Rollback::NothingToRollBack(_) => {
             match args.output {
                 OutputFormat::Json => {
-                    println!("{}", serde_json::to_string_pretty(&nothing)?)
+                    println!("{}", serde_json::to_string_pretty(&nothing)?);
                 }
                 OutputFormat::Text => print!("{}", ferry::cli::render_rollback(&nothing)),
             }

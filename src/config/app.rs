@@ -248,7 +248,7 @@ pub fn default_app_name(repo: &str, path: &str) -> String {
             last.to_string()
         }
     };
-    let raw = from_path.map(str::to_string).unwrap_or_else(from_repo);
+    let raw = from_path.map_or_else(from_repo, str::to_string);
     let cleaned: String = raw
         .to_lowercase()
         .chars()

@@ -90,7 +90,7 @@ pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
     })?;
     let file: ConfigFile = serde_yaml::from_str(&text).map_err(|e| ConfigError::Parse {
         path: path.to_path_buf(),
-        line: e.location().map(|l| l.line()).unwrap_or(0),
+        line: e.location().map_or(0, |l| l.line()),
         source: e,
     })?;
     file.check_unique_names()

@@ -97,7 +97,10 @@ fn scalar_lists_compare_whole_and_positional_fallback() {
     let a = json!({"args": ["a", "b"], "tolerations": [{"key": "k", "effect": "NoSchedule"}]});
     let b = json!({"args": ["a", "c"], "tolerations": [{"key": "k", "effect": "NoExecute"}, {"key": "z"}]});
     let changes = field_changes(&a, &b);
-    let rendered: Vec<_> = changes.iter().map(|c| c.to_string()).collect();
+    let rendered: Vec<_> = changes
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect();
     assert_eq!(
         rendered,
         vec![

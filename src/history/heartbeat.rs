@@ -114,7 +114,7 @@ impl History {
                     Ok(true) => {}
                     Ok(false) => return,
                     Err(e) => {
-                        tracing::warn!(app, seq, error = %e, "could not renew the sync's heartbeat")
+                        tracing::warn!(app, seq, error = %e, "could not renew the sync's heartbeat");
                     }
                 }
             }

@@ -138,6 +138,9 @@ const FIXTURE_V1: &str = include_str!("record_fixture_v1.json");
 
 #[test]
 fn records_stored_in_the_v1_format_read_and_write_back_byte_for_byte() {
+    use GateVerdict as G;
+    use RecordedAction as A;
+    use RecordedResult as R;
     let records: Vec<SyncRecord> = serde_json::from_str(FIXTURE_V1).expect("v1 records read");
     let again = serde_json::to_string_pretty(&records).unwrap() + "\n";
     assert_eq!(again, FIXTURE_V1);
@@ -182,9 +185,6 @@ fn records_stored_in_the_v1_format_read_and_write_back_byte_for_byte() {
     );
     assert_eq!(records[5].reverts_seq, Some(5));
 
-    use GateVerdict as G;
-    use RecordedAction as A;
-    use RecordedResult as R;
     let object = |seq: usize, i: usize| {
         let o = &records[seq - 1].objects[i];
         (o.action.clone(), o.result.clone(), o.gate.clone())

@@ -30,9 +30,7 @@ pub fn render_table(records: &[SyncRecord]) -> String {
                 truncate(&r.commit.subject, SUBJECT_WIDTH),
                 r.trigger.to_string(),
                 r.outcome.label().to_string(),
-                r.duration()
-                    .map(format_duration)
-                    .unwrap_or_else(|| "-".into()),
+                r.duration().map_or_else(|| "-".into(), format_duration),
                 r.revisions().join(" "),
             ];
             if several_apps {
@@ -120,9 +118,7 @@ fn object_row(o: &ObjectRecord) -> Vec<String> {
         o.action.to_string(),
         object,
         o.result.to_string(),
-        o.revision
-            .map(|r| r.to_string())
-            .unwrap_or_else(|| "-".into()),
+        o.revision.map_or_else(|| "-".into(), |r| r.to_string()),
         o.gate
             .as_ref()
             .map_or_else(|| "-".into(), ToString::to_string),

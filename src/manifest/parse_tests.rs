@@ -25,7 +25,10 @@ fn problems(files: &[SourceFile]) -> Vec<Problem> {
 }
 
 fn lines(problems: &[Problem]) -> Vec<String> {
-    problems.iter().map(|p| p.to_string()).collect()
+    problems
+        .iter()
+        .map(std::string::ToString::to_string)
+        .collect()
 }
 
 const TWO_CONFIGMAPS: &str = "\

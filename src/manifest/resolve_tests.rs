@@ -22,7 +22,11 @@ fn builtin(key: &ObjectKey) -> Option<Scope> {
 fn problems(result: Result<Bundle, ManifestError>) -> Vec<String> {
     match result {
         Ok(_) => panic!("expected problems"),
-        Err(e) => e.problems().iter().map(|p| p.to_string()).collect(),
+        Err(e) => e
+            .problems()
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect(),
     }
 }
 

@@ -4,7 +4,10 @@ fn opts(path: &str, recursive: bool, ignore: &[&str]) -> SelectOptions {
     SelectOptions {
         path: path.into(),
         recursive,
-        ignore: ignore.iter().map(|s| s.to_string()).collect(),
+        ignore: ignore
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect(),
     }
 }
 

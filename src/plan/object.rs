@@ -156,29 +156,28 @@ pub(super) fn decide_object(
     // Objects not in the inventory may still exist: created by hand or by another tool,
     // ferry adopts them; managed by another ferry app or install, it refuses unless told to
     // take them over.
-    let live = match live {
-        Some(v) => Some(v),
-        None => {
-            let Some(found) = &reads.found else {
-                return Step::Needs(Read::Lookup);
-            };
-            if let Some(owner) = found
-                .as_ref()
-                .and_then(|v| foreign_owner(v, options.app, options.install))
-            {
-                if !options.take_over {
-                    change.action = Action::Invalid {
-                        message: format!(
-                            "already managed by {owner}; ferry does not take it over silently. \
-                             Remove it from one of the two, or sync this app once with --take-over to move it here"
-                        ),
-                    };
-                    return decided(change);
-                }
-                change.note = Some(format!("taken over from {owner} (--take-over)"));
+    let live = if let Some(v) = live {
+        Some(v)
+    } else {
+        let Some(found) = &reads.found else {
+            return Step::Needs(Read::Lookup);
+        };
+        if let Some(owner) = found
+            .as_ref()
+            .and_then(|v| foreign_owner(v, options.app, options.install))
+        {
+            if !options.take_over {
+                change.action = Action::Invalid {
+                    message: format!(
+                        "already managed by {owner}; ferry does not take it over silently. \
+                         Remove it from one of the two, or sync this app once with --take-over to move it here"
+                    ),
+                };
+                return decided(change);
             }
-            found.as_ref()
+            change.note = Some(format!("taken over from {owner} (--take-over)"));
         }
+        found.as_ref()
     };
     match live {
         None => decide_create(

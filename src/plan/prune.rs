@@ -68,7 +68,7 @@ pub(super) fn orphans(
         .filter_map(|c| c.key.namespace.clone())
         .collect();
     let mut unread = Vec::new();
-    for change in changes.iter_mut() {
+    for change in &mut changes {
         if !matches!(change.action, Action::Prune) || !is_namespace(&change.key) {
             continue;
         }

@@ -141,7 +141,7 @@ pub(super) fn show_report(handle: &AppHandle, report: &SyncReport, started: Inst
             report
                 .gates
                 .iter()
-                .filter_map(|g| g.elapsed())
+                .filter_map(super::super::rollout::GateOutcome::elapsed)
                 .map(|d| d.as_secs_f64()),
         );
         if report.record.is_some() {

@@ -37,7 +37,7 @@ pub fn spawn_janitor(
                 Ok(0) => {}
                 Ok(n) => eprintln!("ferry serve: {app}: marked {n} interrupted sync(s) in history"),
                 Err(e) => {
-                    tracing::warn!(app = %app, error = %e, "could not check history for interrupted syncs")
+                    tracing::warn!(app = %app, error = %e, "could not check history for interrupted syncs");
                 }
             }
             tokio::select! {

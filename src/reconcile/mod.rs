@@ -136,8 +136,13 @@ pub struct SyncReport {
 impl SyncReport {
     /// True when everything applied and every gate passed.
     pub fn succeeded(&self) -> bool {
-        self.apply.as_ref().is_none_or(|a| a.succeeded())
-            && !self.gates.iter().any(|g| g.is_failure())
+        self.apply
+            .as_ref()
+            .is_none_or(super::apply::ApplyReport::succeeded)
+            && !self
+                .gates
+                .iter()
+                .any(super::rollout::GateOutcome::is_failure)
             && self.superseded_by().is_none()
             && !self.halted()
             && self.interrupted.is_none()
@@ -541,7 +546,7 @@ pub async fn sync(
     match history.completed_jobs(&app.name).await {
         Ok(completed) => completed.carry_forward(&mut record),
         Err(e) => {
-            tracing::warn!(app = %app.name, error = %e, "could not read completed Jobs from history; this record does not carry them forward")
+            tracing::warn!(app = %app.name, error = %e, "could not read completed Jobs from history; this record does not carry them forward");
         }
     }
     record.complete(outcome);

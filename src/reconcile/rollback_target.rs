@@ -99,19 +99,18 @@ fn choose(
     synced_change: Option<&str>,
     mut later: Vec<LaterCommit>,
 ) -> Result<Target, SourceError> {
-    let change = match synced_change {
-        Some(sha) => source.commit_on_branch(sha)?,
-        None => {
-            let log = source.branch_log(BRANCH_LOOKBACK)?;
-            match log.into_iter().find(|c| c.reverts.is_none()) {
-                Some(c) => c,
-                None => {
-                    return Ok(Target::Nothing(NothingToRollBack {
-                        change: None,
-                        reverted_by: None,
-                        reason: "the branch has no commit that is not a revert".into(),
-                    }))
-                }
+    let change = if let Some(sha) = synced_change {
+        source.commit_on_branch(sha)?
+    } else {
+        let log = source.branch_log(BRANCH_LOOKBACK)?;
+        match log.into_iter().find(|c| c.reverts.is_none()) {
+            Some(c) => c,
+            None => {
+                return Ok(Target::Nothing(NothingToRollBack {
+                    change: None,
+                    reverted_by: None,
+                    reason: "the branch has no commit that is not a revert".into(),
+                }))
             }
         }
     };

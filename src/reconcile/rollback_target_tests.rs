@@ -3,7 +3,10 @@ use super::*;
 fn later(sha: &str, reverts: &[&str]) -> LaterCommit {
     LaterCommit {
         sha: sha.into(),
-        reverts: reverts.iter().map(|s| s.to_string()).collect(),
+        reverts: reverts
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect(),
     }
 }
 

@@ -146,8 +146,7 @@ pub fn backoff(failures: u32, cap: Duration) -> Duration {
     let capped = base.min(cap);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
+        .map_or(0, |d| d.subsec_nanos());
     let jitter = 0.8 + f64::from(nanos % 400) / 1000.0;
     capped.mul_f64(jitter)
 }
@@ -184,8 +183,7 @@ async fn attempt(
             return Ok(());
         }
         let head_sha = head.sha.clone();
-        let plan = plan(engine, app, PlanFrom::Fetched(source, head))
-            .await?;
+        let plan = plan(engine, app, PlanFrom::Fetched(source, head)).await?;
         let drift: BTreeMap<String, Vec<String>> = plan
             .changes
             .iter()
@@ -246,8 +244,7 @@ async fn attempt(
     // Sync windows: outside them, plan and report, but do not apply.
     if *trigger != TriggerKind::ManualForce {
         if let Err(reason) = app.windows.check(chrono::Utc::now()) {
-            let plan = plan(engine, app, PlanFrom::Fetched(source, head))
-                .await?;
+            let plan = plan(engine, app, PlanFrom::Fetched(source, head)).await?;
             let pending = plan.changes.iter().filter(|c| c.action.is_change()).count();
             tracing::info!(app = %app.name, %reason, pending, "sync window closed: planned, not applied");
             set(handle, |s| {

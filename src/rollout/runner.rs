@@ -168,16 +168,17 @@ impl<'a> Watch<'a> {
             let left = self.config.timeout - elapsed;
             let pause = tokio::time::sleep(self.config.poll_interval.min(left));
             let cancel = self.cancel.clone();
-            match self.supersede.clone() {
-                Some(mut supersede) => tokio::select! {
+            if let Some(mut supersede) = self.supersede.clone() {
+                tokio::select! {
                     _ = pause => {}
                     by = supersede.wait() => return self.superseded(by).await,
                     reason = cancel.cancelled() => return self.interrupted(reason.to_string()).await,
-                },
-                None => tokio::select! {
+                }
+            } else {
+                tokio::select! {
                     _ = pause => {}
                     reason = cancel.cancelled() => return self.interrupted(reason.to_string()).await,
-                },
+                }
             }
         }
     }
@@ -208,21 +209,20 @@ impl<'a> Watch<'a> {
     }
 
     async fn poll(&mut self) -> Result<Step, RolloutError> {
-        let kind = match &self.kind {
-            Some(kind) => kind.clone(),
-            None => {
-                let gvk = self.target.kind.group_version_kind();
-                let Some(served) = self
-                    .cluster
-                    .served_kind(&gvk.group, &gvk.version, &gvk.kind)
-                    .await?
-                else {
-                    let e = RolloutError::NotServed(gvk.to_string());
-                    return Ok(self.failed("NotServed", e.to_string(), None));
-                };
-                self.kind = Some(served.clone());
-                served
-            }
+        let kind = if let Some(kind) = &self.kind {
+            kind.clone()
+        } else {
+            let gvk = self.target.kind.group_version_kind();
+            let Some(served) = self
+                .cluster
+                .served_kind(&gvk.group, &gvk.version, &gvk.kind)
+                .await?
+            else {
+                let e = RolloutError::NotServed(gvk.to_string());
+                return Ok(self.failed("NotServed", e.to_string(), None));
+            };
+            self.kind = Some(served.clone());
+            served
         };
         let ns = self.target.namespace.clone();
         let Some(live) = self

@@ -139,7 +139,7 @@ impl From<WrittenGates> for GateSettings {
                         key,
                         value: text.clone(),
                         source,
-                    })
+                    });
                 })
                 .ok()
         };

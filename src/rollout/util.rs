@@ -99,7 +99,7 @@ pub(crate) fn selector_string(selector: Option<&LabelSelector>) -> Option<String
         match e.operator.as_str() {
             "In" => parts.push(format!("{key} in ({values})")),
             "NotIn" => parts.push(format!("{key} notin ({values})")),
-            "Exists" => parts.push(key.to_string()),
+            "Exists" => parts.push(key.clone()),
             "DoesNotExist" => parts.push(format!("!{key}")),
             _ => {}
         }

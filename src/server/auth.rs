@@ -128,7 +128,7 @@ pub fn api_token(
     // It travels in an HTTP header: visible ASCII only.
     if token
         .as_ref()
-        .is_some_and(|t| !t.iter().all(|b| b.is_ascii_graphic()))
+        .is_some_and(|t| !t.iter().all(u8::is_ascii_graphic))
     {
         return Err(crate::config::ConfigError::Invalid(
             "the API token must be printable ASCII without spaces".into(),
@@ -146,7 +146,7 @@ pub async fn require_token(
     let authorization = request
         .headers()
         .get(header::AUTHORIZATION)
-        .map(|v| v.as_bytes());
+        .map(hyper::http::HeaderValue::as_bytes);
     if let Some(refusal) = state.api_auth.check(request.method(), authorization) {
         tracing::warn!(method = %request.method(), path = %request.uri().path(), "refused API request");
         return refusal;

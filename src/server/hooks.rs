@@ -145,7 +145,7 @@ pub async fn webhook(
                         triggered.push(spec.name.clone());
                     }
                     Err(reason) => {
-                        ignored.push(json!({ "app": spec.name, "reason": reason.to_string() }))
+                        ignored.push(json!({ "app": spec.name, "reason": reason.to_string() }));
                     }
                 }
             }

@@ -123,7 +123,9 @@ pub async fn read_limited(
             }
             // Units for the running total, so small chunks are not each rounded up.
             let needed = (total + chunk.len()).div_ceil(BUDGET_UNIT);
-            let held_units = held.as_ref().map_or(0, |h| h.num_permits());
+            let held_units = held
+                .as_ref()
+                .map_or(0, tokio::sync::OwnedSemaphorePermit::num_permits);
             let more = u32::try_from(needed.saturating_sub(held_units)).unwrap_or(u32::MAX);
             if more > 0 {
                 let permit = budget

@@ -69,7 +69,7 @@ pub fn reverted_shas(message: &str) -> Vec<String> {
         .lines()
         .filter_map(|line| {
             let rest = line.trim().strip_prefix("This reverts commit ")?;
-            let sha: String = rest.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+            let sha: String = rest.chars().take_while(char::is_ascii_hexdigit).collect();
             (sha.len() >= 7).then_some(sha)
         })
         .collect()

@@ -89,8 +89,7 @@ pub fn fingerprint(sha256: &[u8; 32]) -> String {
 /// The default file: `$HOME/.ssh/known_hosts`.
 pub fn default_file() -> PathBuf {
     std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/"))
+        .map_or_else(|| PathBuf::from("/"), PathBuf::from)
         .join(".ssh")
         .join("known_hosts")
 }

@@ -15,7 +15,7 @@ fn revert_identity_follows_git_env_then_repo_then_ferry() {
         ("GIT_AUTHOR_NAME", "Release Bot"),
         ("GIT_AUTHOR_EMAIL", "bot@example.com"),
     ]);
-    let env = |name: &str| vars.get(name).map(|v| v.to_string());
+    let env = |name: &str| vars.get(name).map(std::string::ToString::to_string);
     let repo = git2::Signature::now("Dev", "dev@example.com").ok();
     let (author, committer) = revert_identity(&env, repo.clone()).unwrap();
     assert_eq!(who(&author), "Release Bot <bot@example.com>");

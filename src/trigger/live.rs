@@ -141,7 +141,7 @@ async fn run(cluster: &Cluster, app: &SyncRequests, settings: &LiveWatchSettings
                 Ok(Some(s)) => served.push(s),
                 Ok(None) => {}
                 Err(e) => {
-                    tracing::warn!(app = %app.app(), kind = %gvk.kind, error = %e, "live watch: discovery failed")
+                    tracing::warn!(app = %app.app(), kind = %gvk.kind, error = %e, "live watch: discovery failed");
                 }
             }
         }

@@ -197,9 +197,8 @@ pub const JSON_TOKENS: &[&str] = &[
 ];
 
 fn hmac_hex(body: &[u8]) -> String {
-    let mut mac = match Hmac::<Sha256>::new_from_slice(SECRET) {
-        Ok(mac) => mac,
-        Err(_) => unreachable!("HMAC takes keys of any length"),
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(SECRET) else {
+        unreachable!("HMAC takes keys of any length")
     };
     mac.update(body);
     hex::encode(mac.finalize().into_bytes())

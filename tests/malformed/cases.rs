@@ -86,7 +86,7 @@ fn git_level() -> Vec<Case> {
         .chain(
             cm("wide", "  k: a\n")
                 .encode_utf16()
-                .flat_map(|u| u.to_le_bytes()),
+                .flat_map(u16::to_le_bytes),
         )
         .collect();
     let mut late_binary = cm("late", "  k: a\n").into_bytes();

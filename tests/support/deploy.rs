@@ -284,7 +284,7 @@ pub fn create_namespace(name: &str) {
 
 pub fn daemonset_yaml(namespace: &str) -> String {
     format!(
-        r#"apiVersion: apps/v1
+        r"apiVersion: apps/v1
 kind: DaemonSet
 metadata:
   name: agent
@@ -302,7 +302,7 @@ spec:
       containers:
         - name: agent
           image: example/agent:1
-"#
+"
     )
 }
 
@@ -368,7 +368,7 @@ pub fn app_manifests(image_tag: u32, with_config: bool) -> String {
         ""
     };
     format!(
-        r#"apiVersion: apps/v1
+        r"apiVersion: apps/v1
 kind: DaemonSet
 metadata:
   name: agent
@@ -394,7 +394,7 @@ spec:
       containers:
         - name: migrate
           image: example/migrate:{image_tag}
-"#
+"
     )
 }
 

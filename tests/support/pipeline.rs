@@ -7,7 +7,7 @@ use crate::support::{ferry_app, FerryRun, GitRepo};
 
 pub fn ds_yaml(name: &str, image: &str) -> String {
     format!(
-        r#"# a DaemonSet
+        r"# a DaemonSet
 apiVersion: apps/v1
 kind: DaemonSet
 metadata:
@@ -28,7 +28,7 @@ spec:
         image: {image}
         resources:
           requests: {{cpu: 0.5, memory: 1000M}}
-"#
+"
     )
 }
 

@@ -221,10 +221,9 @@ pub fn send_github(port: u16, body: &[u8], signature: &str) -> (u16, String) {
 pub fn total_syncs(port: u16, app: &str) -> u64 {
     let (_, body) = http(port, "GET", &format!("/api/apps/{app}"), &[], b"").unwrap();
     let status: serde_json::Value = serde_json::from_str(&body).unwrap();
-    status["syncsByOutcome"]
-        .as_object()
-        .map(|m| m.values().filter_map(|v| v.as_u64()).sum())
-        .unwrap_or(0)
+    status["syncsByOutcome"].as_object().map_or(0, |m| {
+        m.values().filter_map(serde_json::Value::as_u64).sum()
+    })
 }
 
 pub async fn config_value(client: &kube::Client, ns: &str) -> Option<String> {

@@ -22,11 +22,10 @@ pub fn installed_bin(name: &str) -> PathBuf {
         .expect("KUBE_VERSION in versions.env")
         .trim()
         .to_string();
-    let cache = std::env::var_os("FERRY_K8S_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/ferry/k8s")
-        });
+    let cache = std::env::var_os("FERRY_K8S_CACHE").map_or_else(
+        || PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/ferry/k8s"),
+        PathBuf::from,
+    );
     let path = cache.join(kube).join("bin").join(name);
     assert!(
         path.is_file(),
