@@ -1,24 +1,25 @@
 //! The only place that strings the stages together:
-//! source → manifest (bundle) → plan → apply (→ gate → record in later stages).
+//! source → manifest (bundle) → plan → apply → gate → record.
 //!
-//! It holds no stage logic of its own: it fetches the commit, reads its manifests, resolves
-//! their kinds against the cluster, builds the plan, and applies it.
+//! It holds no stage logic of its own: `planning` fetches the commit, reads its manifests,
+//! resolves their kinds against the cluster and plans; [`sync`] applies the plan wave by wave
+//! with the gates run between waves ([`GateHook`], the wave hook `reconcile` owns) and records
+//! the sync in history; [`rollback`] writes and syncs reverts; [`worker`] is `ferry serve`'s
+//! loop per app.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use serde::Serialize;
 
 use crate::apply::{self, ApplyError, ApplyOptions, ApplyReport};
 use crate::cancel::{Cancel, StopReason};
-use crate::cluster::{Cluster, ClusterError, ServedKind};
+use crate::cluster::{Cluster, ClusterError};
 use crate::config::AppSpec;
-use crate::history::{
-    job_spec_hash, CompletedJobs, History, HistoryError, SyncOutcome, SyncRecord,
-};
-use crate::manifest::{self, Bundle, Limits, ManifestError, Scope, SourceFile};
-use crate::plan::{self, Plan, PlanError, PlanInput, PlanOptions};
+use crate::history::{History, HistoryError, SyncOutcome, SyncRecord};
+use crate::manifest::{Limits, ManifestError};
+use crate::plan::{self, Plan, PlanError};
 use crate::rollout::{GateConfig, GateEvent, GateOutcome, Supersede};
+use crate::source::SourceError;
 use crate::trigger::SyncTrigger;
 
 mod app_handle;
@@ -26,12 +27,14 @@ mod gate_hook;
 mod gate_verdict;
 mod inventory;
 mod janitor;
+mod planning;
 mod rollback;
 mod rollback_target;
 pub mod worker;
-use crate::source::{CommitInfo, GitSource, SourceError};
+
 pub use gate_hook::GateHook;
 pub use janitor::{close_interrupted, spawn_janitor};
+pub use planning::{fetch, plan, prepare, PlanFrom, PreparedCommit};
 pub use rollback::{
     rollback, sync_with_policy, PolicySync, Rollback, RollbackReport, RollbackRequest,
 };
@@ -102,16 +105,6 @@ pub enum ReconcileError {
     /// The sync was cancelled before it wrote anything.
     #[error("sync not started: {0}")]
     Interrupted(StopReason),
-}
-
-/// A commit read and validated: its bundle and the kinds it uses.
-pub struct PreparedCommit {
-    /// The commit.
-    pub commit: CommitInfo,
-    /// Its resolved bundle.
-    pub bundle: Bundle,
-    /// Served kind per kind of the bundle.
-    pub kinds: HashMap<manifest::Gvk, ServedKind>,
 }
 
 /// What a sync did.
@@ -195,214 +188,6 @@ pub struct SyncOptions {
     pub cancel: Cancel,
     /// Called with the plan once it is known, before anything is applied (dry runs too).
     pub on_plan: Option<PlanHook>,
-}
-
-/// Fetches the app's repository and resolves its ref (blocking git work off the runtime),
-/// sharing the fetch with other apps of the same repository and failing after
-/// [`Engine::fetch_timeout`].
-pub async fn fetch(
-    engine: &Engine,
-    app: &AppSpec,
-) -> Result<(GitSource, CommitInfo), ReconcileError> {
-    Ok(crate::source::fetch_shared(crate::source::FetchRequest {
-        location: app.location.clone(),
-        reference: app.reference.clone(),
-        auth: app.auth.clone(),
-        cache_dir: engine.cache_dir.clone(),
-        timeout: engine.fetch_timeout,
-    })
-    .await?)
-}
-
-/// Reads and validates one commit of the app: files → bundle → kinds resolved on the cluster.
-pub async fn prepare(
-    engine: &Engine,
-    app: &AppSpec,
-    source: GitSource,
-    commit: CommitInfo,
-) -> Result<(GitSource, PreparedCommit), ReconcileError> {
-    let filter = app.select.compile()?;
-    let dir = app.select.path.clone();
-    let sha = commit.sha.clone();
-    let max = engine.limits.max_file_bytes;
-    let (source, files) = tokio::task::spawn_blocking(move || {
-        let files = source.read_files(&sha, &dir, &|p| filter.matches(p), max);
-        (source, files)
-    })
-    .await
-    .map_err(ReconcileError::Task)?;
-    let files: Vec<SourceFile> = files?
-        .into_iter()
-        .map(|f| SourceFile {
-            path: f.path,
-            contents: f.contents,
-        })
-        .collect();
-    let bundle = manifest::parse_bundle(&files, &engine.limits)?;
-
-    let mut kinds = HashMap::new();
-    for r in &bundle.resources {
-        let k = r.key.gvk();
-        if kinds.contains_key(&k) {
-            continue;
-        }
-        if let Some(served) = engine
-            .cluster
-            .served_kind(&k.group, &k.version, &k.kind)
-            .await?
-        {
-            kinds.insert(k, served);
-        }
-    }
-    let scope_of = |key: &manifest::ObjectKey| {
-        kinds.get(&key.gvk()).map(|s| {
-            if s.namespaced {
-                Scope::Namespaced
-            } else {
-                Scope::Cluster
-            }
-        })
-    };
-    let bundle = manifest::resolve(bundle, &scope_of, &app.namespace)?;
-    Ok((
-        source,
-        PreparedCommit {
-            commit,
-            bundle,
-            kinds,
-        },
-    ))
-}
-
-/// Which commit [`plan`] plans, and how far it has come.
-// Built once per plan and moved straight into `plan`: boxing the git handle would buy nothing.
-#[allow(clippy::large_enum_variant)]
-pub enum PlanFrom<'a> {
-    /// Fetch the app's ref and plan its head commit. The plan's stats then count every API
-    /// call of the run (discovery and the inventory included) and its whole wall time.
-    Head,
-    /// A commit already fetched: read and validate its manifests, then plan it.
-    Fetched(GitSource, CommitInfo),
-    /// A commit already read and validated by [`prepare`]: plan it.
-    Prepared(&'a PreparedCommit),
-}
-
-/// Plans one commit of the app against the cluster: reads and dry-runs, never writes.
-pub async fn plan(
-    engine: &Engine,
-    app: &AppSpec,
-    from: PlanFrom<'_>,
-) -> Result<Plan, ReconcileError> {
-    match from {
-        PlanFrom::Head => {
-            let started = CostMark::now(engine);
-            let (source, commit) = fetch(engine, app).await?;
-            let mut plan = plan_fetched(engine, app, source, commit).await?;
-            started.charge(engine, &mut plan);
-            Ok(plan)
-        }
-        PlanFrom::Fetched(source, commit) => plan_fetched(engine, app, source, commit).await,
-        PlanFrom::Prepared(prepared) => plan_prepared(engine, app, prepared).await,
-    }
-}
-
-/// Builds the plan for a prepared commit.
-async fn plan_prepared(
-    engine: &Engine,
-    app: &AppSpec,
-    prepared: &PreparedCommit,
-) -> Result<Plan, ReconcileError> {
-    let recorded = engine
-        .cluster
-        .inventory(&engine.ferry_namespace, &app.name)
-        .await?;
-    inventory::check_source(app, &recorded)?;
-    let mut inventory_kinds = Vec::new();
-    for k in &recorded.kinds {
-        if let Some(served) = engine
-            .cluster
-            .served_kind(&k.group, &k.version, &k.kind)
-            .await?
-        {
-            inventory_kinds.push(served);
-        }
-    }
-    let has_jobs = prepared
-        .bundle
-        .resources
-        .iter()
-        .any(|r| r.key.group == "batch" && r.key.kind == "Job");
-    let completed = if has_jobs {
-        engine.history().completed_jobs(&app.name).await?
-    } else {
-        CompletedJobs::default()
-    };
-    let already_completed = |key: &crate::manifest::ObjectKey, manifest: &serde_json::Value| {
-        completed.contains(
-            key.namespace.as_deref().unwrap_or_default(),
-            &key.name,
-            &job_spec_hash(manifest),
-        )
-    };
-    let mut plan = plan::build_plan(
-        &engine.cluster,
-        PlanInput {
-            bundle: &prepared.bundle,
-            kinds: &prepared.kinds,
-            inventory_kinds: &inventory_kinds,
-            concurrency: engine.concurrency,
-            options: PlanOptions {
-                completed_job: &already_completed,
-                app: &app.name,
-                commit: &prepared.commit,
-                prune: app.prune,
-                install: &engine.ferry_namespace,
-                guard: app.prune_guard,
-                take_over: app.take_over,
-                yield_to_managers: &app.yield_to_managers,
-            },
-        },
-    )
-    .await?;
-    plan.recorded = recorded;
-    Ok(plan)
-}
-
-/// Reads and plans a commit that was already fetched.
-async fn plan_fetched(
-    engine: &Engine,
-    app: &AppSpec,
-    source: GitSource,
-    commit: CommitInfo,
-) -> Result<Plan, ReconcileError> {
-    let (_source, prepared) = prepare(engine, app, source, commit).await?;
-    plan_prepared(engine, app, &prepared).await
-}
-
-/// Counters and clock at the start of a run, so a plan's stats cover every API call it
-/// needed (discovery and inventory included), not only the planning step.
-struct CostMark {
-    reads: u64,
-    dry_runs: u64,
-    at: std::time::Instant,
-}
-
-impl CostMark {
-    fn now(engine: &Engine) -> CostMark {
-        let c = engine.cluster.counters();
-        CostMark {
-            reads: c.reads(),
-            dry_runs: c.dry_runs(),
-            at: std::time::Instant::now(),
-        }
-    }
-
-    fn charge(&self, engine: &Engine, plan: &mut Plan) {
-        let c = engine.cluster.counters();
-        plan.stats.reads = c.reads() - self.reads;
-        plan.stats.dry_runs = c.dry_runs() - self.dry_runs;
-        plan.stats.elapsed_ms = self.at.elapsed().as_millis() as u64;
-    }
 }
 
 /// Fetch, read, plan and apply the app's current commit.
