@@ -24,10 +24,20 @@ pub struct PreparedCommit {
 
 /// Fetches the app's repository and resolves its ref (blocking git work off the runtime),
 /// sharing the fetch with other apps of the same repository and failing after
-/// [`Engine::fetch_timeout`].
+/// [`Engine::fetch_timeout`]. Fresh: it sees every commit pushed before the call.
 pub async fn fetch(
     engine: &Engine,
     app: &AppSpec,
+) -> Result<(GitSource, CommitInfo), ReconcileError> {
+    fetch_reusing(engine, app, std::time::Duration::ZERO).await
+}
+
+/// [`fetch`], reusing another app's fetch of the same repository (and credentials) that
+/// started at most `max_age` before the call (a poll passes its interval).
+pub async fn fetch_reusing(
+    engine: &Engine,
+    app: &AppSpec,
+    max_age: std::time::Duration,
 ) -> Result<(GitSource, CommitInfo), ReconcileError> {
     Ok(crate::source::fetch_shared(crate::source::FetchRequest {
         location: app.location.clone(),
@@ -35,6 +45,7 @@ pub async fn fetch(
         auth: app.auth.clone(),
         cache_dir: engine.cache_dir.clone(),
         timeout: engine.fetch_timeout,
+        max_age,
     })
     .await?)
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
 
-use super::{fetch, plan, sync_with_policy, Engine, PlanFrom, ReconcileError, SyncOptions};
+use super::{fetch_reusing, plan, sync_with_policy, Engine, PlanFrom, ReconcileError, SyncOptions};
 use crate::config::{AppSpec, FailurePolicy};
 use crate::plan::Action;
 use crate::rollout::{head_channel, GateConfig, HeadSender};
@@ -161,7 +161,14 @@ async fn attempt(
     handle: &AppHandle,
 ) -> Result<(), AttemptError> {
     // Cheap when nothing changed: fetch + one ref lookup, no parse of an unchanged commit.
-    let (source, head) = match fetch(engine, app).await {
+    // A poll (or a drift check) reuses a fetch of the repository younger than its interval,
+    // so the apps of one repository share one fetch per interval; a webhook, a manual sync
+    // or a file event fetches fresh, so it sees the commit pushed just before it.
+    let max_age = match trigger {
+        TriggerKind::Poll | TriggerKind::Drift => settings.interval,
+        _ => Duration::ZERO,
+    };
+    let (source, head) = match fetch_reusing(engine, app, max_age).await {
         Ok(found) => found,
         Err(e) => {
             set(handle, |s| s.fetch_errors += 1);

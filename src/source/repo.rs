@@ -297,14 +297,25 @@ impl GitSource {
     }
 }
 
-fn open_cache(url: &str, cache_dir: &Path) -> Result<Repository, SourceError> {
+/// The cache clone's directory for a remote URL.
+pub(crate) fn cache_path(url: &str, cache_dir: &Path) -> PathBuf {
     let digest = Sha256::digest(strip_userinfo(url).as_bytes());
-    let dir = cache_dir.join("repos").join(hex::encode(&digest[..8]));
+    cache_dir.join("repos").join(hex::encode(&digest[..8]))
+}
+
+fn open_cache(url: &str, cache_dir: &Path) -> Result<Repository, SourceError> {
+    let dir = cache_path(url, cache_dir);
     if dir.join("HEAD").exists() {
         let repo = Repository::open_bare(&dir)
             .map_err(SourceError::git(format!("opening cache {}", dir.display())))?;
-        repo.remote_set_url("origin", url)
-            .map_err(SourceError::git("updating remote url"))?;
+        // Written only when it changed: opening a clone to read it writes nothing.
+        let same = repo
+            .find_remote("origin")
+            .is_ok_and(|remote| remote.url().is_ok_and(|u| u == url));
+        if !same {
+            repo.remote_set_url("origin", url)
+                .map_err(SourceError::git("updating remote url"))?;
+        }
         return Ok(repo);
     }
     std::fs::create_dir_all(&dir).map_err(|source| SourceError::Io {
@@ -342,18 +353,27 @@ fn fetch_remote(
         let head = head.as_str().unwrap_or("refs/heads/main").to_string();
         drop(conn);
         let short = head.trim_start_matches("refs/heads/");
-        repo.reference_symbolic(
-            "refs/remotes/origin/HEAD",
-            &format!("refs/remotes/origin/{short}"),
-            true,
-            "ferry: remote default branch",
-        )
-        .map_err(SourceError::git("recording remote HEAD"))?;
+        let target = format!("refs/remotes/origin/{short}");
+        // Written only when the default branch changed: a no-change fetch writes nothing.
+        let known = repo
+            .find_reference("refs/remotes/origin/HEAD")
+            .is_ok_and(|r| r.symbolic_target().ok().flatten() == Some(target.as_str()));
+        if !known {
+            repo.reference_symbolic(
+                "refs/remotes/origin/HEAD",
+                &target,
+                true,
+                "ferry: remote default branch",
+            )
+            .map_err(SourceError::git("recording remote HEAD"))?;
+        }
     }
     let mut options = FetchOptions::new();
     options.remote_callbacks(auth.callbacks(url, deadline)?);
     options.prune(FetchPrune::On);
     options.download_tags(AutotagOption::All);
+    // ferry never reads FETCH_HEAD; not writing it keeps a no-change fetch write-free.
+    options.update_fetchhead(false);
     let started = std::time::Instant::now();
     remote
         .fetch(
