@@ -18,7 +18,7 @@ use super::{fetch_reusing, plan, sync_with_policy, Engine, PlanFrom, ReconcileEr
 use crate::config::{AppSpec, FailurePolicy};
 use crate::plan::Action;
 use crate::rollout::{head_channel, GateConfig, HeadSender};
-use crate::source::{peek_head, short_sha};
+use crate::source::{peek_shared, short_sha};
 use crate::trigger::{SyncTrigger, TriggerKind};
 
 use super::app_handle::{set, show_report};
@@ -368,26 +368,17 @@ fn apply_failure(report: &super::SyncReport) -> Option<String> {
 async fn watch_for_newer_commits(app: AppSpec, handle: AppHandle, newest: HeadSender) {
     loop {
         handle.requests.notified().await;
-        let (location, reference, auth) = (
-            app.location.clone(),
-            app.reference.clone(),
-            app.auth.clone(),
-        );
-        let peeked =
-            tokio::task::spawn_blocking(move || peek_head(&location, &reference, &auth)).await;
-        match peeked {
-            Ok(Ok(Some(sha))) => {
+        // Shared with the other apps of the repository that ask at the same time.
+        match peek_shared(&app.location, &app.reference, &app.auth).await {
+            Ok(Some(sha)) => {
                 set(&handle, |s| s.head_commit = Some(sha.clone()));
                 newest.publish(&sha);
             }
             // A pinned commit never moves.
-            Ok(Ok(None)) => return,
-            Ok(Err(e)) => {
+            Ok(None) => return,
+            Err(e) => {
                 set(&handle, |s| s.fetch_errors += 1);
                 tracing::warn!(app = %app.name, error = %e, "could not check for a newer commit while the sync runs");
-            }
-            Err(e) => {
-                tracing::warn!(app = %app.name, error = %e, "checking for a newer commit failed");
             }
         }
     }

@@ -19,7 +19,7 @@ mod url;
 pub use auth::GitAuth;
 pub use commit::{same_commit, short_sha, CommitInfo};
 pub use lineage::LaterCommit;
-pub use peek::peek_head;
+pub use peek::{peek_head, peek_shared};
 pub use repo::{strip_userinfo, GitSource, RepoLocation};
 pub use revert::{revert_message, RevertCommit};
 pub use shared::{fetch_shared, FetchRequest};

@@ -1,6 +1,7 @@
 use super::*;
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
 
 fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -44,5 +45,53 @@ fn peeks_branches_tags_and_head_of_a_remote_without_fetching() {
     assert_eq!(
         peek_head(&local, &GitRef::Branch("main".into()), &auth).unwrap(),
         Some(head)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn apps_of_one_repository_share_a_listing_and_still_see_a_push() {
+    let work = tempfile::tempdir().unwrap();
+    let bare = tempfile::tempdir().unwrap();
+    git(work.path(), &["init", "-q", "-b", "main"]);
+    git(work.path(), &["commit", "-q", "--allow-empty", "-m", "one"]);
+    git(bare.path(), &["init", "-q", "--bare", "-b", "main"]);
+    let push = || {
+        git(
+            work.path(),
+            &["push", "-q", bare.path().to_str().unwrap(), "main"],
+        )
+    };
+    push();
+    let url = format!("file://{}", bare.path().display());
+    let location = RepoLocation::Remote(url.clone());
+    let auth = GitAuth::default();
+    let main = GitRef::Branch("main".into());
+    let start = Arc::new(tokio::sync::Barrier::new(300));
+    let tasks: Vec<_> = (0..300)
+        .map(|_| {
+            let (location, main, auth, start) =
+                (location.clone(), main.clone(), auth.clone(), start.clone());
+            tokio::spawn(async move {
+                start.wait().await;
+                peek_shared(&location, &main, &auth).await
+            })
+        })
+        .collect();
+    let one = git(work.path(), &["rev-parse", "HEAD"]);
+    for task in tasks {
+        assert_eq!(task.await.unwrap().unwrap(), Some(one.clone()));
+    }
+    let listings = listing_count(&url, &auth).await;
+    assert!(
+        (1..=2).contains(&listings),
+        "300 peeks cost {listings} listings"
+    );
+    // A later peek lists again: it sees the push made since.
+    git(work.path(), &["commit", "-q", "--allow-empty", "-m", "two"]);
+    push();
+    let two = git(work.path(), &["rev-parse", "HEAD"]);
+    assert_eq!(
+        peek_shared(&location, &main, &auth).await.unwrap(),
+        Some(two)
     );
 }

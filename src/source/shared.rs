@@ -184,7 +184,7 @@ fn remove_stale_locks(clone: &std::path::Path) {
 }
 
 /// The credentials as a key: which key file, user, token file or variable (never a secret).
-fn auth_key(auth: &GitAuth) -> String {
+pub(crate) fn auth_key(auth: &GitAuth) -> String {
     serde_json::to_string(auth).unwrap_or_default()
 }
 
