@@ -3,10 +3,10 @@
 //! path) the app comes from, so two apps that happen to get the same name are told apart. One
 //! ConfigMap per app in ferry's namespace; written only when either changes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::{Api, ListParams, Patch, PatchParams};
 
 use super::{Cluster, ClusterError, APP_LABEL, FIELD_MANAGER, MANAGED_BY_LABEL};
 use crate::manifest::Gvk;
@@ -25,6 +25,27 @@ pub struct InventoryRecord {
     pub source: Option<String>,
 }
 
+/// The [`MANAGED_BY_LABEL`] value of inventory records.
+const INVENTORY_MANAGER: &str = "ferry-system";
+
+/// An inventory ConfigMap's data → the record.
+fn parse_record(cm: ConfigMap) -> InventoryRecord {
+    let data = cm.data.unwrap_or_default();
+    let text = data.get(DATA_KEY).cloned().unwrap_or_default();
+    let mut kinds = BTreeSet::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        // Not trim(): the core group is an empty first field.
+        let parts: Vec<&str> = line.trim_end_matches('\r').split('\t').collect();
+        if let [group, version, kind] = parts[..] {
+            kinds.insert(Gvk::new(group, version, kind));
+        }
+    }
+    InventoryRecord {
+        kinds,
+        source: data.get(SOURCE_KEY).cloned().filter(|s| !s.is_empty()),
+    }
+}
+
 fn record_name(app: &str) -> String {
     format!("ferry-inventory-{app}")
 }
@@ -37,6 +58,36 @@ impl Cluster {
         app: &str,
     ) -> Result<BTreeSet<Gvk>, ClusterError> {
         Ok(self.inventory(ferry_namespace, app).await?.kinds)
+    }
+
+    /// Reads every app's inventory record in `ferry_namespace` with one list (not one read
+    /// per app), keyed by app name.
+    pub async fn inventories(
+        &self,
+        ferry_namespace: &str,
+    ) -> Result<BTreeMap<String, InventoryRecord>, ClusterError> {
+        self.counters.read();
+        let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), ferry_namespace);
+        let selector = format!("{MANAGED_BY_LABEL}={INVENTORY_MANAGER},{APP_LABEL}");
+        let list = api
+            .list(&ListParams::default().labels(&selector))
+            .await
+            .map_err(|e| {
+                ClusterError::from_kube(format!("listing inventories in {ferry_namespace}"), e)
+            })?;
+        let mut records = BTreeMap::new();
+        for cm in list.items {
+            let labels = cm.metadata.labels.clone().unwrap_or_default();
+            let Some(app) = labels.get(APP_LABEL) else {
+                continue;
+            };
+            // Only ferry's record of that app, not another ConfigMap carrying the labels.
+            if cm.metadata.name.as_deref() != Some(record_name(app).as_str()) {
+                continue;
+            }
+            records.insert(app.clone(), parse_record(cm));
+        }
+        Ok(records)
     }
 
     /// Reads `app`'s inventory record; empty when there is none yet.
@@ -54,20 +105,7 @@ impl Cluster {
         let Some(cm) = found else {
             return Ok(InventoryRecord::default());
         };
-        let data = cm.data.unwrap_or_default();
-        let text = data.get(DATA_KEY).cloned().unwrap_or_default();
-        let mut kinds = BTreeSet::new();
-        for line in text.lines().filter(|l| !l.trim().is_empty()) {
-            // Not trim(): the core group is an empty first field.
-            let parts: Vec<&str> = line.trim_end_matches('\r').split('\t').collect();
-            if let [group, version, kind] = parts[..] {
-                kinds.insert(Gvk::new(group, version, kind));
-            }
-        }
-        Ok(InventoryRecord {
-            kinds,
-            source: data.get(SOURCE_KEY).cloned().filter(|s| !s.is_empty()),
-        })
+        Ok(parse_record(cm))
     }
 
     /// Records `app`'s inventory, creating ferry's namespace when missing.
@@ -90,7 +128,7 @@ impl Cluster {
             "metadata": {
                 "name": name,
                 "namespace": ferry_namespace,
-                "labels": { MANAGED_BY_LABEL: "ferry-system", APP_LABEL: app },
+                "labels": { MANAGED_BY_LABEL: INVENTORY_MANAGER, APP_LABEL: app },
             },
             "data": { DATA_KEY: text, SOURCE_KEY: record.source.clone().unwrap_or_default() },
         });

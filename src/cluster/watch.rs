@@ -24,6 +24,9 @@ pub struct SeenObject {
     pub object: String,
     /// `metadata.uid`.
     pub uid: String,
+    /// The value of the object's app label ([`super::APP_LABEL`]), when it has one: which
+    /// app a watch shared by every app dispatches the event to.
+    pub app: Option<String>,
     /// Changes whenever the object changes in a way that can be drift: for kinds with
     /// `metadata.generation` (bumped by spec changes) a hash of generation, labels and
     /// annotations, so status-only writes by controllers keep it; for kinds without one
@@ -90,6 +93,11 @@ fn seen_object(kind: &str, meta: &ObjectMeta) -> SeenObject {
     SeenObject {
         object,
         uid: meta.uid.clone().unwrap_or_default(),
+        app: meta
+            .labels
+            .as_ref()
+            .and_then(|labels| labels.get(super::APP_LABEL))
+            .cloned(),
         fingerprint: fingerprint(meta),
         last_writers: last_writers(meta),
     }

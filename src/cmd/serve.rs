@@ -84,6 +84,14 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
     let (canceller, cancel) = ferry::cancel::channel();
     let mut apps = Vec::new();
     let mut tasks = Vec::new();
+    // Drift on live changes: one metadata watch per kind for every app, dispatched by app label.
+    let mut live = ferry::trigger::live::SharedLiveWatch::new(
+        engine.cluster.clone(),
+        ferry::trigger::live::LiveWatchSettings {
+            ferry_namespace: engine.ferry_namespace.clone(),
+            debounce: std::time::Duration::from_secs(1),
+        },
+    );
     for spec in &specs {
         // Only the replica that leads closes records of syncs whose ferry died.
         tasks.push(reconcile::spawn_janitor(
@@ -102,17 +110,7 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
         };
         let (handle, task) = spawn_app(engine.clone(), spec.clone(), settings, stop_rx.clone());
         ferry::trigger::poll::spawn_poller(handle.requests(), spec.interval, stop_rx.clone());
-        // Drift on live changes: label-filtered metadata watches of the app's own objects.
-        ferry::trigger::live::spawn_live_watch(
-            engine.cluster.clone(),
-            handle.requests(),
-            ferry::trigger::live::LiveWatchSettings {
-                ferry_namespace: engine.ferry_namespace.clone(),
-                debounce: std::time::Duration::from_secs(1),
-            },
-            start_rx.clone(),
-            stop_rx.clone(),
-        );
+        live.register(handle.requests());
         if let ferry::source::RepoLocation::Local(path) = &spec.location {
             // Editing manifests next to a local cluster: changes on disk trigger a look.
             ferry::trigger::watch::watch_app(
@@ -125,6 +123,7 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
         apps.push((spec.clone(), handle));
         tasks.push(task);
     }
+    live.spawn(start_rx.clone(), stop_rx.clone());
     let state = std::sync::Arc::new(ServerState::new(
         apps,
         webhook_secrets,

@@ -128,6 +128,17 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> impl IntoResponse
 
     family(
         &mut out,
+        "ferry_live_watches",
+        "gauge",
+        "Metadata watches of managed objects held now (one per watched kind, shared by all apps).",
+    );
+    let _ = writeln!(
+        out,
+        "ferry_live_watches {}",
+        crate::trigger::live::live_watches()
+    );
+    family(
+        &mut out,
         "ferry_webhook_body_bytes",
         "gauge",
         "Bytes of webhook request bodies held in memory now (all requests).",

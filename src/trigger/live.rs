@@ -1,9 +1,12 @@
 //! The live-object trigger: watches the objects an app manages and asks for a drift check
 //! when someone other than ferry changes or deletes one, instead of waiting for the next poll.
 //!
-//! One metadata-only watch per kind in the app's inventory, filtered by the app's inventory
-//! labels (`app.kubernetes.io/managed-by=ferry,ferry.dev/app=<app>`), so only ferry's objects
-//! are watched, never the whole cluster. What counts as a change ([`LiveTracker`]):
+//! One metadata-only watch per kind for the whole install, not per app (1,000 apps with 4
+//! kinds are 4 watches): the kinds are the union of every app's inventory (read with one list
+//! at start; after a sync only that app's record is re-read), filtered by ferry's labels
+//! (`app.kubernetes.io/managed-by=ferry,ferry.dev/app,ferry.dev/install=<ferry namespace>`),
+//! so only this install's objects are watched, never the whole cluster. Events go to the app
+//! named by the object's `ferry.dev/app` label ([`LiveDispatch`]). What counts as a change ([`LiveTracker`]):
 //!
 //! - an object's fingerprint moved (spec, labels or annotations for kinds with a generation;
 //!   any write for ConfigMaps, Secrets, Services…) and the newest `managedFields` entry is not
@@ -13,21 +16,27 @@
 //!
 //! A change made while a sync runs is not dropped: the check runs right after that sync.
 //!
-//! Changes are debounced (one drift check for a burst), and the single-flight app loop
-//! coalesces them with every other trigger. The watches are rebuilt after a sync when the
-//! app's set of kinds changed.
+//! Changes are debounced per app (one drift check for a burst), and the single-flight app loop
+//! coalesces them with every other trigger. A kind's watch starts when an app's sync adds the
+//! first object of that kind and stops when no app has one any more.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use futures::stream::{self, StreamExt};
-use tokio::sync::watch;
+use futures::future::BoxFuture;
+use futures::stream::{self, FuturesUnordered, StreamExt};
+use futures::FutureExt;
+use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+pub use super::live_dispatch::LiveDispatch;
 use super::SyncRequests;
-use crate::cluster::{Cluster, LiveEvent, SeenObject, ServedKind, FIELD_MANAGER};
+use crate::cluster::{
+    Cluster, ClusterError, LiveEvent, SeenObject, APP_LABEL, FIELD_MANAGER, INSTALL_LABEL,
+    MANAGED_BY_LABEL, MANAGED_BY_VALUE,
+};
 use crate::manifest::Gvk;
-use crate::plan::inventory_selector;
 use crate::trigger::TriggerKind;
 
 /// Retry delay when the app's inventory cannot be read.
@@ -108,110 +117,255 @@ pub struct LiveWatchSettings {
     pub debounce: Duration,
 }
 
-/// Starts the live-object trigger of `app` once `start` turns true (leader election); it runs
-/// until `shutdown` turns true.
-pub fn spawn_live_watch(
+/// The live-object trigger of every app of one install: register each app's mailbox, then
+/// [`spawn`](Self::spawn) it once.
+pub struct SharedLiveWatch {
     cluster: Cluster,
-    app: SyncRequests,
     settings: LiveWatchSettings,
-    mut start: watch::Receiver<bool>,
-    mut shutdown: watch::Receiver<bool>,
-) {
-    tokio::spawn(async move {
-        tokio::select! {
-            _ = start.wait_for(|go| *go) => {}
-            _ = shutdown.wait_for(|stop| *stop) => return,
-        }
-        tokio::select! {
-            _ = run(&cluster, &app, &settings) => {}
-            _ = shutdown.wait_for(|stop| *stop) => {}
-        }
-    });
+    apps: BTreeMap<String, SyncRequests>,
 }
 
-async fn run(cluster: &Cluster, app: &SyncRequests, settings: &LiveWatchSettings) {
-    let mut kinds = read_kinds(cluster, app, settings).await;
-    loop {
-        let mut served: Vec<ServedKind> = Vec::new();
-        for gvk in &kinds {
-            match cluster
+impl SharedLiveWatch {
+    /// A shared watch with no app yet.
+    pub fn new(cluster: Cluster, settings: LiveWatchSettings) -> SharedLiveWatch {
+        SharedLiveWatch {
+            cluster,
+            settings,
+            apps: BTreeMap::new(),
+        }
+    }
+
+    /// Adds an app: its objects' changes become drift requests in `app`.
+    pub fn register(&mut self, app: SyncRequests) {
+        self.apps.insert(app.app().to_owned(), app);
+    }
+
+    /// Starts watching once `start` turns true (leader election); runs until `shutdown` turns
+    /// true.
+    pub fn spawn(self, mut start: watch::Receiver<bool>, mut shutdown: watch::Receiver<bool>) {
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = start.wait_for(|go| *go) => {}
+                _ = shutdown.wait_for(|stop| *stop) => return,
+            }
+            tokio::select! {
+                () = run(&self) => {}
+                _ = shutdown.wait_for(|stop| *stop) => {}
+            }
+        });
+    }
+}
+
+/// The metadata watches this process holds now (one per watched kind), for `/metrics`.
+pub fn live_watches() -> usize {
+    LIVE_WATCHES.load(Ordering::Relaxed)
+}
+
+static LIVE_WATCHES: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts one running watch while it lives.
+struct Counted;
+
+impl Counted {
+    fn new() -> Counted {
+        LIVE_WATCHES.fetch_add(1, Ordering::Relaxed);
+        Counted
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        LIVE_WATCHES.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A running kind watch, stopped when dropped; `generation` tells its events from those of
+/// an earlier watch of the same kind still in the channel.
+struct KindWatch {
+    generation: u64,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for KindWatch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+type Event = (Gvk, u64, Result<LiveEvent, ClusterError>);
+type Reads = FuturesUnordered<BoxFuture<'static, Vec<(String, BTreeSet<Gvk>)>>>;
+
+/// The watches of every kind any app has, and the apps' kinds they come from.
+struct Watches<'a> {
+    shared: &'a SharedLiveWatch,
+    selector: String,
+    kinds_by_app: BTreeMap<String, BTreeSet<Gvk>>,
+    running: BTreeMap<Gvk, KindWatch>,
+    generation: u64,
+    events: mpsc::Sender<Event>,
+}
+
+impl Watches<'_> {
+    /// Starts the watches of kinds some app has and stops those no app has any more.
+    async fn update(&mut self, dispatch: &mut LiveDispatch) {
+        let union: BTreeSet<Gvk> = self.kinds_by_app.values().flatten().cloned().collect();
+        let gone: Vec<Gvk> = self
+            .running
+            .keys()
+            .filter(|k| !union.contains(*k))
+            .cloned()
+            .collect();
+        for kind in gone {
+            self.running.remove(&kind);
+            dispatch.forget_kind(&kind);
+        }
+        let new: Vec<Gvk> = union
+            .into_iter()
+            .filter(|k| !self.running.contains_key(k))
+            .collect();
+        for gvk in &new {
+            let cluster = &self.shared.cluster;
+            let served = match cluster
                 .served_kind(&gvk.group, &gvk.version, &gvk.kind)
                 .await
             {
-                Ok(Some(s)) => served.push(s),
-                Ok(None) => {}
+                Ok(Some(served)) => served,
+                Ok(None) => continue,
                 Err(e) => {
-                    tracing::warn!(app = %app.app(), kind = %gvk.kind, error = %e, "live watch: discovery failed");
+                    tracing::warn!(kind = %gvk.kind, error = %e, "live watch: discovery failed");
+                    continue;
+                }
+            };
+            self.generation += 1;
+            let generation = self.generation;
+            dispatch.reset_kind(gvk);
+            let mut stream = cluster.watch_labelled(&served, &self.selector);
+            let (tx, kind) = (self.events.clone(), gvk.clone());
+            let task = tokio::spawn(async move {
+                let _counted = Counted::new();
+                while let Some(event) = stream.next().await {
+                    if tx.send((kind.clone(), generation, event)).await.is_err() {
+                        return;
+                    }
+                }
+            });
+            self.running
+                .insert(gvk.clone(), KindWatch { generation, task });
+        }
+        tracing::debug!(
+            kinds = self.running.len(),
+            apps = self.kinds_by_app.len(),
+            "watching managed objects"
+        );
+    }
+
+    /// Reads the kinds of `apps`: one read each for a few, one list for many.
+    fn read(&self, apps: Vec<String>) -> BoxFuture<'static, Vec<(String, BTreeSet<Gvk>)>> {
+        let cluster = self.shared.cluster.clone();
+        let namespace = self.shared.settings.ferry_namespace.clone();
+        async move {
+            loop {
+                let read = if let [app] = &apps[..] {
+                    cluster
+                        .inventory_kinds(&namespace, app)
+                        .await
+                        .map(|kinds| vec![(app.clone(), kinds)])
+                } else {
+                    cluster.inventories(&namespace).await.map(|mut all| {
+                        apps.iter()
+                            .map(|app| (app.clone(), all.remove(app).unwrap_or_default().kinds))
+                            .collect()
+                    })
+                };
+                match read {
+                    Ok(kinds) => return kinds,
+                    Err(e) => {
+                        tracing::warn!(apps = apps.len(), error = %e, "live watch: cannot read inventories");
+                        tokio::time::sleep(INVENTORY_RETRY).await;
+                    }
                 }
             }
         }
-        tracing::debug!(app = %app.app(), kinds = served.len(), "watching managed objects");
-        kinds = watch_kinds(cluster, app, settings, &served, &kinds).await;
+        .boxed()
     }
 }
 
-async fn read_kinds(
-    cluster: &Cluster,
-    app: &SyncRequests,
-    settings: &LiveWatchSettings,
-) -> BTreeSet<Gvk> {
-    loop {
-        match cluster
-            .inventory_kinds(&settings.ferry_namespace, app.app())
-            .await
-        {
-            Ok(kinds) => return kinds,
-            Err(e) => {
-                tracing::warn!(app = %app.app(), error = %e, "live watch: cannot read the app's inventory");
-                tokio::time::sleep(INVENTORY_RETRY).await;
-            }
-        }
-    }
-}
+/// Inventory reads in flight at once after syncs; more apps waiting than
+/// [`LIST_THRESHOLD`] are read with one list instead.
+const READ_CONCURRENCY: usize = 4;
+const LIST_THRESHOLD: usize = 8;
 
-/// Watches `served` and requests drift checks; returns the app's new set of kinds once a
-/// sync changed it.
-async fn watch_kinds(
-    cluster: &Cluster,
-    app: &SyncRequests,
-    settings: &LiveWatchSettings,
-    served: &[ServedKind],
-    kinds: &BTreeSet<Gvk>,
-) -> BTreeSet<Gvk> {
-    let selector = inventory_selector(app.app());
-    let mut trackers: Vec<LiveTracker> = served.iter().map(|_| LiveTracker::default()).collect();
-    let mut events = stream::select_all(served.iter().enumerate().map(|(i, kind)| {
-        cluster
-            .watch_labelled(kind, &selector)
-            .map(move |event| (i, event))
+async fn run(shared: &SharedLiveWatch) {
+    let (events, mut received) = mpsc::channel::<Event>(1024);
+    let namespace = &shared.settings.ferry_namespace;
+    let mut watches = Watches {
+        shared,
+        selector: format!(
+            "{MANAGED_BY_LABEL}={MANAGED_BY_VALUE},{APP_LABEL},{INSTALL_LABEL}={namespace}"
+        ),
+        kinds_by_app: BTreeMap::new(),
+        running: BTreeMap::new(),
+        generation: 0,
+        events,
+    };
+    let mut dispatch = LiveDispatch::new(shared.apps.keys().cloned(), shared.settings.debounce);
+    // Every app's kinds with one list of the inventory records.
+    let apps: Vec<String> = shared.apps.keys().cloned().collect();
+    watches.kinds_by_app = watches.read(apps).await.into_iter().collect();
+    watches.update(&mut dispatch).await;
+    let mut synced = stream::select_all(shared.apps.values().map(|app| {
+        stream::unfold(app.clone(), |app| async move {
+            app.synced().await;
+            Some((app.app().to_owned(), app))
+        })
+        .boxed()
     }));
-    let mut due: Option<Instant> = None;
-    let mut changed: BTreeSet<String> = BTreeSet::new();
+    let mut stale: BTreeSet<String> = BTreeSet::new();
+    let mut reads: Reads = FuturesUnordered::new();
     loop {
+        while reads.len() < READ_CONCURRENCY && !stale.is_empty() {
+            let batch = if stale.len() > LIST_THRESHOLD {
+                std::mem::take(&mut stale).into_iter().collect()
+            } else {
+                stale.pop_first().into_iter().collect()
+            };
+            reads.push(watches.read(batch));
+        }
+        let due = dispatch.next_due();
         let deadline = due.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
         tokio::select! {
-            Some((i, event)) = events.next(), if !served.is_empty() => match event {
-                Ok(event) => {
-                    tracing::trace!(app = %app.app(), event = ?event, "live event");
-                    let objects = trackers[i].observe(event);
-                    if objects.is_empty() {
-                        continue;
-                    }
-                    changed.extend(objects);
-                    due.get_or_insert_with(|| Instant::now() + settings.debounce);
+            Some((kind, generation, event)) = received.recv() => {
+                if watches.running.get(&kind).map(|w| w.generation) != Some(generation) {
+                    continue;
                 }
-                Err(e) => tracing::warn!(app = %app.app(), error = %e, "live watch error; retrying"),
-            },
-            _ = tokio::time::sleep_until(deadline), if due.is_some() => {
-                due = None;
-                let objects: Vec<String> = std::mem::take(&mut changed).into_iter().collect();
-                tracing::info!(app = %app.app(), objects = ?objects, "managed objects changed outside ferry: checking drift");
-                app.request(TriggerKind::Drift);
+                match event {
+                    Ok(event) => {
+                        tracing::trace!(kind = %kind.kind, event = ?event, "live event");
+                        dispatch.observe(&kind, event, Instant::now());
+                    }
+                    Err(e) => tracing::warn!(error = %e, "live watch error; retrying"),
+                }
             }
-            _ = app.synced() => {
-                let now = read_kinds(cluster, app, settings).await;
-                if now != *kinds {
-                    return now;
+            () = tokio::time::sleep_until(deadline), if due.is_some() => {
+                for (app, objects) in dispatch.take_due(Instant::now()) {
+                    tracing::info!(app = %app, objects = ?objects, "managed objects changed outside ferry: checking drift");
+                    if let Some(requests) = shared.apps.get(&app) {
+                        requests.request(TriggerKind::Drift);
+                    }
+                }
+            }
+            Some(app) = synced.next() => {
+                // The app that synced may have gained or lost kinds: re-read its record only.
+                stale.insert(app);
+            }
+            Some(read) = reads.next() => {
+                let mut changed = false;
+                for (app, kinds) in read {
+                    changed |= watches.kinds_by_app.get(&app) != Some(&kinds);
+                    watches.kinds_by_app.insert(app, kinds);
+                }
+                if changed {
+                    watches.update(&mut dispatch).await;
                 }
             }
         }

@@ -4,6 +4,7 @@ fn seen(uid: &str, fingerprint: u64, writer: &str) -> SeenObject {
     SeenObject {
         object: format!("ConfigMap ns/{uid}"),
         uid: uid.into(),
+        app: Some("a".into()),
         fingerprint,
         last_writers: vec![writer.into()],
     }

@@ -19,6 +19,7 @@
 
 mod kind;
 pub mod live;
+mod live_dispatch;
 mod payload;
 pub mod poll;
 mod repo_url;
