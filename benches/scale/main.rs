@@ -9,8 +9,9 @@
 //! prints "not ready after …" and the bench exits 1. Serve is stopped and the namespaces are
 //! deleted on every exit, panics included.
 //!
-//! Run: `cargo bench --bench scale` (`FERRY_SCALE_APPS=100` for a quick run). Figures are
-//! printed next to the targets, never asserted.
+//! Run: `cargo bench --bench scale` (`FERRY_SCALE_APPS=100` for a quick run;
+//! `FERRY_SCALE_BIN=path/to/ferry` measures that binary instead of this tree's release
+//! build). Figures are printed next to the targets, never asserted.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -23,7 +24,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fixture::{configmap_values, resource_versions, Fixture, RUN_LABEL};
-use probe::{api_metrics, apiserver_pid, github_push, http, proc_stats};
+use probe::{api_metrics, apiserver_pid, github_push, http, open_sockets, proc_stats};
 use report::Figures;
 
 const SECRET: &str = "bench-scale-secret";
@@ -99,7 +100,9 @@ fn main() {
     let idle = Duration::from_secs(env_usize("FERRY_SCALE_IDLE_SECS", 60) as u64);
     let cap = Duration::from_secs(env_usize("FERRY_SCALE_TIMEOUT_SECS", 300) as u64);
     let kubeconfig = common::kubeconfig();
-    let ferry = common::release_ferry();
+    // A binary built elsewhere (e.g. main's, for before/after figures); else a release build.
+    let ferry =
+        std::env::var_os("FERRY_SCALE_BIN").map_or_else(common::release_ferry, PathBuf::from);
     let tmp = tempfile::tempdir().unwrap();
 
     let built = Instant::now();
@@ -178,6 +181,7 @@ fn main() {
             if let Some(m) = api_metrics(&kubeconfig) {
                 fig.watches_peak = fig.watches_peak.max(m.watches);
             }
+            fig.sockets.0 = fig.sockets.0.max(open_sockets(pid).unwrap_or(0));
             let rss = apiserver.and_then(proc_stats).map_or(0, |s| s.rss_kib);
             api_rss_peak = api_rss_peak.max(rss);
         }
@@ -201,6 +205,7 @@ fn main() {
         fig.watches_peak = fig.watches_peak.max(m.watches);
     }
     fig.peak_rss_ready = proc_stats(pid).map(|s| s.hwm_kib);
+    fig.sockets.1 = open_sockets(pid).unwrap_or(0);
     fig.apiserver_rss_peak = (api_rss_peak > 0).then_some(api_rss_peak);
     fig.apiserver_cpu_start = api_cpu0
         .zip(apiserver.and_then(proc_stats))
@@ -228,6 +233,7 @@ fn main() {
     }
     fig.api_end = api_metrics(&kubeconfig);
     fig.peak_rss_end = proc_stats(pid).map(|s| s.hwm_kib);
+    fig.sockets.2 = open_sockets(pid).unwrap_or(0);
     fig.log = report::log_summary(&log_path);
     drop(cleanup);
     let ok = fig.print();

@@ -104,6 +104,18 @@ pub fn proc_stats(pid: u32) -> Option<ProcStats> {
     })
 }
 
+/// Sockets `pid` holds open (its watches, one HTTP/1.1 connection each, plus other requests
+/// in flight and its listener): ferry's own share of the API server's watch count.
+pub fn open_sockets(pid: u32) -> Option<usize> {
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+    Some(
+        fds.filter_map(Result::ok)
+            .filter_map(|e| std::fs::read_link(e.path()).ok())
+            .filter(|l| l.to_string_lossy().starts_with("socket:"))
+            .count(),
+    )
+}
+
 /// The pid of the local control plane's kube-apiserver (the process whose name is
 /// `kube-apiserver`), to read its CPU and RSS; `None` when it runs elsewhere.
 pub fn apiserver_pid() -> Option<u32> {

@@ -34,6 +34,8 @@ pub struct Figures {
     pub api_end: Option<ApiMetrics>,
     /// Most watches the API server served while ferry started.
     pub watches_peak: u64,
+    /// ferry's open sockets: most while starting, when ready, at the end.
+    pub sockets: (usize, usize, usize),
     /// kube-apiserver's largest RSS (KiB) seen while ferry started.
     pub apiserver_rss_peak: Option<u64>,
     /// kube-apiserver's CPU (% of one core) from start to ready.
@@ -105,6 +107,14 @@ impl Figures {
                 w(self.api_end)
             ),
             "few (shared per kind)",
+        );
+        row(
+            "ferry's open sockets peak / ready / end",
+            format!(
+                "{} / {} / {}",
+                self.sockets.0, self.sockets.1, self.sockets.2
+            ),
+            "",
         );
         let t = |m: Option<ApiMetrics>| m.map_or("-".into(), |m| m.throttled.to_string());
         row(
