@@ -24,7 +24,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fixture::{configmap_values, resource_versions, Fixture, RUN_LABEL};
-use probe::{api_metrics, apiserver_pid, github_push, http, open_sockets, proc_stats};
+use probe::{alive, api_metrics, apiserver_pid, github_push, http, open_sockets, proc_stats};
 use report::Figures;
 
 const SECRET: &str = "bench-scale-secret";
@@ -153,6 +153,7 @@ fn main() {
         .spawn()
         .unwrap();
     let pid = child.id();
+    fig.pid = pid;
     cleanup.child = Some(child);
     let started = Instant::now();
 
@@ -226,6 +227,9 @@ fn main() {
         fig.idle_cpu = Some((s1.cpu_secs - s0.cpu_secs) / t0.elapsed().as_secs_f64() * 100.0);
         fig.idle_rss = Some((s0.rss_kib, s1.rss_kib));
         let rvs1 = rt.block_on(resource_versions(&client, &selector));
+        if !alive(pid) {
+            eprintln!("scale: ferry serve exited while idle");
+        }
         fig.idle_rewrites = Some(changed(&rvs0, &rvs1, None));
 
         webhook_one(&fx, &rt, &client, port, &mut fig);
@@ -235,6 +239,7 @@ fn main() {
     fig.peak_rss_end = proc_stats(pid).map(|s| s.hwm_kib);
     fig.sockets.2 = open_sockets(pid).unwrap_or(0);
     fig.log = report::log_summary(&log_path);
+    fig.exited = !alive(pid);
     drop(cleanup);
     let ok = fig.print();
     drop(tmp);
@@ -272,7 +277,7 @@ fn webhook_one(
         if got.as_deref() == Some("v1") {
             break Some(sent.elapsed());
         }
-        if sent.elapsed() > Duration::from_secs(30) {
+        if sent.elapsed() > Duration::from_secs(30) || !alive(fig.pid) {
             break None;
         }
         std::thread::sleep(Duration::from_millis(5));
@@ -308,7 +313,7 @@ fn commit_all(
         if done == fx.apps {
             break Some(sent.elapsed());
         }
-        if sent.elapsed() > fig.cap {
+        if sent.elapsed() > fig.cap || !alive(fig.pid) {
             break None;
         }
         if last_print.elapsed() > Duration::from_secs(15) {

@@ -104,6 +104,17 @@ pub fn proc_stats(pid: u32) -> Option<ProcStats> {
     })
 }
 
+/// False once `pid` has exited (gone, or a zombie not reaped yet).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rsplit_once(')')
+                .map(|(_, rest)| rest.trim_start().starts_with('Z'))
+        })
+        == Some(false)
+}
+
 /// Sockets `pid` holds open (its watches, one HTTP/1.1 connection each, plus other requests
 /// in flight and its listener): ferry's own share of the API server's watch count.
 pub fn open_sockets(pid: u32) -> Option<usize> {

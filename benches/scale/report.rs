@@ -12,6 +12,10 @@ pub struct Figures {
     pub apps: usize,
     /// Namespaces they share.
     pub namespaces: usize,
+    /// ferry serve's pid.
+    pub pid: u32,
+    /// ferry serve exited before the end (crashed or was killed).
+    pub exited: bool,
     /// Cap on every wait.
     pub cap: Duration,
     /// Length of the idle window.
@@ -204,7 +208,13 @@ impl Figures {
         if let Some(first) = &self.log.2 {
             println!("first error in ferry's log: {first}");
         }
-        let ok = self.listener.is_some()
+        if self.exited {
+            println!(
+                "ferry serve exited before the end of the bench: figures after that are missing"
+            );
+        }
+        let ok = !self.exited
+            && self.listener.is_some()
             && self.ready.is_some()
             && self.webhook_applied.is_some()
             && self.all_applied.is_some();
