@@ -23,6 +23,7 @@ use crate::trigger::{SyncTrigger, TriggerKind};
 
 use super::app_handle::{set, show_report};
 pub use super::app_handle::{AppHandle, AppStatus};
+use super::slots::{SyncPriority, SyncSlot, SyncSlots};
 
 /// Why an attempt of the app's loop failed (it is retried with backoff).
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +58,9 @@ pub struct LoopSettings {
     /// Cancels the running sync before its next write (lease lost, shutdown); the loop then
     /// starts no further sync.
     pub cancel: crate::cancel::Cancel,
+    /// The sync slots shared by every app's loop: an attempt (fetch, plan, apply, gates)
+    /// runs only while it holds one.
+    pub slots: SyncSlots,
 }
 
 /// Starts an app's loop on the runtime. It runs until `shutdown` turns true (or
@@ -68,9 +72,26 @@ pub fn spawn_app(
     settings: LoopSettings,
     shutdown: watch::Receiver<bool>,
 ) -> (AppHandle, tokio::task::JoinHandle<()>) {
-    let handle = AppHandle::new(&app);
-    let task = tokio::spawn(run(engine, app, settings, handle.clone(), shutdown));
+    let handle = new_handle(&app);
+    let task = spawn_loop(engine, app, settings, handle.clone(), shutdown);
     (handle, task)
+}
+
+/// The handle of `app`'s loop before the loop runs (its first sync already requested), so
+/// the HTTP server can show and trigger the app while the loops are still being started.
+pub fn new_handle(app: &AppSpec) -> AppHandle {
+    AppHandle::new(app)
+}
+
+/// Starts `app`'s loop behind a handle made by [`new_handle`]; see [`spawn_app`].
+pub fn spawn_loop(
+    engine: Engine,
+    app: AppSpec,
+    settings: LoopSettings,
+    handle: AppHandle,
+    shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(run(engine, app, settings, handle, shutdown))
 }
 
 async fn run(
@@ -91,11 +112,19 @@ async fn run(
         if *shutdown.borrow() || settings.cancel.is_cancelled() {
             return;
         }
-        let Some(trigger) = handle.requests.take() else {
+        let Some(pending) = handle.requests.pending() else {
             tokio::select! {
                 _ = handle.requests.notified() => continue,
                 _ = shutdown.changed() => return,
             }
+        };
+        let Some(_slot) = wait_for_slot(&settings.slots, &handle, pending, &mut shutdown).await
+        else {
+            return;
+        };
+        // Taken only now, so requests made while waiting for the slot join this sync.
+        let Some(trigger) = handle.requests.take() else {
+            continue;
         };
         let failures = handle.status().consecutive_failures;
         let started = Instant::now();
@@ -138,6 +167,56 @@ async fn run(
         }
         tracing::debug!(app = %app.name, elapsed_ms = started.elapsed().as_millis() as u64, "attempt done");
     }
+}
+
+/// How urgent a sync asked for by `trigger` is: a forge, a person or a file edit is waiting
+/// for this one; polls, drift checks, retries and first syncs are routine.
+pub fn priority(trigger: &TriggerKind) -> SyncPriority {
+    match trigger {
+        TriggerKind::Webhook(_)
+        | TriggerKind::Manual
+        | TriggerKind::ManualForce
+        | TriggerKind::Watch => SyncPriority::Triggered,
+        TriggerKind::Poll | TriggerKind::Drift => SyncPriority::Background,
+    }
+}
+
+/// Waits for a sync slot with the pending request's priority, moving up to the triggered
+/// queue when such a request arrives while the app waits as routine work. `None` on
+/// shutdown.
+async fn wait_for_slot(
+    slots: &SyncSlots,
+    handle: &AppHandle,
+    pending: TriggerKind,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Option<SyncSlot> {
+    let mut current = priority(&pending);
+    set(handle, |s| s.waiting_for_slot = true);
+    let slot = loop {
+        let acquire = slots.acquire(current);
+        let mut acquire = std::pin::pin!(acquire);
+        let upgraded = loop {
+            tokio::select! {
+                slot = &mut acquire => break Err(slot),
+                () = handle.requests.notified() => {
+                    let now = handle.requests.pending().as_ref().map(priority);
+                    if current == SyncPriority::Background && now == Some(SyncPriority::Triggered) {
+                        break Ok(SyncPriority::Triggered);
+                    }
+                }
+                _ = shutdown.changed() => {
+                    set(handle, |s| s.waiting_for_slot = false);
+                    return None;
+                }
+            }
+        };
+        match upgraded {
+            Ok(higher) => current = higher,
+            Err(slot) => break slot,
+        }
+    };
+    set(handle, |s| s.waiting_for_slot = false);
+    Some(slot)
 }
 
 /// 1s, 2s, 4s… capped, with ±20% jitter so failing apps don't retry in lockstep.
