@@ -9,7 +9,10 @@
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
+
+use super::app_handle::{set, AppHandle};
+use crate::trigger::TriggerKind;
 
 /// How urgent a waiting sync is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,6 +178,56 @@ impl Drop for Waiting {
             self.slots.release();
         }
     }
+}
+
+/// How urgent a sync asked for by `trigger` is: a forge, a person or a file edit is waiting
+/// for this one; polls, drift checks, retries and first syncs are routine.
+pub fn priority(trigger: &TriggerKind) -> SyncPriority {
+    match trigger {
+        TriggerKind::Webhook(_)
+        | TriggerKind::Manual
+        | TriggerKind::ManualForce
+        | TriggerKind::Watch => SyncPriority::Triggered,
+        TriggerKind::Poll | TriggerKind::Drift => SyncPriority::Background,
+    }
+}
+
+/// Waits for a sync slot with the pending request's priority, moving up to the triggered
+/// queue when such a request arrives while the app waits as routine work. `None` on
+/// shutdown.
+pub(super) async fn wait_for_slot(
+    slots: &SyncSlots,
+    handle: &AppHandle,
+    pending: TriggerKind,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Option<SyncSlot> {
+    let mut current = priority(&pending);
+    set(handle, |s| s.waiting_for_slot = true);
+    let slot = loop {
+        let acquire = slots.acquire(current);
+        let mut acquire = std::pin::pin!(acquire);
+        let upgraded = loop {
+            tokio::select! {
+                slot = &mut acquire => break Err(slot),
+                () = handle.requests.notified() => {
+                    let now = handle.requests.pending().as_ref().map(priority);
+                    if current == SyncPriority::Background && now == Some(SyncPriority::Triggered) {
+                        break Ok(SyncPriority::Triggered);
+                    }
+                }
+                _ = shutdown.changed() => {
+                    set(handle, |s| s.waiting_for_slot = false);
+                    return None;
+                }
+            }
+        };
+        match upgraded {
+            Ok(higher) => current = higher,
+            Err(slot) => break slot,
+        }
+    };
+    set(handle, |s| s.waiting_for_slot = false);
+    Some(slot)
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ use crate::trigger::{SyncTrigger, TriggerKind};
 
 use super::app_handle::{set, show_report};
 pub use super::app_handle::{AppHandle, AppStatus};
-use super::slots::{SyncPriority, SyncSlot, SyncSlots};
+use super::slots::{wait_for_slot, SyncSlots};
 
 /// Why an attempt of the app's loop failed (it is retried with backoff).
 #[derive(Debug, thiserror::Error)]
@@ -167,56 +167,6 @@ async fn run(
         }
         tracing::debug!(app = %app.name, elapsed_ms = started.elapsed().as_millis() as u64, "attempt done");
     }
-}
-
-/// How urgent a sync asked for by `trigger` is: a forge, a person or a file edit is waiting
-/// for this one; polls, drift checks, retries and first syncs are routine.
-pub fn priority(trigger: &TriggerKind) -> SyncPriority {
-    match trigger {
-        TriggerKind::Webhook(_)
-        | TriggerKind::Manual
-        | TriggerKind::ManualForce
-        | TriggerKind::Watch => SyncPriority::Triggered,
-        TriggerKind::Poll | TriggerKind::Drift => SyncPriority::Background,
-    }
-}
-
-/// Waits for a sync slot with the pending request's priority, moving up to the triggered
-/// queue when such a request arrives while the app waits as routine work. `None` on
-/// shutdown.
-async fn wait_for_slot(
-    slots: &SyncSlots,
-    handle: &AppHandle,
-    pending: TriggerKind,
-    shutdown: &mut watch::Receiver<bool>,
-) -> Option<SyncSlot> {
-    let mut current = priority(&pending);
-    set(handle, |s| s.waiting_for_slot = true);
-    let slot = loop {
-        let acquire = slots.acquire(current);
-        let mut acquire = std::pin::pin!(acquire);
-        let upgraded = loop {
-            tokio::select! {
-                slot = &mut acquire => break Err(slot),
-                () = handle.requests.notified() => {
-                    let now = handle.requests.pending().as_ref().map(priority);
-                    if current == SyncPriority::Background && now == Some(SyncPriority::Triggered) {
-                        break Ok(SyncPriority::Triggered);
-                    }
-                }
-                _ = shutdown.changed() => {
-                    set(handle, |s| s.waiting_for_slot = false);
-                    return None;
-                }
-            }
-        };
-        match upgraded {
-            Ok(higher) => current = higher,
-            Err(slot) => break slot,
-        }
-    };
-    set(handle, |s| s.waiting_for_slot = false);
-    Some(slot)
 }
 
 /// 1s, 2s, 4s… capped, with ±20% jitter so failing apps don't retry in lockstep.
