@@ -130,6 +130,11 @@ pub struct ServeArgs {
     /// it is answered 503 with Retry-After.
     #[arg(long, default_value_t = 16384)]
     pub max_webhook_buffer_kib: usize,
+    /// Sync attempts (fetch, plan, apply, gates) running at once over all apps; the others
+    /// wait for a slot, webhook and manual requests before polls and first syncs.
+    #[arg(long, env = "FERRY_MAX_CONCURRENT_SYNCS", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_syncs: u32,
 }
 
 impl ServeArgs {

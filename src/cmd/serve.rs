@@ -9,8 +9,9 @@ use super::{engine, wait_for_signal, EXIT_ERROR};
 /// `ferry serve`: one loop per app, the HTTP server, and a graceful stop on SIGTERM/SIGINT.
 pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
     use ferry::cluster::leader;
-    use ferry::reconcile::worker::{spawn_app, LoopSettings};
-    use ferry::server::{serve as serve_http, ServerState};
+    use ferry::reconcile::slots::SyncSlots;
+    use ferry::reconcile::worker::{new_handle, spawn_loop, LoopSettings};
+    use ferry::server::{bind, spawn as spawn_http, ServerState};
 
     let file = match &args.app.config {
         Some(path) => config::load(path)?,
@@ -82,7 +83,36 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
     let (start_tx, start_rx) = tokio::sync::watch::channel(!args.leader_elect);
     // Cancels running syncs before their next write (lease lost, SIGTERM).
     let (canceller, cancel) = ferry::cancel::channel();
-    let mut apps = Vec::new();
+    let slots = SyncSlots::new(usize::try_from(args.max_concurrent_syncs).unwrap_or(usize::MAX));
+    // The handles first, so the listener (health, webhooks, API) is up before any app loop,
+    // watch or janitor starts: all of that start-up work happens behind it. Each app's first
+    // sync is already requested, so /readyz stays 503 until every app attempted it.
+    let apps: Vec<_> = specs
+        .iter()
+        .map(|spec| (spec.clone(), new_handle(spec)))
+        .collect();
+    let state = std::sync::Arc::new(
+        ServerState::new(
+            apps.clone(),
+            webhook_secrets,
+            engine.history(),
+            args.api_auth()?,
+            args.http_limits(),
+        )
+        .with_sync_slots(slots.clone()),
+    );
+    let listener = bind(args.listen)?;
+    let mut server_stop = stop_rx.clone();
+    let server = spawn_http(listener, state, async move {
+        // An error means the sender is gone, which is a stop too.
+        let _ = server_stop.wait_for(|stop| *stop).await;
+    })
+    .context("starting the HTTP server's thread")?;
+    eprintln!(
+        "ferry serve: {} app(s), listening on http://{}",
+        specs.len(),
+        args.listen
+    );
     let mut tasks = Vec::new();
     // Drift on live changes: one metadata watch per kind for every app, dispatched by app label.
     let mut live = ferry::trigger::live::SharedLiveWatch::new(
@@ -92,14 +122,15 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
             debounce: std::time::Duration::from_secs(1),
         },
     );
-    for spec in &specs {
-        // Only the replica that leads closes records of syncs whose ferry died.
-        tasks.push(reconcile::spawn_janitor(
-            engine.clone(),
-            spec.name.clone(),
-            start_rx.clone(),
-            stop_rx.clone(),
-        ));
+    // Only the replica that leads closes records of syncs whose ferry died: one janitor for
+    // every app, one list of the history per sweep.
+    tasks.push(reconcile::spawn_janitor(
+        engine.clone(),
+        specs.iter().map(|spec| spec.name.clone()).collect(),
+        start_rx.clone(),
+        stop_rx.clone(),
+    ));
+    for (spec, handle) in apps {
         let settings = LoopSettings {
             interval: spec.interval,
             gates: ferry::rollout::gate_config(&args.gates.settings(), &spec.gates),
@@ -107,8 +138,8 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
             heal_interval: args.heal_interval,
             start: start_rx.clone(),
             cancel: cancel.clone(),
+            slots: slots.clone(),
         };
-        let (handle, task) = spawn_app(engine.clone(), spec.clone(), settings, stop_rx.clone());
         ferry::trigger::poll::spawn_poller(handle.requests(), spec.interval, stop_rx.clone());
         live.register(handle.requests());
         if let ferry::source::RepoLocation::Local(path) = &spec.location {
@@ -120,27 +151,15 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
                 stop_rx.clone(),
             )?;
         }
-        apps.push((spec.clone(), handle));
-        tasks.push(task);
+        tasks.push(spawn_loop(
+            engine.clone(),
+            spec,
+            settings,
+            handle,
+            stop_rx.clone(),
+        ));
     }
     live.spawn(start_rx.clone(), stop_rx.clone());
-    let state = std::sync::Arc::new(ServerState::new(
-        apps,
-        webhook_secrets,
-        engine.history(),
-        args.api_auth()?,
-        args.http_limits(),
-    ));
-    let mut server_stop = stop_rx.clone();
-    let server = tokio::spawn(serve_http(args.listen, state, async move {
-        // An error means the sender is gone, which is a stop too.
-        let _ = server_stop.wait_for(|stop| *stop).await;
-    }));
-    eprintln!(
-        "ferry serve: {} app(s), listening on http://{}",
-        specs.len(),
-        args.listen
-    );
     // The HTTP server (health, webhooks) runs while a standby waits for the lease.
     let elector = args.leader_elect.then(|| {
         let identity = args
@@ -173,13 +192,14 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
     if let Some(leadership) = leadership {
         leadership.release().await;
     }
-    match server.await {
-        Ok(Ok(())) if lost_leadership => {
+    match tokio::task::spawn_blocking(move || server.join()).await {
+        Ok(Ok(Ok(()))) if lost_leadership => {
             eprintln!("ferry serve: lost the leader lease; exiting so another replica leads");
             Ok(EXIT_ERROR)
         }
-        Ok(Ok(())) => Ok(0),
-        Ok(Err(e)) => Err(e.into()),
+        Ok(Ok(Ok(()))) => Ok(0),
+        Ok(Ok(Err(e))) => Err(e.into()),
+        Ok(Err(_)) => Err(anyhow::anyhow!("the HTTP server's thread panicked")),
         Err(e) => Err(anyhow::anyhow!("server task: {e}")),
     }
 }

@@ -11,12 +11,14 @@
 //! between them eats into the margin of [`STALE_AFTER`] (3.5 intervals). A wrong verdict only
 //! mislabels history: the sync, if alive, overwrites the record when it ends.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::core::v1::ConfigMap;
 
 use super::naming::validate_app;
+use super::store::Stored;
 use super::{record_name, History, HistoryError, SyncOutcome, SyncRecord};
 
 /// How often a running sync renews its record's heartbeat.
@@ -72,32 +74,56 @@ impl History {
     /// Returns the seqs closed.
     pub async fn close_stale(&self, app: &str) -> Result<Vec<u64>, HistoryError> {
         validate_app(app)?;
+        let stored = self.stored(Some(app)).await?;
+        Ok(self
+            .close_stale_in(stored, |_| true)
+            .await?
+            .into_iter()
+            .map(|(_, seq)| seq)
+            .collect())
+    }
+
+    /// [`close_stale`](Self::close_stale) for every app in `apps` at once, with one list of
+    /// the history ConfigMaps (`ferry serve`'s janitor). Returns the (app, seq)s closed.
+    pub async fn close_stale_of(
+        &self,
+        apps: &BTreeSet<String>,
+    ) -> Result<Vec<(String, u64)>, HistoryError> {
+        let stored = self.stored(None).await?;
+        self.close_stale_in(stored, |app| apps.contains(app)).await
+    }
+
+    async fn close_stale_in(
+        &self,
+        stored: Vec<Stored>,
+        wanted: impl Fn(&str) -> bool,
+    ) -> Result<Vec<(String, u64)>, HistoryError> {
         let stale_after = chrono::Duration::from_std(STALE_AFTER).unwrap_or(chrono::Duration::MAX);
         let now = Utc::now();
         let mut closed = Vec::new();
-        for stored in self.stored(Some(app)).await? {
+        for stored in stored {
             let Ok(mut record) = stored.record else {
                 continue;
             };
-            if !record.is_stale(now, stale_after) {
+            if !wanted(&record.app) || !record.is_stale(now, stale_after) {
                 continue;
             }
             let reason = stale_reason(&record);
             record.complete(SyncOutcome::Interrupted { reason });
             match self.write(&record, false, stored.resource_version).await {
-                Ok(_) => closed.push(record.seq),
+                Ok(_) => {
+                    tracing::info!(app = %record.app, seq = record.seq, "marked a sync without a heartbeat interrupted");
+                    closed.push((record.app.clone(), record.seq));
+                }
                 Err(HistoryError::Cluster(e)) if e.code() == Some(409) => {
                     tracing::debug!(
-                        app,
+                        app = %record.app,
                         seq = record.seq,
                         "record changed meanwhile; not closing it"
                     );
                 }
                 Err(e) => return Err(e),
             }
-        }
-        if !closed.is_empty() {
-            tracing::info!(app, seqs = ?closed, "marked syncs without a heartbeat interrupted");
         }
         Ok(closed)
     }

@@ -23,6 +23,8 @@ pub struct AppStatus {
     pub attempted: bool,
     /// True while a sync runs.
     pub syncing: bool,
+    /// True while a sync request waits for one of the server's sync slots.
+    pub waiting_for_slot: bool,
     /// The commit last synced successfully (sha).
     pub synced_commit: Option<String>,
     /// Its subject.

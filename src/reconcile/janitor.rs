@@ -4,6 +4,8 @@
 //! [`HEARTBEAT_INTERVAL`] so a record left by a killed replica is closed even while nothing
 //! changes in git. Only the replica that leads does either: a standby never writes history.
 
+use std::collections::BTreeSet;
+
 use tokio::sync::watch;
 
 use super::{Engine, ReconcileError};
@@ -16,11 +18,21 @@ pub async fn close_interrupted(engine: &Engine, app: &str) -> Result<usize, Reco
     Ok(engine.history().close_stale(app).await?.len())
 }
 
-/// `ferry serve`: once `start` turns true (this replica leads, or there is no election),
-/// closes the app's stale records, then again every [`HEARTBEAT_INTERVAL`] until `stop`.
+/// [`close_interrupted`] for every app in `apps` with one list of the history records.
+/// Returns the (app, seq)s closed.
+pub async fn close_interrupted_of(
+    engine: &Engine,
+    apps: &BTreeSet<String>,
+) -> Result<Vec<(String, u64)>, ReconcileError> {
+    Ok(engine.history().close_stale_of(apps).await?)
+}
+
+/// `ferry serve`: one janitor for all its apps. Once `start` turns true (this replica leads,
+/// or there is no election), closes the apps' stale records, then again every
+/// [`HEARTBEAT_INTERVAL`] until `stop`; each sweep lists the history ConfigMaps once.
 pub fn spawn_janitor(
     engine: Engine,
-    app: String,
+    apps: BTreeSet<String>,
     mut start: watch::Receiver<bool>,
     mut stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
@@ -33,11 +45,14 @@ pub fn spawn_janitor(
             if *stop.borrow() {
                 return;
             }
-            match close_interrupted(&engine, &app).await {
-                Ok(0) => {}
-                Ok(n) => eprintln!("ferry serve: {app}: marked {n} interrupted sync(s) in history"),
+            match close_interrupted_of(&engine, &apps).await {
+                Ok(closed) => {
+                    for (app, seq) in closed {
+                        eprintln!("ferry serve: {app}: marked sync #{seq} interrupted in history");
+                    }
+                }
                 Err(e) => {
-                    tracing::warn!(app = %app, error = %e, "could not check history for interrupted syncs");
+                    tracing::warn!(error = %e, "could not check history for interrupted syncs");
                 }
             }
             tokio::select! {

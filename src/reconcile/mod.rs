@@ -30,10 +30,11 @@ mod janitor;
 mod planning;
 mod rollback;
 mod rollback_target;
+pub mod slots;
 pub mod worker;
 
 pub use gate_hook::GateHook;
-pub use janitor::{close_interrupted, spawn_janitor};
+pub use janitor::{close_interrupted, close_interrupted_of, spawn_janitor};
 pub use planning::{fetch, fetch_reusing, plan, prepare, PlanFrom, PreparedCommit};
 pub use rollback::{
     rollback, sync_with_policy, PolicySync, Rollback, RollbackReport, RollbackRequest,

@@ -23,6 +23,7 @@ use crate::trigger::{SyncTrigger, TriggerKind};
 
 use super::app_handle::{set, show_report};
 pub use super::app_handle::{AppHandle, AppStatus};
+use super::slots::{wait_for_slot, SyncSlots};
 
 /// Why an attempt of the app's loop failed (it is retried with backoff).
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +58,9 @@ pub struct LoopSettings {
     /// Cancels the running sync before its next write (lease lost, shutdown); the loop then
     /// starts no further sync.
     pub cancel: crate::cancel::Cancel,
+    /// The sync slots shared by every app's loop: an attempt (fetch, plan, apply, gates)
+    /// runs only while it holds one.
+    pub slots: SyncSlots,
 }
 
 /// Starts an app's loop on the runtime. It runs until `shutdown` turns true (or
@@ -68,9 +72,26 @@ pub fn spawn_app(
     settings: LoopSettings,
     shutdown: watch::Receiver<bool>,
 ) -> (AppHandle, tokio::task::JoinHandle<()>) {
-    let handle = AppHandle::new(&app);
-    let task = tokio::spawn(run(engine, app, settings, handle.clone(), shutdown));
+    let handle = new_handle(&app);
+    let task = spawn_loop(engine, app, settings, handle.clone(), shutdown);
     (handle, task)
+}
+
+/// The handle of `app`'s loop before the loop runs (its first sync already requested), so
+/// the HTTP server can show and trigger the app while the loops are still being started.
+pub fn new_handle(app: &AppSpec) -> AppHandle {
+    AppHandle::new(app)
+}
+
+/// Starts `app`'s loop behind a handle made by [`new_handle`]; see [`spawn_app`].
+pub fn spawn_loop(
+    engine: Engine,
+    app: AppSpec,
+    settings: LoopSettings,
+    handle: AppHandle,
+    shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(run(engine, app, settings, handle, shutdown))
 }
 
 async fn run(
@@ -91,11 +112,19 @@ async fn run(
         if *shutdown.borrow() || settings.cancel.is_cancelled() {
             return;
         }
-        let Some(trigger) = handle.requests.take() else {
+        let Some(pending) = handle.requests.pending() else {
             tokio::select! {
                 _ = handle.requests.notified() => continue,
                 _ = shutdown.changed() => return,
             }
+        };
+        let Some(_slot) = wait_for_slot(&settings.slots, &handle, pending, &mut shutdown).await
+        else {
+            return;
+        };
+        // Taken only now, so requests made while waiting for the slot join this sync.
+        let Some(trigger) = handle.requests.take() else {
+            continue;
         };
         let failures = handle.status().consecutive_failures;
         let started = Instant::now();

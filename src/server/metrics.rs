@@ -8,6 +8,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 
 use super::ServerState;
+use crate::reconcile::slots::SyncPriority;
 use crate::reconcile::worker::AppStatus;
 
 /// Upper bounds (seconds) of the sync duration histogram.
@@ -126,6 +127,7 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> impl IntoResponse
         |s| u64::from(s.attempted),
     );
 
+    sync_slots(&mut out, &state, &statuses);
     family(
         &mut out,
         "ferry_live_watches",
@@ -172,6 +174,43 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> impl IntoResponse
         )],
         out,
     )
+}
+
+/// The sync slots: how many syncs may run, run and wait now.
+fn sync_slots(out: &mut String, state: &ServerState, statuses: &[AppStatus]) {
+    family(
+        out,
+        "ferry_syncs_running",
+        "gauge",
+        "Apps running a sync attempt now (each holds a sync slot).",
+    );
+    let running = statuses.iter().filter(|s| s.syncing).count();
+    let _ = writeln!(out, "ferry_syncs_running {running}");
+    let Some(slots) = &state.sync_slots else {
+        return;
+    };
+    family(
+        out,
+        "ferry_sync_slots",
+        "gauge",
+        "Syncs that may run at once (--max-concurrent-syncs).",
+    );
+    let _ = writeln!(out, "ferry_sync_slots {}", slots.limit());
+    family(
+        out,
+        "ferry_syncs_waiting",
+        "gauge",
+        "Sync requests waiting for a slot, by priority (triggered: webhook, manual, file \
+         watch; background: first sync, poll, drift, retry).",
+    );
+    for priority in [SyncPriority::Triggered, SyncPriority::Background] {
+        let _ = writeln!(
+            out,
+            "ferry_syncs_waiting{{priority=\"{}\"}} {}",
+            priority.as_str(),
+            slots.waiting(priority)
+        );
+    }
 }
 
 /// Writes a family's `# HELP` and `# TYPE` lines.

@@ -22,6 +22,7 @@ use tokio::sync::Semaphore;
 
 use crate::config::AppSpec;
 use crate::history::History;
+use crate::reconcile::slots::SyncSlots;
 use crate::reconcile::worker::AppHandle;
 
 /// Everything the handlers share.
@@ -43,6 +44,8 @@ pub struct ServerState {
     pub webhook_slots: Arc<Semaphore>,
     /// One permit per KiB of webhook body held in memory, over all requests.
     pub body_budget: Arc<Semaphore>,
+    /// The apps' shared sync slots, for `/metrics` (none: not shown).
+    pub sync_slots: Option<SyncSlots>,
 }
 
 impl ServerState {
@@ -63,7 +66,15 @@ impl ServerState {
             limits,
             webhook_slots: Arc::new(Semaphore::new(limits.max_webhook_requests.max(1))),
             body_budget: limits::body_budget(&limits),
+            sync_slots: None,
         }
+    }
+
+    /// Shows these sync slots in `/metrics`.
+    #[must_use]
+    pub fn with_sync_slots(mut self, slots: SyncSlots) -> ServerState {
+        self.sync_slots = Some(slots);
+        self
     }
 
     fn app(&self, name: &str) -> Option<&(AppSpec, AppHandle)> {
@@ -117,16 +128,45 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .with_state(state)
 }
 
-/// Serves until `shutdown` resolves, then stops accepting and finishes open requests.
+/// Binds the listen address: a taken or forbidden address is an error before anything else
+/// starts. Connections wait in the kernel's backlog until [`spawn`] serves them.
+pub fn bind(addr: SocketAddr) -> Result<std::net::TcpListener, ServerError> {
+    let listener =
+        std::net::TcpListener::bind(addr).map_err(|source| ServerError::Bind { addr, source })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|source| ServerError::Bind { addr, source })?;
+    Ok(listener)
+}
+
+/// Serves on `listener` (see [`bind`]) on a thread and runtime of its own until `shutdown`
+/// resolves, then stops accepting and finishes open requests. Its own runtime keeps health
+/// checks and webhooks answered however busy the apps keep the main runtime (a thousand
+/// loops starting at once).
+pub fn spawn(
+    listener: std::net::TcpListener,
+    state: Arc<ServerState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<Result<(), ServerError>>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("ferry-http".into())
+        .spawn(move || runtime.block_on(serve(listener, state, shutdown)))
+}
+
+/// Serves on `listener` (see [`bind`]) on the current runtime until `shutdown` resolves, then
+/// stops accepting and finishes open requests.
 pub async fn serve(
-    addr: SocketAddr,
+    listener: std::net::TcpListener,
     state: Arc<ServerState>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|source| ServerError::Bind { addr, source })?;
-    tracing::info!(%addr, "listening");
+    let listener = tokio::net::TcpListener::from_std(listener).map_err(ServerError::Serve)?;
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "listening");
+    }
     let limits = state.limits;
     listen::run(listener, router(state), limits, shutdown)
         .await

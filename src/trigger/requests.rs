@@ -70,6 +70,11 @@ impl SyncRequests {
             .and_then(|mut pending| pending.take())
     }
 
+    /// The pending request, left pending.
+    pub fn pending(&self) -> Option<TriggerKind> {
+        self.pending.lock().ok().and_then(|pending| pending.clone())
+    }
+
     /// Resolves at the next request (or at once when one arrived since the last wait).
     pub fn notified(&self) -> Notified<'_> {
         self.wake.notified()
