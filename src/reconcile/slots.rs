@@ -45,6 +45,21 @@ impl SyncPriority {
 pub struct SyncSlots {
     limit: usize,
     state: Arc<Mutex<State>>,
+    /// Sync attempts running now, counted by the loops themselves ([`SyncSlots::attempt`]),
+    /// so the count shows what runs, whatever the pool's own bookkeeping says.
+    attempts: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+/// Marks one sync attempt as running for as long as it lives (see [`SyncSlots::attempt`]).
+pub struct RunningAttempt {
+    attempts: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Drop for RunningAttempt {
+    fn drop(&mut self) {
+        self.attempts
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 #[derive(Default)]
@@ -84,7 +99,23 @@ impl SyncSlots {
                 free: limit,
                 queues: Default::default(),
             })),
+            attempts: Arc::default(),
         }
+    }
+
+    /// Counts a sync attempt as running until the returned guard drops; a loop takes it while
+    /// it holds its slot.
+    pub fn attempt(&self) -> RunningAttempt {
+        self.attempts
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        RunningAttempt {
+            attempts: self.attempts.clone(),
+        }
+    }
+
+    /// Sync attempts running now (one atomic read, so a scrape never over-counts).
+    pub fn attempts_running(&self) -> usize {
+        self.attempts.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// How many syncs may run at once.

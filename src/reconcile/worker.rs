@@ -126,6 +126,7 @@ async fn run(
         let Some(trigger) = handle.requests.take() else {
             continue;
         };
+        let _running = settings.slots.attempt();
         let failures = handle.status().consecutive_failures;
         let started = Instant::now();
         set(&handle, |s| s.syncing = true);

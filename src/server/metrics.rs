@@ -184,7 +184,12 @@ fn sync_slots(out: &mut String, state: &ServerState, statuses: &[AppStatus]) {
         "gauge",
         "Apps running a sync attempt now (each holds a sync slot).",
     );
-    let running = statuses.iter().filter(|s| s.syncing).count();
+    // With a pool, one atomic read: collecting the apps' flags one by one could count an app
+    // that just finished and the one that took its slot.
+    let running = match &state.sync_slots {
+        Some(slots) => slots.attempts_running(),
+        None => statuses.iter().filter(|s| s.syncing).count(),
+    };
     let _ = writeln!(out, "ferry_syncs_running {running}");
     let Some(slots) = &state.sync_slots else {
         return;
