@@ -81,9 +81,12 @@ async fn apps_of_one_repository_share_a_listing_and_still_see_a_push() {
     for task in tasks {
         assert_eq!(task.await.unwrap().unwrap(), Some(one.clone()));
     }
+    // Callers share a listing that started after they asked, so how many there are depends on
+    // how the 300 tasks were scheduled (one or two when they all ask at once, a few more on a
+    // busy machine); without sharing it is 300.
     let listings = listing_count(&url, &auth).await;
     assert!(
-        (1..=2).contains(&listings),
+        (1..30).contains(&listings),
         "300 peeks cost {listings} listings"
     );
     // A later peek lists again: it sees the push made since.
