@@ -6,11 +6,11 @@
 //! Run: `cargo bench --bench serve`. Numbers are printed, never asserted.
 
 mod common;
+#[path = "common/http.rs"]
+mod http_client;
 
 use common::{commit, git, kubectl};
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -22,6 +22,8 @@ const SECRET: &str = "bench-secret";
 const APPS: usize = 3;
 const OBJECTS: usize = 300;
 const PUSHES: usize = 100;
+
+use http_client::http;
 
 fn main() {
     let kubeconfig = common::kubeconfig();
@@ -216,28 +218,4 @@ fn proc_stats(pid: u32) -> (f64, u64) {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     (ticks / hz, rss)
-}
-
-fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(&str, String)],
-    body: &[u8],
-) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    stream.write_all(req.as_bytes()).ok()?;
-    stream.write_all(body).ok()?;
-    let mut resp = String::new();
-    stream.read_to_string(&mut resp).ok()?;
-    let status = resp.split_whitespace().nth(1)?.parse().ok()?;
-    Some((status, resp))
 }

@@ -16,6 +16,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod fixture;
+#[path = "../common/http.rs"]
+mod http_client;
 mod probe;
 mod report;
 
@@ -24,7 +26,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fixture::{configmap_values, resource_versions, Fixture, RUN_LABEL};
-use probe::{alive, api_metrics, apiserver_pid, github_push, http, open_sockets, proc_stats};
+use http_client::http;
+use probe::{alive, api_metrics, apiserver_pid, github_push, open_sockets, proc_stats};
 use report::Figures;
 
 const SECRET: &str = "bench-scale-secret";

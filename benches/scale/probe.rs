@@ -1,45 +1,13 @@
 //! What the scale bench reads from outside ferry: its HTTP endpoints, `/proc` figures of a
 //! process, and the API server's own `/metrics` (watches held, 429s answered).
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
+
+use crate::http_client::http;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
-
-/// One HTTP/1.1 request to `127.0.0.1:port`; `None` when nobody answers (refused, reset).
-pub fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(&str, String)],
-    body: &[u8],
-) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .ok()?;
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    stream.write_all(req.as_bytes()).ok()?;
-    stream.write_all(body).ok()?;
-    let mut resp = String::new();
-    stream.read_to_string(&mut resp).ok()?;
-    let status = resp.split_whitespace().nth(1)?.parse().ok()?;
-    let body = resp
-        .split_once("\r\n\r\n")
-        .map_or(String::new(), |(_, b)| b.to_string());
-    Some((status, body))
-}
 
 /// Sends a GitHub push webhook (signed with `secret`) for `after` on `clone_url`, listing
 /// `modified` as the changed files; returns the status and the reply's body.

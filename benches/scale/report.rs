@@ -3,7 +3,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::probe::{http, ApiMetrics};
+use crate::http_client::http;
+use crate::probe::ApiMetrics;
 
 /// Everything the bench measured; `None` = not measured (an earlier phase did not finish).
 #[derive(Debug, Default)]
