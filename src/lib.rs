@@ -1,9 +1,11 @@
 //! ferry: a declarative GitOps reconciler for Kubernetes.
 //!
 //! The crate is laid out as the pipeline in `DESIGN.md`:
-//! trigger → [`source`] → [`manifest`] (bundle) → [`plan`] (with [`diff`]) → [`apply`] → gate → record,
-//! with [`cluster`] as the only module that talks to the API server and [`reconcile`] as the
-//! only place that strings the stages together.
+//! [`trigger`] → [`source`] → [`manifest`] (bundle) → [`plan`] (with [`diff`]) → [`apply`] →
+//! gate ([`rollout`]) → record ([`history`]), with [`cluster`] as the only module that talks to
+//! the API server and [`reconcile`] as the only place that strings the stages together.
+//! [`duration`], [`window`] (sync windows) and [`cancel`] are leaf helpers; imports point down
+//! the pipeline and the module graph has no cycle (`CONTRIBUTING.md` has the map).
 
 pub mod apply;
 pub mod cancel;
