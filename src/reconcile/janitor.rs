@@ -11,15 +11,10 @@ use tokio::sync::watch;
 use super::{Engine, ReconcileError};
 use crate::history::HEARTBEAT_INTERVAL;
 
-/// Marks the app's syncs left `InProgress` by a ferry that stopped renewing their heartbeat
-/// (killed mid-sync) as interrupted, so history never shows a sync as running forever. A sync
-/// still running elsewhere (its heartbeat is fresh) is left alone. Returns how many.
-pub async fn close_interrupted(engine: &Engine, app: &str) -> Result<usize, ReconcileError> {
-    Ok(engine.history().close_stale(app).await?.len())
-}
-
-/// [`close_interrupted`] for every app in `apps` with one list of the history records.
-/// Returns the (app, seq)s closed.
+/// Marks the syncs of the apps in `apps` left `InProgress` by a ferry that stopped renewing
+/// their heartbeat (killed mid-sync) as interrupted, so history never shows a sync as running
+/// forever; a sync whose heartbeat is fresh is left alone. One list of the history records for
+/// all apps; returns the (app, seq)s closed.
 pub async fn close_interrupted_of(
     engine: &Engine,
     apps: &BTreeSet<String>,

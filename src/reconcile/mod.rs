@@ -34,7 +34,7 @@ pub mod slots;
 pub mod worker;
 
 pub use gate_hook::GateHook;
-pub use janitor::{close_interrupted, close_interrupted_of, spawn_janitor};
+pub use janitor::{close_interrupted_of, spawn_janitor};
 pub use planning::{fetch, fetch_reusing, plan, prepare, PlanFrom, PreparedCommit};
 pub use rollback::{
     rollback, sync_with_policy, PolicySync, Rollback, RollbackReport, RollbackRequest,
