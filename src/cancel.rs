@@ -21,6 +21,21 @@ pub enum StopReason {
     },
     /// ferry was asked to stop (SIGTERM / SIGINT).
     Shutdown,
+    /// This replica no longer holds the Lease of the app's shard (`--shards`).
+    ShardLost {
+        /// The shard.
+        shard: u32,
+        /// What the replica saw (another holder, or no renewal within the deadline).
+        detail: String,
+    },
+    /// The app's shard moved to another replica (a replica joined or came back) and the
+    /// hand-over grace ran out before this sync finished.
+    ShardHandedOver {
+        /// The shard.
+        shard: u32,
+        /// The replica it moves to.
+        to: String,
+    },
 }
 
 impl fmt::Display for StopReason {
@@ -28,6 +43,12 @@ impl fmt::Display for StopReason {
         match self {
             StopReason::LeaseLost { detail } => write!(f, "lost the leader lease ({detail})"),
             StopReason::Shutdown => write!(f, "ferry was stopped"),
+            StopReason::ShardLost { shard, detail } => {
+                write!(f, "lost the lease of shard {shard} ({detail})")
+            }
+            StopReason::ShardHandedOver { shard, to } => {
+                write!(f, "shard {shard} was handed over to {to}")
+            }
         }
     }
 }

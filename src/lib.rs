@@ -20,6 +20,7 @@ pub mod plan;
 pub mod reconcile;
 pub mod rollout;
 pub mod server;
+pub mod shard;
 pub mod source;
 pub mod trigger;
 pub mod window;

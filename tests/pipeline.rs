@@ -195,6 +195,7 @@ async fn an_unchanged_repo_plans_no_changes_and_writes_nothing() {
         limits: Default::default(),
         concurrency: 8,
         fetch_timeout: ferry::source::DEFAULT_FETCH_TIMEOUT,
+        identity: "ferry-test".into(),
     };
     let app = ferry::config::AppConfig {
         name: Some(ns.name.clone()),

@@ -103,7 +103,15 @@ pub struct ServeArgs {
     /// reconciles; the process exits if it loses the lease (Kubernetes restarts it).
     #[arg(long)]
     pub leader_elect: bool,
-    /// This replica's identity in the lease (default: $POD_NAME, else hostname-pid).
+    /// Spread the apps over every replica started with the same value: `auto` (16 shards) or
+    /// a number of shards (1-256, at least the number of replicas). Each shard is a Lease
+    /// (`ferry-shard-<n>` in ferry's namespace); a replica syncs the apps of the shards it
+    /// holds and takes a dead replica's shards once their Leases expire. Not with
+    /// --leader-elect.
+    #[arg(long, env = "FERRY_SHARDS", conflicts_with = "leader_elect")]
+    pub shards: Option<crate::shard::ShardCount>,
+    /// This replica's identity in the leases and in history records' `syncedBy` (default:
+    /// $POD_NAME, else hostname-pid). Each replica needs its own.
     #[arg(long, env = "POD_NAME")]
     pub identity: Option<String>,
     /// Shortest time between two self-heal syncs of one app (apps with `selfHeal: true`).

@@ -99,6 +99,11 @@ impl Observation {
         }
     }
 
+    /// When the Lease last changed, by this replica's clock (`None` before it was seen).
+    pub fn unchanged_since(&self) -> Option<Instant> {
+        self.last.as_ref().map(|(_, since)| *since)
+    }
+
     /// The verdict at `now` for `identity`, with the lease lasting `lease_duration` after its
     /// last observed change.
     pub fn judge(&self, identity: &str, lease_duration: Duration, now: Instant) -> Verdict {

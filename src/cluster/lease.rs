@@ -1,9 +1,10 @@
-//! Reading and writing the leader Lease (coordination.k8s.io/v1). Writes carry the
+//! Reading and writing Leases (the leader Lease, and the shard and replica Leases of
+//! `--shards`) (coordination.k8s.io/v1). Writes carry the
 //! resourceVersion read, so two contenders can never both win (the loser gets 409 Conflict,
 //! returned here as `Ok(None)`). What the Lease means is decided in [`super::leader`].
 
 use k8s_openapi::api::coordination::v1::Lease;
-use kube::api::{Api, PostParams};
+use kube::api::{Api, DeleteParams, ListParams, PostParams, Preconditions};
 
 use super::{Cluster, ClusterError};
 
@@ -65,6 +66,48 @@ impl Cluster {
             Err(kube::Error::Api(s)) if s.code == 409 => Ok(None),
             Err(e) => Err(ClusterError::from_kube(
                 format!("renewing lease {namespace}/{name}"),
+                e,
+            )),
+        }
+    }
+
+    /// Lists the Leases of `namespace` matching the label `selector`.
+    pub(crate) async fn list_leases(
+        &self,
+        namespace: &str,
+        selector: &str,
+    ) -> Result<Vec<Lease>, ClusterError> {
+        self.counters.read();
+        self.leases(namespace)
+            .list(&ListParams::default().labels(selector))
+            .await
+            .map(|list| list.items)
+            .map_err(|e| {
+                ClusterError::from_kube(format!("listing leases in {namespace} with {selector}"), e)
+            })
+    }
+
+    /// Deletes the Lease `namespace/name` if it still has `resource_version`; `Ok(false)` when
+    /// it changed meanwhile or is already gone.
+    pub(crate) async fn delete_lease_if(
+        &self,
+        namespace: &str,
+        name: &str,
+        resource_version: &str,
+    ) -> Result<bool, ClusterError> {
+        self.counters.write();
+        let params = DeleteParams {
+            preconditions: Some(Preconditions {
+                resource_version: Some(resource_version.to_string()),
+                uid: None,
+            }),
+            ..Default::default()
+        };
+        match self.leases(namespace).delete(name, &params).await {
+            Ok(_) => Ok(true),
+            Err(kube::Error::Api(s)) if s.code == 404 || s.code == 409 => Ok(false),
+            Err(e) => Err(ClusterError::from_kube(
+                format!("deleting lease {namespace}/{name}"),
                 e,
             )),
         }

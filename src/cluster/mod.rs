@@ -3,7 +3,8 @@
 //! Owns the `kube::Client` (kubeconfig, `--context`, or in-cluster config), discovery of which
 //! kinds the server serves (cached per group/version), reading live objects (one by one, or all
 //! of an app's inventory by label), server-side apply (real and dry-run) with field manager
-//! `ferry`, deletion, and label-filtered metadata watches of an app's objects. It decides nothing: callers say what to read or write.
+//! `ferry`, deletion, label-filtered metadata watches of an app's objects, and the Leases of
+//! leader election and sharding. It decides nothing: callers say what to read or write.
 
 mod discovery;
 mod inventory;
@@ -12,12 +13,14 @@ mod lease;
 mod objects;
 mod pods;
 mod records;
+mod records_watch;
 mod residents;
 mod watch;
 
 pub use discovery::ServedKind;
 pub use inventory::{InventoryRecord, DEFAULT_FERRY_NAMESPACE};
 pub use objects::{ApiCounters, DeleteOutcome, Propagation};
+pub use records_watch::RecordEvent;
 pub use residents::Resident;
 pub use watch::{LiveEvent, SeenObject};
 

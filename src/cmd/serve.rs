@@ -1,4 +1,5 @@
-//! `ferry serve`: one loop per app, the HTTP server, leader election, and a graceful stop.
+//! `ferry serve`: one loop per app, the HTTP server, leader election or sharding, and a
+//! graceful stop.
 
 use anyhow::Context;
 use ferry::config::{self, ConfigFile};
@@ -11,7 +12,9 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
     use ferry::cluster::leader;
     use ferry::reconcile::slots::SyncSlots;
     use ferry::reconcile::worker::{new_handle, spawn_loop, LoopSettings};
+    use ferry::reconcile::JanitorScope;
     use ferry::server::{bind, spawn as spawn_http, ServerState};
+    use ferry::shard::{RequestRouter, Seat, ShardManager, ShardTimings};
 
     let file = match &args.app.config {
         Some(path) => config::load(path)?,
@@ -78,11 +81,31 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
             args.webhook_secret_env
         );
     }
+    let identity = args
+        .identity
+        .clone()
+        .unwrap_or_else(leader::default_identity);
+    let mut engine = engine;
+    engine.identity = identity.clone();
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    // Without leader election the loops start at once; with it, when the lease is ours.
+    // Without leader election or sharding the loops start at once; with an election, when
+    // the lease is ours; sharded, each shard's loops while this replica holds its Lease.
     let (start_tx, start_rx) = tokio::sync::watch::channel(!args.leader_elect);
-    // Cancels running syncs before their next write (lease lost, SIGTERM).
-    let (canceller, cancel) = ferry::cancel::channel();
+    let shards = args.shards.map(|count| {
+        ShardManager::new(
+            engine.cluster.clone(),
+            engine.ferry_namespace.clone(),
+            identity.clone(),
+            count,
+            ShardTimings::default(),
+        )
+    });
+    // The one seat of an unsharded serve: granted now, or once this replica leads.
+    let seat = std::sync::Arc::new(std::sync::Mutex::new(Seat::new()));
+    let ownership_of = |app: &str| match &shards {
+        Some(manager) => manager.ownership_of(app),
+        None => lock(&seat).subscribe(),
+    };
     let slots = SyncSlots::new(usize::try_from(args.max_concurrent_syncs).unwrap_or(usize::MAX));
     // The handles first, so the listener (health, webhooks, API) is up before any app loop,
     // watch or janitor starts: all of that start-up work happens behind it. Each app's first
@@ -91,16 +114,23 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
         .iter()
         .map(|spec| (spec.clone(), new_handle(spec)))
         .collect();
-    let state = std::sync::Arc::new(
-        ServerState::new(
-            apps.clone(),
-            webhook_secrets,
-            engine.history(),
-            args.api_auth()?,
-            args.http_limits(),
-        )
-        .with_sync_slots(slots.clone()),
-    );
+    let mut state = ServerState::new(
+        apps.clone(),
+        webhook_secrets,
+        engine.history(),
+        args.api_auth()?,
+        args.http_limits(),
+    )
+    .with_sync_slots(slots.clone());
+    if let Some(manager) = &shards {
+        state = state.with_router(RequestRouter::new(
+            manager.table(),
+            engine.cluster.clone(),
+            engine.ferry_namespace.clone(),
+            identity.clone(),
+        ));
+    }
+    let state = std::sync::Arc::new(state);
     let listener = bind(args.listen)?;
     let mut server_stop = stop_rx.clone();
     let server = spawn_http(listener, state, async move {
@@ -123,21 +153,36 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
         },
     );
     // Only the replica that leads closes records of syncs whose ferry died: one janitor for
-    // every app, one list of the history per sweep.
+    // every app, one list of the history per sweep. Sharded, each replica sweeps its shards.
+    let scope = match &shards {
+        Some(manager) => JanitorScope::HeldShards(manager.table()),
+        None => JanitorScope::All,
+    };
     tasks.push(reconcile::spawn_janitor(
         engine.clone(),
         specs.iter().map(|spec| spec.name.clone()).collect(),
+        scope,
         start_rx.clone(),
         stop_rx.clone(),
     ));
+    if shards.is_some() {
+        // Requests another replica received for apps whose shard may be ours.
+        tasks.push(ferry::shard::handoff::spawn_handoff_watch(
+            engine.cluster.clone(),
+            engine.ferry_namespace.clone(),
+            apps.iter()
+                .map(|(spec, handle)| (spec.name.clone(), handle.requests()))
+                .collect(),
+            stop_rx.clone(),
+        ));
+    }
     for (spec, handle) in apps {
         let settings = LoopSettings {
             interval: spec.interval,
             gates: ferry::rollout::gate_config(&args.gates.settings(), &spec.gates),
             max_backoff: args.max_backoff,
             heal_interval: args.heal_interval,
-            start: start_rx.clone(),
-            cancel: cancel.clone(),
+            ownership: ownership_of(&spec.name),
             slots: slots.clone(),
         };
         ferry::trigger::poll::spawn_poller(handle.requests(), spec.interval, stop_rx.clone());
@@ -160,12 +205,27 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
         ));
     }
     live.spawn(start_rx.clone(), stop_rx.clone());
+    if let Some(manager) = shards {
+        eprintln!(
+            "ferry serve: sharded over {} Leases in {} as {identity}",
+            args.shards.map_or(0, ferry::shard::ShardCount::get),
+            engine.ferry_namespace
+        );
+        let sharding = tokio::spawn(manager.run(stop_rx.clone()));
+        wait_for_signal().await;
+        eprintln!(
+            "ferry serve: stopping (ferry was stopped); running syncs stop before their next write"
+        );
+        // The manager stops every shard's syncs, waits for them and releases the Leases.
+        let _ = stop_tx.send(true);
+        join_all(tasks).await;
+        if let Err(e) = sharding.await {
+            tracing::warn!(error = %e, "the sharding task panicked or was cancelled while stopping");
+        }
+        return join_server(server, false).await;
+    }
     // The HTTP server (health, webhooks) runs while a standby waits for the lease.
     let elector = args.leader_elect.then(|| {
-        let identity = args
-            .identity
-            .clone()
-            .unwrap_or_else(leader::default_identity);
         eprintln!(
             "ferry serve: waiting for the leader lease {}/{} as {identity}",
             engine.ferry_namespace,
@@ -174,24 +234,52 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
         leader::Elector::new(
             engine.cluster.clone(),
             engine.ferry_namespace.clone(),
-            identity,
+            identity.clone(),
             leader::ElectionTimings::default(),
         )
     });
+    // The seat is granted once the loops may start (at once without an election).
+    let mut started = start_rx.clone();
+    let granting = seat.clone();
+    let grant = tokio::spawn(async move {
+        if started.wait_for(|go| *go).await.is_ok() {
+            lock(&granting).grant();
+        }
+    });
     let (reason, leadership) = leader::lead_until(elector, &start_tx, wait_for_signal()).await;
+    grant.abort();
     let lost_leadership = matches!(reason, ferry::cancel::StopReason::LeaseLost { .. });
     eprintln!("ferry serve: stopping ({reason}); running syncs stop before their next write");
-    canceller.cancel(reason);
+    lock(&seat).cancel(reason);
     // Fails only when every receiver is gone: nothing left to stop.
     let _ = stop_tx.send(true);
+    join_all(tasks).await;
+    if let Some(leadership) = leadership {
+        leadership.release().await;
+    }
+    join_server(server, lost_leadership).await
+}
+
+/// The seat, even if a panic poisoned its lock (it holds no invariant a panic can break).
+fn lock(
+    seat: &std::sync::Mutex<ferry::shard::Seat>,
+) -> std::sync::MutexGuard<'_, ferry::shard::Seat> {
+    seat.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+async fn join_all(tasks: Vec<tokio::task::JoinHandle<()>>) {
     for task in tasks {
         if let Err(e) = task.await {
             tracing::warn!(error = %e, "a serve task panicked or was cancelled while stopping");
         }
     }
-    if let Some(leadership) = leadership {
-        leadership.release().await;
-    }
+}
+
+async fn join_server(
+    server: std::thread::JoinHandle<Result<(), ferry::server::ServerError>>,
+    lost_leadership: bool,
+) -> anyhow::Result<u8> {
     match tokio::task::spawn_blocking(move || server.join()).await {
         Ok(Ok(Ok(()))) if lost_leadership => {
             eprintln!("ferry serve: lost the leader lease; exiting so another replica leads");

@@ -38,6 +38,11 @@ pub struct SyncRecord {
     /// before heartbeats existed have none; their start time stands in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub heartbeat_at: Option<DateTime<Utc>>,
+    /// The ferry that ran the sync: the `ferry serve` replica's identity (`--identity`,
+    /// `$POD_NAME`, else hostname-pid), or `ferry sync` on hostname-pid. Older records have
+    /// none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synced_by: Option<String>,
 }
 
 /// The commit a sync applied.
@@ -269,6 +274,7 @@ impl SyncRecord {
             objects: Vec::new(),
             reverts_seq: None,
             heartbeat_at: None,
+            synced_by: None,
         }
     }
 

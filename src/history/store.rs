@@ -25,6 +25,7 @@ pub struct History {
     pub(super) cluster: Cluster,
     pub(super) namespace: String,
     keep: usize,
+    synced_by: Option<String>,
 }
 
 /// A stored record: its name, its seq, its resourceVersion, and its contents when they parse.
@@ -44,7 +45,16 @@ impl History {
             cluster,
             namespace: namespace.into(),
             keep: DEFAULT_KEEP,
+            synced_by: None,
         }
+    }
+
+    /// Records written from here name `identity` as the ferry that ran the sync
+    /// ([`SyncRecord::synced_by`]).
+    #[must_use]
+    pub fn with_synced_by(mut self, identity: impl Into<String>) -> History {
+        self.synced_by = Some(identity.into());
+        self
     }
 
     /// Keeps the last `keep` records per app instead (at least 1).
@@ -77,6 +87,7 @@ impl History {
         let stored = self.stored(Some(app)).await?;
         let mut seq = stored.iter().map(|s| s.seq).max().unwrap_or(0) + 1;
         let mut record = SyncRecord::new(app, seq, commit, trigger);
+        record.synced_by.clone_from(&self.synced_by);
         record.reverts_seq = commit.reverts.as_deref().and_then(|sha| {
             stored
                 .iter()

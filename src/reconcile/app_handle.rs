@@ -19,6 +19,13 @@ pub struct AppStatus {
     pub name: String,
     /// Repository as shown to users.
     pub repo: String,
+    /// With `--shards`: the app's shard.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard: Option<u32>,
+    /// With `--shards`: the replica holding the app's shard (`None` while nobody does). Only
+    /// that replica's status of the app is current.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     /// True once the app has completed one reconcile attempt (successful or not).
     pub attempted: bool,
     /// True while a sync runs.

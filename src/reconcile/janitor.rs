@@ -3,6 +3,7 @@
 //! Every sync closes its app's stale records itself; `ferry serve`'s leader also looks every
 //! [`HEARTBEAT_INTERVAL`] so a record left by a killed replica is closed even while nothing
 //! changes in git. Only the replica that leads does either: a standby never writes history.
+//! With `--shards`, each replica sweeps the apps of the shards it holds.
 
 use std::collections::BTreeSet;
 
@@ -10,6 +11,7 @@ use tokio::sync::watch;
 
 use super::{Engine, ReconcileError};
 use crate::history::HEARTBEAT_INTERVAL;
+use crate::shard::ShardTable;
 
 /// Marks the syncs of the apps in `apps` left `InProgress` by a ferry that stopped renewing
 /// their heartbeat (killed mid-sync) as interrupted, so history never shows a sync as running
@@ -22,12 +24,22 @@ pub async fn close_interrupted_of(
     Ok(engine.history().close_stale_of(apps).await?)
 }
 
+/// Which of its apps a janitor sweeps.
+#[derive(Debug, Clone)]
+pub enum JanitorScope {
+    /// Every app (one replica, or the leader of `--leader-elect`).
+    All,
+    /// The apps whose shard this replica holds at the sweep (`--shards`).
+    HeldShards(ShardTable),
+}
+
 /// `ferry serve`: one janitor for all its apps. Once `start` turns true (this replica leads,
-/// or there is no election), closes the apps' stale records, then again every
-/// [`HEARTBEAT_INTERVAL`] until `stop`; each sweep lists the history ConfigMaps once.
+/// or there is no election), closes the stale records of the apps in `scope`, then again
+/// every [`HEARTBEAT_INTERVAL`] until `stop`; each sweep lists the history ConfigMaps once.
 pub fn spawn_janitor(
     engine: Engine,
     apps: BTreeSet<String>,
+    scope: JanitorScope,
     mut start: watch::Receiver<bool>,
     mut stop: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
@@ -40,7 +52,20 @@ pub fn spawn_janitor(
             if *stop.borrow() {
                 return;
             }
-            match close_interrupted_of(&engine, &apps).await {
+            let swept: BTreeSet<String> = match &scope {
+                JanitorScope::All => apps.clone(),
+                JanitorScope::HeldShards(table) => apps
+                    .iter()
+                    .filter(|a| table.syncs_here(a))
+                    .cloned()
+                    .collect(),
+            };
+            let closed = if swept.is_empty() {
+                Ok(Vec::new())
+            } else {
+                close_interrupted_of(&engine, &swept).await
+            };
+            match closed {
                 Ok(closed) => {
                     for (app, seq) in closed {
                         eprintln!("ferry serve: {app}: marked sync #{seq} interrupted in history");

@@ -34,7 +34,7 @@ pub mod slots;
 pub mod worker;
 
 pub use gate_hook::GateHook;
-pub use janitor::{close_interrupted_of, spawn_janitor};
+pub use janitor::{close_interrupted_of, spawn_janitor, JanitorScope};
 pub use planning::{fetch, fetch_reusing, plan, prepare, PlanFrom, PreparedCommit};
 pub use rollback::{
     rollback, sync_with_policy, PolicySync, Rollback, RollbackReport, RollbackRequest,
@@ -56,12 +56,15 @@ pub struct Engine {
     pub concurrency: usize,
     /// How long one git fetch may take before the app's attempt fails.
     pub fetch_timeout: std::time::Duration,
+    /// Who runs the syncs, as history records name it (`syncedBy`).
+    pub identity: String,
 }
 
 impl Engine {
     /// The sync history store in ferry's namespace.
     pub fn history(&self) -> History {
         History::new(self.cluster.clone(), self.ferry_namespace.clone())
+            .with_synced_by(self.identity.clone())
     }
 }
 

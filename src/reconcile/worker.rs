@@ -18,6 +18,7 @@ use super::{fetch_reusing, plan, sync_with_policy, Engine, PlanFrom, ReconcileEr
 use crate::config::{AppSpec, FailurePolicy};
 use crate::plan::Action;
 use crate::rollout::{head_channel, GateConfig, HeadSender};
+use crate::shard::{Ownership, Tenure};
 use crate::source::{peek_shared, short_sha};
 use crate::trigger::{SyncTrigger, TriggerKind};
 
@@ -53,19 +54,19 @@ pub struct LoopSettings {
     /// Shortest time between two self-heal syncs of the app, so a fight with another
     /// controller shows up as repeated drift instead of a hot loop.
     pub heal_interval: Duration,
-    /// The loop waits until this is true before its first sync (leader election).
-    pub start: watch::Receiver<bool>,
-    /// Cancels the running sync before its next write (lease lost, shutdown); the loop then
-    /// starts no further sync.
-    pub cancel: crate::cancel::Cancel,
+    /// Whether the loop may start syncs now (see [`crate::shard::tenure`]): always, once
+    /// this replica leads (`--leader-elect`), or while it holds the app's shard
+    /// (`--shards`). A running sync stops before its next write once its tenure's cancel
+    /// fires; the loop then waits for a new tenure.
+    pub ownership: Ownership,
     /// The sync slots shared by every app's loop: an attempt (fetch, plan, apply, gates)
     /// runs only while it holds one.
     pub slots: SyncSlots,
 }
 
-/// Starts an app's loop on the runtime. It runs until `shutdown` turns true (or
-/// `settings.cancel` fires); a sync in progress stops before its next write once `cancel`
-/// fires and is recorded as interrupted before the loop exits.
+/// Starts an app's loop on the runtime. It runs until `shutdown` turns true, syncing while
+/// `settings.ownership` grants a tenure; a sync in progress stops before its next write once
+/// its tenure is cancelled and is recorded as interrupted.
 pub fn spawn_app(
     engine: Engine,
     app: AppSpec,
@@ -101,47 +102,114 @@ async fn run(
     handle: AppHandle,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut start = settings.start.clone();
-    tokio::select! {
-        _ = start.wait_for(|go| *go) => {}
-        _ = shutdown.wait_for(|stop| *stop) => return,
-    }
-    let mut last_synced: Option<String> = None;
-    let mut last_heal: Option<Instant> = None;
+    let mut ownership = settings.ownership.clone();
+    let mut last_epoch = 0;
     loop {
-        if *shutdown.borrow() || settings.cancel.is_cancelled() {
+        let Some(tenure) = wait_for_tenure(&mut ownership, &mut shutdown).await else {
+            return;
+        };
+        if tenure.epoch != last_epoch && last_epoch != 0 {
+            // Another replica may have synced the app since this one last held it: forget
+            // what was synced here and look afresh.
+            handle.requests.request_unless_pending(TriggerKind::Poll);
+        }
+        last_epoch = tenure.epoch;
+        serve_tenure(
+            &engine,
+            &app,
+            &settings,
+            &handle,
+            &tenure,
+            &mut ownership,
+            &mut shutdown,
+        )
+        .await;
+        if *shutdown.borrow() {
+            return;
+        }
+    }
+}
+
+/// Waits until the loop may sync: the current tenure, or `None` on shutdown.
+async fn wait_for_tenure(
+    ownership: &mut Ownership,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Option<Tenure> {
+    loop {
+        if *shutdown.borrow() {
+            return None;
+        }
+        if let Some(tenure) = ownership.borrow_and_update().clone() {
+            if !tenure.cancel.is_cancelled() {
+                return Some(tenure);
+            }
+        }
+        tokio::select! {
+            changed = ownership.changed() => if changed.is_err() { return None },
+            _ = shutdown.changed() => {}
+        }
+    }
+}
+
+/// True while `tenure` is still the one published.
+fn still_held(ownership: &Ownership, tenure: &Tenure) -> bool {
+    ownership
+        .borrow()
+        .as_ref()
+        .is_some_and(|now| now.epoch == tenure.epoch)
+        && !tenure.cancel.is_cancelled()
+}
+
+/// Syncs on request while `tenure` lasts (returns when it ends or on shutdown).
+async fn serve_tenure(
+    engine: &Engine,
+    app: &AppSpec,
+    settings: &LoopSettings,
+    handle: &AppHandle,
+    tenure: &Tenure,
+    ownership: &mut Ownership,
+    shutdown: &mut watch::Receiver<bool>,
+) {
+    let mut memory = SyncMemory::default();
+    loop {
+        if *shutdown.borrow() || !still_held(ownership, tenure) {
             return;
         }
         let Some(pending) = handle.requests.pending() else {
             tokio::select! {
                 _ = handle.requests.notified() => continue,
+                _ = ownership.changed() => continue,
                 _ = shutdown.changed() => return,
             }
         };
-        let Some(_slot) = wait_for_slot(&settings.slots, &handle, pending, &mut shutdown).await
-        else {
+        let Some(_slot) = wait_for_slot(&settings.slots, handle, pending, shutdown).await else {
             return;
         };
+        // The tenure may have ended while the loop waited for the slot.
+        if !still_held(ownership, tenure) {
+            return;
+        }
         // Taken only now, so requests made while waiting for the slot join this sync.
         let Some(trigger) = handle.requests.take() else {
             continue;
         };
         let _running = settings.slots.attempt();
+        let _in_tenure = tenure.running();
         let failures = handle.status().consecutive_failures;
         let started = Instant::now();
-        set(&handle, |s| s.syncing = true);
+        set(handle, |s| s.syncing = true);
         let result = attempt(
-            &engine,
-            &app,
-            &settings,
+            engine,
+            app,
+            settings,
+            &tenure.cancel,
             &trigger,
-            &mut last_synced,
-            &mut last_heal,
-            &handle,
+            &mut memory,
+            handle,
         )
         .await;
         let now = chrono::Utc::now().to_rfc3339();
-        set(&handle, |s| {
+        set(handle, |s| {
             s.syncing = false;
             s.attempted = true;
             s.last_attempt_at = Some(now.clone());
@@ -181,15 +249,28 @@ pub fn backoff(failures: u32, cap: Duration) -> Duration {
     capped.mul_f64(jitter)
 }
 
+/// What a loop remembers between the syncs of one tenure.
+#[derive(Debug, Default)]
+struct SyncMemory {
+    /// The commit last synced here (head after the sync).
+    last_synced: Option<String>,
+    /// When the last self-heal ran.
+    last_heal: Option<Instant>,
+}
+
 async fn attempt(
     engine: &Engine,
     app: &AppSpec,
     settings: &LoopSettings,
+    cancel: &crate::cancel::Cancel,
     trigger: &TriggerKind,
-    last_synced: &mut Option<String>,
-    last_heal: &mut Option<Instant>,
+    memory: &mut SyncMemory,
     handle: &AppHandle,
 ) -> Result<(), AttemptError> {
+    let SyncMemory {
+        last_synced,
+        last_heal,
+    } = memory;
     // Cheap when nothing changed: fetch + one ref lookup, no parse of an unchanged commit.
     // A poll (or a drift check) reuses a fetch of the repository younger than its interval,
     // so the apps of one repository share one fetch per interval; a webhook, a manual sync
@@ -272,6 +353,7 @@ async fn attempt(
             engine,
             app,
             settings,
+            cancel,
             SyncTrigger::SelfHeal,
             last_synced,
             handle,
@@ -302,6 +384,7 @@ async fn attempt(
         engine,
         app,
         settings,
+        cancel,
         trigger.sync_trigger(),
         last_synced,
         handle,
@@ -313,6 +396,7 @@ async fn run_sync(
     engine: &Engine,
     app: &AppSpec,
     settings: &LoopSettings,
+    cancel: &crate::cancel::Cancel,
     trigger: SyncTrigger,
     last_synced: &mut Option<String>,
     handle: &AppHandle,
@@ -332,7 +416,7 @@ async fn run_sync(
         gates: settings.gates.clone(),
         trigger: Some(trigger.clone()),
         newest_head: newest_head.clone(),
-        cancel: settings.cancel.clone(),
+        cancel: cancel.clone(),
         ..Default::default()
     })
     .await;

@@ -9,6 +9,7 @@ use axum::Json;
 use serde_json::json;
 
 use super::ServerState;
+use crate::shard::Routed;
 use crate::trigger::TriggerKind;
 
 /// Liveness: the process answers.
@@ -16,12 +17,13 @@ pub async fn healthz() -> &'static str {
     "ok\n"
 }
 
-/// Readiness: every app has completed one reconcile attempt.
+/// Readiness: every app synced here has completed one reconcile attempt (sharded: the apps
+/// of the shards this replica holds).
 pub async fn readyz(State(state): State<Arc<ServerState>>) -> Response {
     let waiting: Vec<String> = state
         .apps
         .iter()
-        .filter(|(_, h)| !h.status().attempted)
+        .filter(|(spec, h)| state.syncs_here(&spec.name) && !h.status().attempted)
         .map(|(spec, _)| spec.name.clone())
         .collect();
     if waiting.is_empty() {
@@ -40,14 +42,19 @@ pub async fn readyz(State(state): State<Arc<ServerState>>) -> Response {
 
 /// `GET /api/apps`: every app's status.
 pub async fn list_apps(State(state): State<Arc<ServerState>>) -> Response {
-    let apps: Vec<_> = state.apps.iter().map(|(_, h)| h.status()).collect();
-    Json(json!({ "apps": apps })).into_response()
+    let apps: Vec<_> = state.apps.iter().map(|(_, h)| state.status_of(h)).collect();
+    match &state.router {
+        Some(router) => {
+            Json(json!({ "apps": apps, "sharding": router.table().snapshot() })).into_response()
+        }
+        None => Json(json!({ "apps": apps })).into_response(),
+    }
 }
 
 /// `GET /api/apps/<app>`: one app's status.
 pub async fn get_app(State(state): State<Arc<ServerState>>, Path(app): Path<String>) -> Response {
     match state.app(&app) {
-        Some((_, handle)) => Json(handle.status()).into_response(),
+        Some((_, handle)) => Json(state.status_of(handle)).into_response(),
         None => not_found(&app),
     }
 }
@@ -98,12 +105,29 @@ pub async fn sync_app(
 ) -> Response {
     match state.app(&app) {
         Some((_, handle)) => {
-            handle.trigger(if query.force_window {
+            let trigger = if query.force_window {
                 TriggerKind::ManualForce
             } else {
                 TriggerKind::Manual
-            });
-            (StatusCode::ACCEPTED, Json(json!({ "triggered": [app] }))).into_response()
+            };
+            match state.request_sync(handle, trigger).await {
+                Ok(Routed::Here) => {
+                    (StatusCode::ACCEPTED, Json(json!({ "triggered": [app] }))).into_response()
+                }
+                Ok(Routed::HandedOff { shard, owner }) => (
+                    StatusCode::ACCEPTED,
+                    Json(json!({
+                        "triggered": [app],
+                        "handedOff": [{ "app": app, "shard": shard, "owner": owner }],
+                    })),
+                )
+                    .into_response(),
+                Err(e) => (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(json!({ "error": format!("could not hand the request to app {app:?}'s replica: {e}") })),
+                )
+                    .into_response(),
+            }
         }
         None => not_found(&app),
     }

@@ -16,6 +16,7 @@ use super::limits::{check_declared_length, read_limited, BodyError};
 use super::ServerState;
 use crate::config::AppSpec;
 use crate::reconcile::worker::AppHandle;
+use crate::shard::Routed;
 use crate::source::GitRef;
 use crate::trigger::{
     same_repo, touches_path, verify_and_parse, Forge, PushEvent, TriggerKind, WebhookError,
@@ -131,7 +132,9 @@ pub async fn webhook(
         }
         WebhookEvent::Push(push) => {
             let mut triggered = Vec::new();
+            let mut handed_off = Vec::new();
             let mut ignored = Vec::new();
+            let mut failed = Vec::new();
             let signed_for = state
                 .apps
                 .iter()
@@ -139,15 +142,34 @@ pub async fn webhook(
                 .filter(|(_, s)| s.as_deref() == Some(secret))
                 .map(|(app, _)| app);
             for (spec, handle) in signed_for {
-                match wants(spec, handle, &push) {
-                    Ok(()) => {
-                        handle.trigger(TriggerKind::Webhook(forge_name.clone()));
+                if let Err(reason) = wants(spec, handle, &push) {
+                    ignored.push(json!({ "app": spec.name, "reason": reason.to_string() }));
+                    continue;
+                }
+                let trigger = TriggerKind::Webhook(forge_name.clone());
+                match state.request_sync(handle, trigger).await {
+                    Ok(Routed::Here) => triggered.push(spec.name.clone()),
+                    Ok(Routed::HandedOff { shard, owner }) => {
                         triggered.push(spec.name.clone());
+                        handed_off
+                            .push(json!({ "app": spec.name, "shard": shard, "owner": owner }));
                     }
-                    Err(reason) => {
-                        ignored.push(json!({ "app": spec.name, "reason": reason.to_string() }));
+                    Err(e) => {
+                        tracing::warn!(app = %spec.name, error = %e, "could not hand a webhook to the app's replica");
+                        failed.push(json!({ "app": spec.name, "error": e.to_string() }));
                     }
                 }
+            }
+            tracing::info!(forge = %forge_name, git_ref = %push.git_ref, triggered = triggered.len(), handed_off = handed_off.len(), "webhook push");
+            if !failed.is_empty() {
+                // The forge retries a 503; the apps already triggered coalesce the repeat.
+                state.count_webhook(&forge_name, "handoff-failed");
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(header::RETRY_AFTER, "1")],
+                    Json(json!({ "ref": push.git_ref, "triggered": triggered, "failed": failed })),
+                )
+                    .into_response();
             }
             let result = if triggered.is_empty() {
                 "ignored"
@@ -155,11 +177,12 @@ pub async fn webhook(
                 "triggered"
             };
             state.count_webhook(&forge_name, result);
-            tracing::info!(forge = %forge_name, git_ref = %push.git_ref, triggered = triggered.len(), "webhook push");
-            reply(
-                StatusCode::ACCEPTED,
-                json!({ "ref": push.git_ref, "triggered": triggered, "ignored": ignored }),
-            )
+            let mut body =
+                json!({ "ref": push.git_ref, "triggered": triggered, "ignored": ignored });
+            if !handed_off.is_empty() {
+                body["handedOff"] = serde_json::Value::Array(handed_off);
+            }
+            reply(StatusCode::ACCEPTED, body)
         }
     }
 }

@@ -20,10 +20,13 @@ use axum::routing::{get, post};
 use axum::Router;
 use tokio::sync::Semaphore;
 
+use crate::cluster::ClusterError;
 use crate::config::AppSpec;
 use crate::history::History;
 use crate::reconcile::slots::SyncSlots;
 use crate::reconcile::worker::AppHandle;
+use crate::shard::{RequestRouter, Routed};
+use crate::trigger::TriggerKind;
 
 /// Everything the handlers share.
 pub struct ServerState {
@@ -46,6 +49,9 @@ pub struct ServerState {
     pub body_budget: Arc<Semaphore>,
     /// The apps' shared sync slots, for `/metrics` (none: not shown).
     pub sync_slots: Option<SyncSlots>,
+    /// With `--shards`: who holds which app, and where requests for another replica's apps
+    /// go. `None`: every app is synced here.
+    pub router: Option<RequestRouter>,
 }
 
 impl ServerState {
@@ -67,7 +73,48 @@ impl ServerState {
             webhook_slots: Arc::new(Semaphore::new(limits.max_webhook_requests.max(1))),
             body_budget: limits::body_budget(&limits),
             sync_slots: None,
+            router: None,
         }
+    }
+
+    /// Sharded: shows each app's owner and hands requests for other replicas' apps over.
+    #[must_use]
+    pub fn with_router(mut self, router: RequestRouter) -> ServerState {
+        self.router = Some(router);
+        self
+    }
+
+    /// Requests a sync of `handle`'s app here or, sharded, on the replica that owns it.
+    pub(crate) async fn request_sync(
+        &self,
+        handle: &AppHandle,
+        trigger: TriggerKind,
+    ) -> Result<Routed, ClusterError> {
+        if let Some(router) = &self.router {
+            return router
+                .route(handle.name(), &handle.requests(), trigger)
+                .await;
+        }
+        handle.trigger(trigger);
+        Ok(Routed::Here)
+    }
+
+    /// `handle`'s status, with its shard and owner when sharded.
+    pub(crate) fn status_of(&self, handle: &AppHandle) -> crate::reconcile::worker::AppStatus {
+        let mut status = handle.status();
+        if let Some(router) = &self.router {
+            let (shard, owner) = router.table().owner_of(handle.name());
+            status.shard = Some(shard);
+            status.owner = owner;
+        }
+        status
+    }
+
+    /// True when this replica syncs the app (always, unless sharded).
+    pub(crate) fn syncs_here(&self, app: &str) -> bool {
+        self.router
+            .as_ref()
+            .is_none_or(|router| router.table().syncs_here(app))
     }
 
     /// Shows these sync slots in `/metrics`.
