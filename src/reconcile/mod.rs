@@ -23,6 +23,7 @@ use crate::source::SourceError;
 use crate::trigger::SyncTrigger;
 
 mod app_handle;
+mod attempt;
 mod gate_hook;
 mod gate_verdict;
 mod inventory;

@@ -8,13 +8,14 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
-use serde::Serialize;
+use k8s_openapi::api::coordination::v1::Lease;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::assign::assign;
+use super::leases::{lease_duration, role};
+use super::step::Holding;
+use super::table::{ShardSnapshot, ShardTable};
 use super::tenure::{Ownership, Seat};
 use super::{
     replica_lease_name, shard_lease_name, shard_of, ShardCount, LEASE_ROLE_LABEL,
@@ -22,7 +23,7 @@ use super::{
 };
 use crate::cancel::StopReason;
 use crate::cluster::leader::{LeaseMark, Observation, Verdict};
-use crate::cluster::{Cluster, ClusterError};
+use crate::cluster::Cluster;
 
 /// Rounds without a replica joining before shards move (see [`ShardManager::run`]).
 const CALM_ROUNDS: u32 = 2;
@@ -55,96 +56,21 @@ impl Default for ShardTimings {
     }
 }
 
-/// Who holds what, as this replica last saw it: for `/api/apps`, `/metrics` and hand-offs.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ShardSnapshot {
-    /// This replica's identity.
-    pub identity: String,
-    /// The number of shards.
-    pub shards: u32,
-    /// The live replicas (this one included once registered), sorted.
-    pub replicas: Vec<String>,
-    /// The holder of each shard (index = shard); `None` while free.
-    pub holders: Vec<Option<String>>,
-    /// The shards this replica syncs now.
-    pub held_here: Vec<u32>,
-}
-
-/// A cheap, shared read view of the sharding.
-#[derive(Debug, Clone)]
-pub struct ShardTable {
-    count: ShardCount,
-    snapshot: Arc<RwLock<ShardSnapshot>>,
-}
-
-impl ShardTable {
-    /// The shard of `app`.
-    pub fn shard_of(&self, app: &str) -> u32 {
-        shard_of(app, self.count)
-    }
-
-    /// The latest snapshot.
-    pub fn snapshot(&self) -> ShardSnapshot {
-        match self.snapshot.read() {
-            Ok(s) => s.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-    }
-
-    /// `app`'s shard and the replica holding it (`None` while free).
-    pub fn owner_of(&self, app: &str) -> (u32, Option<String>) {
-        let shard = self.shard_of(app);
-        let snapshot = self.snapshot();
-        let holder = snapshot.holders.get(shard as usize).cloned().flatten();
-        (shard, holder)
-    }
-
-    /// True while this replica syncs `app`'s shard.
-    pub fn syncs_here(&self, app: &str) -> bool {
-        let shard = self.shard_of(app);
-        self.snapshot().held_here.contains(&shard)
-    }
-
-    fn publish(&self, snapshot: ShardSnapshot) {
-        match self.snapshot.write() {
-            Ok(mut s) => *s = snapshot,
-            Err(poisoned) => *poisoned.into_inner() = snapshot,
-        }
-    }
-}
-
-/// Where this replica stands with one shard.
-#[derive(Debug, Clone)]
-enum Holding {
-    /// Not held.
-    No,
-    /// Held and synced here; last renewed at the instant.
-    Yes { renewed: Instant },
-    /// Held, but assigned to `to`: no new syncs; released once running ones stop.
-    HandingOver {
-        renewed: Instant,
-        since: Instant,
-        to: String,
-        cancelled: bool,
-    },
-}
-
 /// Runs this replica's side of the sharding (see the module doc).
 pub struct ShardManager {
-    cluster: Cluster,
-    namespace: String,
-    identity: String,
-    count: ShardCount,
-    timings: ShardTimings,
-    seats: Vec<Seat>,
-    holding: Vec<Holding>,
-    observed: BTreeMap<String, Observation>,
-    registered: Option<Instant>,
+    pub(super) cluster: Cluster,
+    pub(super) namespace: String,
+    pub(super) identity: String,
+    pub(super) count: ShardCount,
+    pub(super) timings: ShardTimings,
+    pub(super) seats: Vec<Seat>,
+    pub(super) holding: Vec<Holding>,
+    pub(super) observed: BTreeMap<String, Observation>,
+    pub(super) registered: Option<Instant>,
     /// The live replicas at the last round, and how many rounds in a row no replica joined.
-    last_members: Vec<String>,
-    calm_rounds: u32,
-    table: ShardTable,
+    pub(super) last_members: Vec<String>,
+    pub(super) calm_rounds: u32,
+    pub(super) table: ShardTable,
 }
 
 impl ShardManager {
@@ -326,211 +252,7 @@ impl ShardManager {
         counts
     }
 
-    /// Creates or renews this replica's own Lease.
-    async fn register(&mut self, current: Option<&Lease>, now: Instant) {
-        let name = replica_lease_name(&self.identity);
-        let verdict = match (current, self.observed.get(&name)) {
-            (Some(lease), Some(observed)) => {
-                observed.judge(&self.identity, lease_duration(lease, &self.timings), now)
-            }
-            _ => Verdict::Free,
-        };
-        if let Verdict::HeldBy(other) = verdict {
-            tracing::error!(lease = %name, %other, identity = %self.identity, "another live replica has this replica's identity: taking no shard (give each replica its own --identity)");
-            self.registered = None;
-            return;
-        }
-        match self.write_lease(&name, "replica", current).await {
-            Ok(true) => {
-                if self.registered.is_none() {
-                    eprintln!(
-                        "ferry serve: replica {} joined the sharding ({} shards)",
-                        self.identity, self.count
-                    );
-                }
-                self.registered.get_or_insert(now);
-            }
-            Ok(false) => {}
-            Err(e) => tracing::warn!(error = %e, "could not renew this replica's lease"),
-        }
-    }
-
-    /// Deletes replica Leases nobody renewed for [`ShardTimings::forget_after`].
-    async fn forget_gone_replicas(&mut self, by_name: &BTreeMap<String, Lease>, now: Instant) {
-        for (name, lease) in by_name {
-            if role(lease) != Some("replica") || *name == replica_lease_name(&self.identity) {
-                continue;
-            }
-            let Some(since) = self
-                .observed
-                .get(name)
-                .and_then(Observation::unchanged_since)
-            else {
-                continue;
-            };
-            if now.saturating_duration_since(since) < self.timings.forget_after {
-                continue;
-            }
-            let Some(rv) = lease.metadata.resource_version.as_deref() else {
-                continue;
-            };
-            match self
-                .cluster
-                .delete_lease_if(&self.namespace, name, rv)
-                .await
-            {
-                Ok(true) => {
-                    tracing::info!(lease = %name, "forgot a replica that stopped renewing its lease");
-                }
-                Ok(false) => {}
-                Err(e) => {
-                    tracing::warn!(lease = %name, error = %e, "could not delete a stale replica lease");
-                }
-            }
-        }
-    }
-
-    /// One shard's step of a round.
-    async fn step(
-        &mut self,
-        shard: u32,
-        lease: Option<&Lease>,
-        assigned: Option<String>,
-        now: Instant,
-    ) {
-        let name = shard_lease_name(shard);
-        let verdict = match (lease, self.observed.get(&name)) {
-            (Some(l), Some(o)) => o.judge(&self.identity, lease_duration(l, &self.timings), now),
-            _ => Verdict::Free,
-        };
-        let ours = assigned.as_deref() == Some(self.identity.as_str());
-        let index = shard as usize;
-        if let Verdict::HeldBy(holder) = &verdict {
-            if !matches!(self.holding[index], Holding::No) {
-                tracing::warn!(shard, %holder, "shard taken by another replica: stopping its syncs");
-                self.seats[index].cancel(StopReason::ShardLost {
-                    shard,
-                    detail: format!("the lease is now held by {holder}"),
-                });
-                self.holding[index] = Holding::No;
-            }
-            return;
-        }
-        match self.holding[index].clone() {
-            Holding::No => {
-                if ours {
-                    match self.write_lease(&name, "shard", lease).await {
-                        Ok(true) => {
-                            tracing::info!(shard, identity = %self.identity, "took shard");
-                            self.holding[index] = Holding::Yes { renewed: now };
-                            self.seats[index].grant();
-                        }
-                        Ok(false) => {}
-                        Err(e) => tracing::warn!(shard, error = %e, "could not take shard"),
-                    }
-                }
-            }
-            Holding::Yes { renewed } => {
-                let renewed = self.renew(&name, lease, renewed, now).await;
-                self.holding[index] = match assigned {
-                    Some(to) if to != self.identity => {
-                        tracing::info!(shard, %to, "shard moves to another replica: finishing its running syncs");
-                        self.seats[index].drain();
-                        Holding::HandingOver {
-                            renewed,
-                            since: now,
-                            to,
-                            cancelled: false,
-                        }
-                    }
-                    _ => Holding::Yes { renewed },
-                };
-            }
-            Holding::HandingOver {
-                renewed,
-                since,
-                to,
-                cancelled,
-            } => {
-                if ours {
-                    self.seats[index].grant();
-                    let renewed = self.renew(&name, lease, renewed, now).await;
-                    self.holding[index] = Holding::Yes { renewed };
-                    return;
-                }
-                if self.seats[index].running() == 0 {
-                    self.seats[index].cancel(StopReason::ShardHandedOver {
-                        shard,
-                        to: to.clone(),
-                    });
-                    self.release(&name, lease).await;
-                    tracing::info!(shard, %to, "handed shard over");
-                    self.holding[index] = Holding::No;
-                    return;
-                }
-                let renewed = self.renew(&name, lease, renewed, now).await;
-                let cancel_now = !cancelled
-                    && now.saturating_duration_since(since) >= self.timings.handover_grace;
-                if cancel_now {
-                    tracing::warn!(shard, %to, "hand-over grace ran out: stopping the shard's running syncs");
-                    self.seats[index].cancel(StopReason::ShardHandedOver {
-                        shard,
-                        to: to.clone(),
-                    });
-                }
-                self.holding[index] = Holding::HandingOver {
-                    renewed,
-                    since,
-                    to,
-                    cancelled: cancelled || cancel_now,
-                };
-            }
-        }
-    }
-
-    /// Renews a held shard Lease; returns when it was last renewed.
-    async fn renew(
-        &mut self,
-        name: &str,
-        lease: Option<&Lease>,
-        renewed: Instant,
-        now: Instant,
-    ) -> Instant {
-        match self.write_lease(name, "shard", lease).await {
-            Ok(true) => now,
-            Ok(false) => renewed,
-            Err(e) => {
-                tracing::warn!(lease = %name, error = %e, "renewing a shard lease failed; retrying");
-                renewed
-            }
-        }
-    }
-
-    /// Stops the syncs of every held shard not renewed within the renew deadline: another
-    /// replica may take it once the lease duration passes, which is later.
-    fn enforce_deadlines(&mut self, now: Instant) {
-        let deadline = self.timings.renew_deadline;
-        for (index, holding) in self.holding.iter_mut().enumerate() {
-            let renewed = match holding {
-                Holding::Yes { renewed } | Holding::HandingOver { renewed, .. } => *renewed,
-                Holding::No => continue,
-            };
-            if now.saturating_duration_since(renewed) < deadline {
-                continue;
-            }
-            let shard = u32::try_from(index).unwrap_or(u32::MAX);
-            tracing::warn!(
-                shard,
-                "no renewal of the shard lease succeeded in time: stopping its syncs"
-            );
-            self.seats[index].cancel(StopReason::ShardLost {
-                shard,
-                detail: format!("no renewal succeeded within {}s", deadline.as_secs()),
-            });
-            *holding = Holding::No;
-        }
-    }
-
+    /// Publishes what this replica now holds and sees, for the read view.
     fn publish(&self) {
         let now = Instant::now();
         let holders = (0..self.count.get())
@@ -616,99 +338,4 @@ impl ShardManager {
         }
         eprintln!("ferry serve: released the shards of {}", self.identity);
     }
-
-    /// Gives a Lease up (empty holder) if it is still ours.
-    async fn release(&mut self, name: &str, lease: Option<&Lease>) {
-        let Some(mut lease) = lease.cloned() else {
-            return;
-        };
-        if LeaseMark::of(&lease).holder != self.identity {
-            return;
-        }
-        let spec = lease.spec.get_or_insert_with(Default::default);
-        spec.holder_identity = None;
-        spec.lease_duration_seconds = Some(1);
-        spec.renew_time = Some(MicroTime(k8s_openapi::jiff::Timestamp::now()));
-        match self.cluster.replace_lease(&self.namespace, &lease).await {
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(lease = %name, error = %e, "could not release a lease; it expires instead");
-            }
-        }
-    }
-
-    /// Takes or renews the Lease `name` for this replica: creates it when missing, else
-    /// replaces it with the resourceVersion read (so two replicas never both win).
-    /// `Ok(false)` when another write won the race.
-    async fn write_lease(
-        &mut self,
-        name: &str,
-        role_value: &str,
-        current: Option<&Lease>,
-    ) -> Result<bool, ClusterError> {
-        let now = Instant::now();
-        let wall = MicroTime(k8s_openapi::jiff::Timestamp::now());
-        let seconds = i32::try_from(self.timings.lease_duration.as_secs()).unwrap_or(i32::MAX);
-        let mut lease = current.cloned().unwrap_or_else(|| {
-            let mut lease = Lease::default();
-            lease.metadata.name = Some(name.to_string());
-            lease.metadata.namespace = Some(self.namespace.clone());
-            lease
-        });
-        lease
-            .metadata
-            .labels
-            .get_or_insert_with(Default::default)
-            .insert(LEASE_ROLE_LABEL.to_string(), role_value.to_string());
-        if role_value == "shard" {
-            lease
-                .metadata
-                .annotations
-                .get_or_insert_with(Default::default)
-                .insert(SHARD_COUNT_ANNOTATION.to_string(), self.count.to_string());
-        }
-        let spec = lease.spec.get_or_insert_with(LeaseSpec::default);
-        if spec.holder_identity.as_deref() != Some(self.identity.as_str()) {
-            spec.holder_identity = Some(self.identity.clone());
-            spec.acquire_time = Some(wall.clone());
-            spec.lease_transitions =
-                Some(spec.lease_transitions.unwrap_or(0) + i32::from(current.is_some()));
-        }
-        spec.renew_time = Some(wall);
-        spec.lease_duration_seconds = Some(seconds);
-        let written = if current.is_some() {
-            self.cluster.replace_lease(&self.namespace, &lease).await?
-        } else {
-            self.cluster.create_lease(&self.namespace, &lease).await?
-        };
-        Ok(match written {
-            Some(written) => {
-                self.observed
-                    .entry(name.to_string())
-                    .or_default()
-                    .observe(LeaseMark::of(&written), now);
-                true
-            }
-            None => false,
-        })
-    }
-}
-
-fn role(lease: &Lease) -> Option<&str> {
-    lease
-        .metadata
-        .labels
-        .as_ref()?
-        .get(LEASE_ROLE_LABEL)
-        .map(String::as_str)
-}
-
-/// The lease's own duration, else ours.
-fn lease_duration(lease: &Lease, timings: &ShardTimings) -> Duration {
-    lease
-        .spec
-        .as_ref()
-        .and_then(|s| s.lease_duration_seconds)
-        .and_then(|s| u64::try_from(s).ok())
-        .map_or(timings.lease_duration, Duration::from_secs)
 }

@@ -22,8 +22,11 @@
 
 pub mod assign;
 pub mod handoff;
+mod leases;
 pub mod manager;
 pub mod route;
+mod step;
+pub mod table;
 pub mod tenure;
 
 use std::fmt;
@@ -31,8 +34,9 @@ use std::str::FromStr;
 
 use sha2::{Digest, Sha256};
 
-pub use manager::{ShardManager, ShardSnapshot, ShardTable, ShardTimings};
+pub use manager::{ShardManager, ShardTimings};
 pub use route::{RequestRouter, Routed};
+pub use table::{ShardSnapshot, ShardTable};
 pub use tenure::{Ownership, Seat, Tenure};
 
 /// The shard count `--shards auto` uses: enough for up to 16 replicas, and fine-grained
