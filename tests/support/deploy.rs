@@ -65,12 +65,18 @@ pub struct Overlay {
 }
 
 impl Overlay {
-    /// Writes the overlay; `extra_kustomization` is appended to `kustomization.yaml`.
+    /// Writes the overlay of `deploy/`; `extra_kustomization` is appended to
+    /// `kustomization.yaml`.
     pub fn new(prefix: &str, extra_kustomization: &str) -> Overlay {
+        Overlay::of(&deploy_dir(), prefix, extra_kustomization)
+    }
+
+    /// Writes the overlay of the kustomization in `base` (`deploy/` or one built on it).
+    pub fn of(base: &Path, prefix: &str, extra_kustomization: &str) -> Overlay {
         let suffix = random_suffix();
         let namespace = format!("{prefix}-{suffix}");
         let dir = tempfile::tempdir().unwrap();
-        let base = relative_path(dir.path(), &deploy_dir());
+        let base = relative_path(dir.path(), base);
         let kustomization = format!(
             r#"apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
@@ -406,12 +412,32 @@ pub struct Serve {
 }
 
 impl Serve {
+    /// `ferry serve --leader-elect`, as deploy/deployment.yaml runs it.
     pub fn start(
         kubeconfig: &Path,
         cache: &Path,
         config: &Path,
         namespace: &str,
         pod: &str,
+    ) -> Serve {
+        Serve::start_with(
+            kubeconfig,
+            cache,
+            config,
+            namespace,
+            pod,
+            &["--leader-elect"],
+        )
+    }
+
+    /// `ferry serve` with `mode` (`--leader-elect`, or `--shards N`) as its last arguments.
+    pub fn start_with(
+        kubeconfig: &Path,
+        cache: &Path,
+        config: &Path,
+        namespace: &str,
+        pod: &str,
+        mode: &[&str],
     ) -> Serve {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -428,9 +454,9 @@ impl Serve {
                 config.to_str().unwrap(),
                 "--listen",
                 &listen,
-                "--leader-elect",
             ],
         )
+        .args(mode)
         // As in deployment.yaml.
         .env("FERRY_NAMESPACE", namespace)
         .env("POD_NAME", pod)
