@@ -4,8 +4,10 @@
 //! [`trigger`] → [`source`] → [`manifest`] (bundle) → [`plan`] (with [`diff`]) → [`apply`] →
 //! gate ([`rollout`]) → record ([`history`]), with [`cluster`] as the only module that talks to
 //! the API server and [`reconcile`] as the only place that strings the stages together.
-//! [`duration`], [`window`] (sync windows) and [`cancel`] are leaf helpers; imports point down
-//! the pipeline and the module graph has no cycle (`CONTRIBUTING.md` has the map).
+//! [`shard`] spreads `ferry serve`'s apps over replicas with Leases and gives each app loop
+//! the tenure it syncs under. [`duration`], [`window`] (sync windows) and [`cancel`] are leaf
+//! helpers; imports point down the pipeline and the module graph has no cycle
+//! (`CONTRIBUTING.md` has the map).
 
 pub mod apply;
 pub mod cancel;
