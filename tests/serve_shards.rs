@@ -445,4 +445,23 @@ async fn a_fourth_replica_takes_about_a_quarter_of_the_apps() {
     .await;
     let history = records(&client, &ferry_ns.name).await;
     assert_never_concurrent(&history, None);
+
+    // /metrics: every replica sees 4, and the 32 shards are held exactly once between them.
+    let mut held = 0;
+    for port in three.iter().map(|s| s.port).chain([fourth.port]) {
+        let (_, metrics) = http(port, "GET", "/metrics", &[], b"").unwrap();
+        let gauge = |name: &str| {
+            metrics
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{name} "))?.parse::<u64>().ok())
+                .unwrap_or_else(|| panic!("no {name} in {metrics}"))
+        };
+        assert_eq!(gauge("ferry_shard_replicas"), 4);
+        held += gauge("ferry_shards_held");
+    }
+    assert_eq!(
+        held.to_string(),
+        SHARDS,
+        "every shard held by exactly one replica"
+    );
 }

@@ -127,6 +127,7 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> impl IntoResponse
         |s| u64::from(s.attempted),
     );
 
+    sharding(&mut out, &state);
     sync_slots(&mut out, &state, &statuses);
     family(
         &mut out,
@@ -177,6 +178,28 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> impl IntoResponse
 }
 
 /// The sync slots: how many syncs may run, run and wait now.
+/// With `--shards`: the shards held here and the live replicas this one sees.
+fn sharding(out: &mut String, state: &ServerState) {
+    let Some(router) = &state.router else {
+        return;
+    };
+    let snapshot = router.table().snapshot();
+    family(
+        out,
+        "ferry_shards_held",
+        "gauge",
+        "Shards whose Lease this replica holds and whose apps it syncs (--shards).",
+    );
+    let _ = writeln!(out, "ferry_shards_held {}", snapshot.held_here.len());
+    family(
+        out,
+        "ferry_shard_replicas",
+        "gauge",
+        "Live replicas this one sees sharing the apps (its own included).",
+    );
+    let _ = writeln!(out, "ferry_shard_replicas {}", snapshot.replicas.len());
+}
+
 fn sync_slots(out: &mut String, state: &ServerState, statuses: &[AppStatus]) {
     family(
         out,
