@@ -272,22 +272,8 @@ impl ShardManager {
                 }
             })
             .collect();
-        let mut replicas: Vec<String> = self
-            .observed
-            .iter()
-            .filter(|(name, _)| name.starts_with("ferry-replica-"))
-            .filter_map(
-                |(_, o)| match o.judge(&self.identity, self.timings.lease_duration, now) {
-                    Verdict::HeldBy(holder) => Some(holder),
-                    Verdict::Ours | Verdict::Free => None,
-                },
-            )
-            .collect();
-        if self.registered.is_some() {
-            replicas.push(self.identity.clone());
-        }
-        replicas.sort();
-        replicas.dedup();
+        // The live replicas of the last round (this one included once registered).
+        let replicas = self.last_members.clone();
         let held_here = self
             .seats
             .iter()
