@@ -382,3 +382,55 @@ async fn completed_jobs_are_remembered_by_spec_hash() {
     assert_eq!(jobs.len(), 1);
     assert!(jobs.contains("db", "migrate", &hash));
 }
+
+#[tokio::test]
+async fn begin_carrying_closes_stale_records_and_returns_completed_jobs_from_one_list() {
+    let ns = FerryNamespace::new();
+    let history = History::new(cluster().await, &ns.0);
+    let app = app();
+
+    // Sync 1: a Job completed.
+    let mut record = history
+        .begin(&app, &commit("job", None), SyncTrigger::Poll)
+        .await
+        .expect("begin");
+    let mut done = ObjectRecord::new(
+        "Job",
+        Some("db".into()),
+        "migrate",
+        RecordedAction::Create,
+        RecordedResult::Applied,
+    );
+    done.spec_hash = Some("h1".into());
+    done.gate_passed("complete in 2.0s");
+    record.objects.push(done);
+    record.complete(SyncOutcome::Succeeded);
+    history.finish(&record).await.expect("finish");
+
+    // Sync 2: its ferry died mid-sync an hour ago (no heartbeat since).
+    let mut dead = history
+        .begin(&app, &commit("killed", None), SyncTrigger::Poll)
+        .await
+        .expect("begin");
+    dead.started_at = Utc::now() - chrono::Duration::hours(1);
+    history.finish(&dead).await.expect("write in progress");
+
+    // Sync 3 closes sync 2 and carries sync 1's Job, without further reads of its own.
+    let (third, jobs) = history
+        .begin_carrying(&app, &commit("next", None), SyncTrigger::Poll)
+        .await
+        .expect("begin");
+    assert_eq!(third.seq, 3);
+    assert!(jobs.contains("db", "migrate", "h1"));
+    assert_eq!(jobs.len(), 1);
+    let closed = history
+        .get(&app, &dead.seq.to_string())
+        .await
+        .expect("get")
+        .expect("record 2");
+    assert!(
+        matches!(closed.outcome, SyncOutcome::Interrupted { .. }),
+        "{:?}",
+        closed.outcome
+    );
+}

@@ -108,14 +108,13 @@ impl Cluster {
         Ok(parse_record(cm))
     }
 
-    /// Records `app`'s inventory, creating ferry's namespace when missing.
+    /// Records `app`'s inventory, creating ferry's namespace when the write finds it missing.
     pub async fn write_inventory(
         &self,
         ferry_namespace: &str,
         app: &str,
         record: &InventoryRecord,
     ) -> Result<(), ClusterError> {
-        self.ensure_namespace(ferry_namespace).await?;
         let text: String = record
             .kinds
             .iter()
@@ -132,17 +131,30 @@ impl Cluster {
             },
             "data": { DATA_KEY: text, SOURCE_KEY: record.source.clone().unwrap_or_default() },
         });
-        self.counters.write();
         let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), ferry_namespace);
-        api.patch(
-            &name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&body),
-        )
-        .await
-        .map_err(|e| {
-            ClusterError::from_kube(format!("writing inventory {ferry_namespace}/{name}"), e)
-        })?;
+        let write = || async {
+            self.counters.write();
+            api.patch(
+                &name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&body),
+            )
+            .await
+            .map_err(|e| {
+                ClusterError::from_kube(format!("writing inventory {ferry_namespace}/{name}"), e)
+            })
+        };
+        // Write first and create the namespace only when the server says it is missing: one
+        // request per write instead of a namespace read before every one.
+        match write().await {
+            Err(e) if e.code() == Some(404) => {
+                self.ensure_namespace(ferry_namespace).await?;
+                write().await?;
+            }
+            other => {
+                other?;
+            }
+        }
         Ok(())
     }
 

@@ -76,7 +76,7 @@ impl History {
         validate_app(app)?;
         let stored = self.stored(Some(app)).await?;
         Ok(self
-            .close_stale_in(stored, |_| true)
+            .close_stale_in(&stored, |_| true)
             .await?
             .into_iter()
             .map(|(_, seq)| seq)
@@ -90,27 +90,33 @@ impl History {
         apps: &BTreeSet<String>,
     ) -> Result<Vec<(String, u64)>, HistoryError> {
         let stored = self.stored(None).await?;
-        self.close_stale_in(stored, |app| apps.contains(app)).await
+        self.close_stale_in(&stored, |app| apps.contains(app)).await
     }
 
-    async fn close_stale_in(
+    /// Closes the stale records among `stored` whose app is `wanted`; see
+    /// [`close_stale`](Self::close_stale).
+    pub(super) async fn close_stale_in(
         &self,
-        stored: Vec<Stored>,
+        stored: &[Stored],
         wanted: impl Fn(&str) -> bool,
     ) -> Result<Vec<(String, u64)>, HistoryError> {
         let stale_after = chrono::Duration::from_std(STALE_AFTER).unwrap_or(chrono::Duration::MAX);
         let now = Utc::now();
         let mut closed = Vec::new();
         for stored in stored {
-            let Ok(mut record) = stored.record else {
+            let Ok(record) = &stored.record else {
                 continue;
             };
             if !wanted(&record.app) || !record.is_stale(now, stale_after) {
                 continue;
             }
+            let mut record = record.clone();
             let reason = stale_reason(&record);
             record.complete(SyncOutcome::Interrupted { reason });
-            match self.write(&record, false, stored.resource_version).await {
+            match self
+                .write(&record, false, stored.resource_version.clone())
+                .await
+            {
                 Ok(_) => {
                     tracing::info!(app = %record.app, seq = record.seq, "marked a sync without a heartbeat interrupted");
                     closed.push((record.app.clone(), record.seq));

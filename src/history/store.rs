@@ -76,15 +76,33 @@ impl History {
     /// Starts a sync: writes an `InProgress` record with the next seq (max existing + 1),
     /// links it to the sync of the commit it reverts, creates ferry's namespace when missing,
     /// then deletes the app's records beyond the newest `keep`. Fill in objects and outcome
-    /// on the returned record and write it with [`History::finish`].
+    /// on the returned record and write it with [`History::finish`]. The app's records left in
+    /// progress by a ferry that died are closed first (as [`History::close_stale`] does).
     pub async fn begin(
         &self,
         app: &str,
         commit: &CommitInfo,
         trigger: SyncTrigger,
     ) -> Result<SyncRecord, HistoryError> {
+        Ok(self.begin_carrying(app, commit, trigger).await?.0)
+    }
+
+    /// [`History::begin`], also returning the Jobs the app's earlier records show completed
+    /// (what [`History::completed_jobs`] would read), from the one list of the app's records
+    /// that beginning needs anyway: a sync costs one history list, not three.
+    pub async fn begin_carrying(
+        &self,
+        app: &str,
+        commit: &CommitInfo,
+        trigger: SyncTrigger,
+    ) -> Result<(SyncRecord, CompletedJobs), HistoryError> {
         validate_app(app)?;
         let stored = self.stored(Some(app)).await?;
+        // A record closed here changes only its outcome; `stored` still serves for the seq,
+        // the revert link and the completed Jobs.
+        if let Err(e) = self.close_stale_in(&stored, |_| true).await {
+            tracing::warn!(app, error = %e, "could not close the app's interrupted syncs");
+        }
         let mut seq = stored.iter().map(|s| s.seq).max().unwrap_or(0) + 1;
         let mut record = SyncRecord::new(app, seq, commit, trigger);
         record.synced_by.clone_from(&self.synced_by);
@@ -119,7 +137,8 @@ impl History {
             }
         }
         tracing::debug!(app, seq, trigger = %record.trigger, commit = %record.commit.short_sha, "sync recorded");
-        Ok(record)
+        let earlier: Vec<SyncRecord> = stored.into_iter().filter_map(|s| s.record.ok()).collect();
+        Ok((record, CompletedJobs::from_records(&earlier)))
     }
 
     /// Writes the record over the one [`History::begin`] created (same app and seq). The end

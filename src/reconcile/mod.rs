@@ -223,14 +223,15 @@ pub async fn sync(
         return Err(ReconcileError::Interrupted(reason));
     }
     let history = engine.history();
-    // A sync whose ferry was killed left its record in progress: close it now (any sync of
-    // the app does, from the CLI or serve's leader), even when this one has nothing to do.
-    if let Err(e) = history.close_stale(&app.name).await {
-        tracing::warn!(app = %app.name, error = %e, "could not check history for interrupted syncs");
-    }
     // A sync that changes nothing records nothing: polling an unchanged repo writes no API
     // objects at all.
     if !plan.has_changes() && plan.invalid().next().is_none() {
+        // A sync whose ferry was killed left its record in progress: close it now (any sync
+        // of the app does, from the CLI or serve's leader), even when this one has nothing to
+        // do. A sync that records itself closes them in `begin_carrying`, from the same list.
+        if let Err(e) = history.close_stale(&app.name).await {
+            tracing::warn!(app = %app.name, error = %e, "could not check history for interrupted syncs");
+        }
         return Ok(SyncReport {
             plan,
             apply: None,
@@ -241,7 +242,10 @@ pub async fn sync(
         });
     }
     let trigger = options.trigger.clone().unwrap_or(SyncTrigger::Manual);
-    let mut record = history.begin(&app.name, &plan.commit, trigger).await?;
+    // The Jobs earlier records show completed come from the list `begin` makes anyway.
+    let (mut record, completed) = history
+        .begin_carrying(&app.name, &plan.commit, trigger)
+        .await?;
     let _alive = history.keep_alive(&app.name, record.seq);
     record.record_plan(&plan);
     let apply_options = ApplyOptions {
@@ -333,12 +337,7 @@ pub async fn sync(
     } else {
         SyncOutcome::Succeeded
     };
-    match history.completed_jobs(&app.name).await {
-        Ok(completed) => completed.carry_forward(&mut record),
-        Err(e) => {
-            tracing::warn!(app = %app.name, error = %e, "could not read completed Jobs from history; this record does not carry them forward");
-        }
-    }
+    completed.carry_forward(&mut record);
     record.complete(outcome);
     // An interrupted sync (lease lost, SIGTERM) writes nothing more to the app's objects'
     // inventory: the widened record stands until a sync runs to its end.
