@@ -15,16 +15,21 @@ use crate::cluster::leader::{LeaseMark, Observation, Verdict};
 use crate::cluster::ClusterError;
 
 impl ShardManager {
-    /// Creates or renews this replica's own Lease.
-    pub(super) async fn register(&mut self, current: Option<&Lease>, now: Instant) {
-        let name = replica_lease_name(&self.identity);
-        let verdict = match (current, self.observed.get(&name)) {
+    /// What this replica makes of the Lease `name` as listed now: judged by its own clock
+    /// since the Lease last changed, for the Lease's own duration; free when it is not there.
+    pub(super) fn verdict(&self, name: &str, lease: Option<&Lease>, now: Instant) -> Verdict {
+        match (lease, self.observed.get(name)) {
             (Some(lease), Some(observed)) => {
                 observed.judge(&self.identity, lease_duration(lease, &self.timings), now)
             }
             _ => Verdict::Free,
-        };
-        if let Verdict::HeldBy(other) = verdict {
+        }
+    }
+
+    /// Creates or renews this replica's own Lease.
+    pub(super) async fn register(&mut self, current: Option<&Lease>, now: Instant) {
+        let name = replica_lease_name(&self.identity);
+        if let Verdict::HeldBy(other) = self.verdict(&name, current, now) {
             tracing::error!(lease = %name, %other, identity = %self.identity, "another live replica has this replica's identity: taking no shard (give each replica its own --identity)");
             self.registered = None;
             return;

@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 
 use super::assign::assign;
-use super::leases::{lease_duration, role};
+use super::leases::role;
 use super::step::Holding;
 use super::table::{ShardSnapshot, ShardTable};
 use super::tenure::{Ownership, Seat};
@@ -208,12 +208,9 @@ impl ShardManager {
         let mut members: Vec<String> = by_name
             .iter()
             .filter(|(_, lease)| role(lease) == Some("replica"))
-            .filter_map(|(name, lease)| {
-                let observed = self.observed.get(name)?;
-                match observed.judge(&self.identity, lease_duration(lease, &self.timings), now) {
-                    Verdict::HeldBy(holder) => Some(holder),
-                    Verdict::Ours | Verdict::Free => None,
-                }
+            .filter_map(|(name, lease)| match self.verdict(name, Some(lease), now) {
+                Verdict::HeldBy(holder) => Some(holder),
+                Verdict::Ours | Verdict::Free => None,
             })
             .collect();
         if self.registered.is_some() {
@@ -230,12 +227,7 @@ impl ShardManager {
             .iter()
             .filter(|(_, lease)| role(lease) == Some("shard"))
             .filter(|(name, lease)| {
-                self.observed.get(*name).is_some_and(|o| {
-                    matches!(
-                        o.judge(&self.identity, lease_duration(lease, &self.timings), now),
-                        Verdict::HeldBy(_)
-                    )
-                })
+                matches!(self.verdict(name, Some(lease), now), Verdict::HeldBy(_))
             })
             .filter_map(|(_, lease)| {
                 let theirs = lease

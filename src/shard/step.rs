@@ -5,7 +5,6 @@
 use k8s_openapi::api::coordination::v1::Lease;
 use tokio::time::Instant;
 
-use super::leases::lease_duration;
 use super::manager::ShardManager;
 use super::shard_lease_name;
 use crate::cancel::StopReason;
@@ -36,10 +35,7 @@ impl ShardManager {
         now: Instant,
     ) {
         let name = shard_lease_name(shard);
-        let verdict = match (lease, self.observed.get(&name)) {
-            (Some(l), Some(o)) => o.judge(&self.identity, lease_duration(l, &self.timings), now),
-            _ => Verdict::Free,
-        };
+        let verdict = self.verdict(&name, lease, now);
         let ours = assigned.as_deref() == Some(self.identity.as_str());
         let index = shard as usize;
         if let Verdict::HeldBy(holder) = &verdict {
