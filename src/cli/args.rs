@@ -117,6 +117,11 @@ pub struct ServeArgs {
     /// Shortest time between two self-heal syncs of one app (apps with `selfHeal: true`).
     #[arg(long, default_value = "30s", value_parser = parse_duration_arg)]
     pub heal_interval: std::time::Duration,
+    /// Longest time a poll of an already-synced commit trusts the live watch (which asks for
+    /// a drift check on every outside change) instead of planning against the cluster; `0s`
+    /// plans on every poll.
+    #[arg(long, default_value = "10m", value_parser = parse_duration_arg)]
+    pub drift_check_interval: std::time::Duration,
     /// File holding the API token that `POST /api/...` requests must send as
     /// `Authorization: Bearer <token>` (else $FERRY_API_TOKEN). Without a token the API is
     /// read-only.

@@ -67,6 +67,11 @@ pub struct AppStatus {
     pub drift: BTreeMap<String, Vec<String>>,
     /// Self-heal syncs run so far.
     pub self_heals: u64,
+    /// Drift checks run so far (plans of the synced commit against the live objects).
+    pub drift_checks: u64,
+    /// Polls of the synced commit that skipped the drift check because the live watch had
+    /// seen every kind of the app without a gap since the last clean check.
+    pub drift_checks_skipped: u64,
     /// Why the last detected drift was not healed (self-heal off, or rate-limited).
     pub drift_note: Option<String>,
     /// Set while a sync window keeps the app from applying (why).

@@ -1,14 +1,21 @@
 //! One attempt of an app's loop: fetch (reusing a young fetch for polls), skip or drift-check
 //! a commit already synced, respect sync windows, then sync with the app's failure policy
 //! while a watcher looks for newer commits that supersede waiting gates.
+//!
+//! A poll of a commit already synced plans against the cluster only when the shared live
+//! watch could have missed a change ([`crate::trigger::live_coverage`]): since the last drift
+//! check that found nothing, some kind of the app was not watched or its watch failed, a drift
+//! request arrived, or `--drift-check-interval` passed. Otherwise the live watch would have
+//! asked for a drift check already, and the poll costs one ref lookup.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use super::app_handle::{set, show_report};
 use super::worker::{AppHandle, AttemptError, LoopSettings};
 use super::{fetch_reusing, plan, sync_with_policy, Engine, PlanFrom, SyncOptions};
 use crate::config::{AppSpec, FailurePolicy};
+use crate::manifest::Gvk;
 use crate::plan::Action;
 use crate::rollout::{head_channel, HeadSender};
 use crate::source::{peek_shared, short_sha};
@@ -21,6 +28,43 @@ pub(super) struct SyncMemory {
     last_synced: Option<String>,
     /// When the last self-heal ran.
     last_heal: Option<Instant>,
+    /// The last drift check that found nothing, while the commit stays synced.
+    clean: Option<CleanCheck>,
+}
+
+/// A drift check that found the live objects as git wants them.
+#[derive(Debug)]
+pub(super) struct CleanCheck {
+    /// When its plan began: a change after this the live watch has seen (if it covers the kinds).
+    since: tokio::time::Instant,
+    /// The kinds of the app's objects it looked at.
+    kinds: BTreeSet<Gvk>,
+    /// Drift requests the app had received by then (one more means: look again).
+    drift_requests: u64,
+}
+
+/// Whether a poll of the synced commit can trust the live watch instead of planning.
+fn clean_and_covered(
+    clean: Option<&CleanCheck>,
+    settings: &LoopSettings,
+    drift_requests: u64,
+) -> bool {
+    let (Some(clean), Some(live)) = (clean, settings.live.as_ref()) else {
+        return false;
+    };
+    clean.drift_requests == drift_requests
+        && clean.since.elapsed() < settings.drift_check_interval
+        && live.covers(&clean.kinds, clean.since)
+}
+
+/// Drift requests received by the app so far.
+fn drift_requests(handle: &AppHandle) -> u64 {
+    handle
+        .requests
+        .received()
+        .get(&crate::trigger::SyncTrigger::Drift)
+        .copied()
+        .unwrap_or(0)
 }
 
 pub(super) async fn attempt(
@@ -35,6 +79,7 @@ pub(super) async fn attempt(
     let SyncMemory {
         last_synced,
         last_heal,
+        clean,
     } = memory;
     // Cheap when nothing changed: fetch + one ref lookup, no parse of an unchanged commit.
     // A poll (or a drift check) reuses a fetch of the repository younger than its interval,
@@ -65,7 +110,17 @@ pub(super) async fn attempt(
         if !matches!(trigger, TriggerKind::Poll | TriggerKind::Drift) {
             return Ok(());
         }
+        let drift_requests = drift_requests(handle);
+        if *trigger == TriggerKind::Poll
+            && clean_and_covered(clean.as_ref(), settings, drift_requests)
+        {
+            set(handle, |s| s.drift_checks_skipped += 1);
+            return Ok(());
+        }
         let head_sha = head.sha.clone();
+        let since = tokio::time::Instant::now();
+        *clean = None;
+        set(handle, |s| s.drift_checks += 1);
         let plan = plan(engine, app, PlanFrom::Fetched(source, head)).await?;
         let drift: BTreeMap<String, Vec<String>> = plan
             .changes
@@ -88,6 +143,12 @@ pub(super) async fn attempt(
         let drifted = !drift.is_empty();
         if drifted {
             tracing::warn!(app = %app.name, objects = drift.len(), "live state drifted from git");
+        } else {
+            *clean = Some(CleanCheck {
+                since,
+                kinds: plan.changes.iter().map(|c| c.key.gvk()).collect(),
+                drift_requests,
+            });
         }
         let heal_due = last_heal.is_none_or(|t| t.elapsed() >= settings.heal_interval);
         let fallback = handle.status().fallback_commit;
@@ -145,6 +206,7 @@ pub(super) async fn attempt(
         s.pending_changes = 0;
     });
     drop(source);
+    *clean = None;
     run_sync(
         engine,
         app,

@@ -21,6 +21,7 @@ use super::{Engine, ReconcileError};
 use crate::config::AppSpec;
 use crate::rollout::GateConfig;
 use crate::shard::{Ownership, Tenure};
+use crate::trigger::live_coverage::LiveCoverage;
 use crate::trigger::TriggerKind;
 
 /// Why an attempt of the app's loop failed (it is retried with backoff).
@@ -59,6 +60,12 @@ pub struct LoopSettings {
     /// The sync slots shared by every app's loop: an attempt (fetch, plan, apply, gates)
     /// runs only while it holds one.
     pub slots: SyncSlots,
+    /// What the shared live watch has seen without a gap (`None`: no live watch, so every
+    /// poll of a synced commit plans against the cluster).
+    pub live: Option<LiveCoverage>,
+    /// Longest time a poll trusts the live watch instead of planning against the cluster
+    /// (zero: plan on every poll).
+    pub drift_check_interval: Duration,
 }
 
 /// Starts an app's loop on the runtime. It runs until `shutdown` turns true, syncing while

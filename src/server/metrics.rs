@@ -120,6 +120,22 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> impl IntoResponse
     );
     per_app(
         &mut out,
+        "ferry_drift_checks_total",
+        "counter",
+        "Plans of the synced commit against the live objects.",
+        &statuses,
+        |s| s.drift_checks,
+    );
+    per_app(
+        &mut out,
+        "ferry_drift_checks_skipped_total",
+        "counter",
+        "Polls that trusted the live watch instead of planning (nothing changed since the last clean check).",
+        &statuses,
+        |s| s.drift_checks_skipped,
+    );
+    per_app(
+        &mut out,
         "ferry_app_ready",
         "gauge",
         "1 once the app completed a reconcile attempt.",

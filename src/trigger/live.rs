@@ -19,6 +19,10 @@
 //! Changes are debounced per app (one drift check for a burst), and the single-flight app loop
 //! coalesces them with every other trigger. A kind's watch starts when an app's sync adds the
 //! first object of that kind and stops when no app has one any more.
+//!
+//! The watch also records since when each kind has been seen without a gap
+//! ([`LiveCoverage`]): a poll of an app whose kinds are all covered since its last clean
+//! drift check skips planning against the cluster (see `reconcile::attempt`).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,6 +34,7 @@ use futures::FutureExt;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
+use super::live_coverage::LiveCoverage;
 pub use super::live_dispatch::LiveDispatch;
 use super::SyncRequests;
 use crate::cluster::{
@@ -123,6 +128,7 @@ pub struct SharedLiveWatch {
     cluster: Cluster,
     settings: LiveWatchSettings,
     apps: BTreeMap<String, SyncRequests>,
+    coverage: LiveCoverage,
 }
 
 impl SharedLiveWatch {
@@ -132,7 +138,13 @@ impl SharedLiveWatch {
             cluster,
             settings,
             apps: BTreeMap::new(),
+            coverage: LiveCoverage::new(),
         }
+    }
+
+    /// Since when each kind has been watched without a gap; the app loops read it.
+    pub fn coverage(&self) -> LiveCoverage {
+        self.coverage.clone()
     }
 
     /// Adds an app: its objects' changes become drift requests in `app`.
@@ -217,6 +229,7 @@ impl Watches<'_> {
             .collect();
         for kind in gone {
             self.running.remove(&kind);
+            self.shared.coverage.stopped(&kind);
             dispatch.forget_kind(&kind);
         }
         let new: Vec<Gvk> = union
@@ -239,6 +252,7 @@ impl Watches<'_> {
             self.generation += 1;
             let generation = self.generation;
             dispatch.reset_kind(gvk);
+            self.shared.coverage.started(gvk);
             let mut stream = cluster.watch_labelled(&served, &self.selector);
             let (tx, kind) = (self.events.clone(), gvk.clone());
             let task = tokio::spawn(async move {
@@ -341,9 +355,15 @@ async fn run(shared: &SharedLiveWatch) {
                 match event {
                     Ok(event) => {
                         tracing::trace!(kind = %kind.kind, event = ?event, "live event");
+                        if matches!(event, LiveEvent::ListDone) {
+                            shared.coverage.listed(&kind, Instant::now());
+                        }
                         dispatch.observe(&kind, event, Instant::now());
                     }
-                    Err(e) => tracing::warn!(error = %e, "live watch error; retrying"),
+                    Err(e) => {
+                        shared.coverage.failed(&kind, Instant::now());
+                        tracing::warn!(error = %e, "live watch error; retrying");
+                    }
                 }
             }
             () = tokio::time::sleep_until(deadline), if due.is_some() => {

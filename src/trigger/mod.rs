@@ -1,7 +1,7 @@
 //! Triggers: what makes an app sync (see DESIGN.md, the `trigger` row): what asks for a sync
 //! and what a sync records as its trigger ([`TriggerKind`], [`SyncTrigger`]), the poll timer
 //! ([`poll`]), the file watcher for local repositories ([`watch`]), the live-object watch
-//! that asks for drift checks ([`live`]), and webhooks (sync windows, which say when a sync may run, are [`crate::window`]).
+//! that asks for drift checks ([`live`]) and vouches for what it saw ([`live_coverage`]), and webhooks (sync windows, which say when a sync may run, are [`crate::window`]).
 //!
 //! For webhooks this module holds the pure logic, with no HTTP and no I/O, so the server can
 //! stay a thin adapter:
@@ -19,6 +19,7 @@
 
 mod kind;
 pub mod live;
+pub mod live_coverage;
 mod live_dispatch;
 mod payload;
 pub mod poll;
