@@ -118,6 +118,42 @@ pub struct ApiMetrics {
     pub throttled: u64,
 }
 
+/// Requests the API server answered so far by "VERB resource" (`apiserver_request_total`,
+/// every client), to see what a cold start costs.
+pub fn api_requests(kubeconfig: &Path) -> std::collections::BTreeMap<String, u64> {
+    let mut by_kind = std::collections::BTreeMap::new();
+    let Ok(out) = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(["get", "--raw", "/metrics"])
+        .output()
+    else {
+        return by_kind;
+    };
+    let label = |series: &str, name: &str| {
+        let start = series.find(&format!("{name}=\""))? + name.len() + 2;
+        let len = series[start..].find('"')?;
+        Some(series[start..start + len].to_owned())
+    };
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let Some((series, value)) = line.rsplit_once(' ') else {
+            continue;
+        };
+        if !series.starts_with("apiserver_request_total{") {
+            continue;
+        }
+        let (Some(verb), Some(resource), Ok(value)) = (
+            label(series, "verb"),
+            label(series, "resource"),
+            value.parse::<f64>(),
+        ) else {
+            continue;
+        };
+        *by_kind.entry(format!("{verb} {resource}")).or_default() += value as u64;
+    }
+    by_kind
+}
+
 /// Reads the API server's `/metrics` through `kubectl get --raw`; `None` when it fails.
 pub fn api_metrics(kubeconfig: &Path) -> Option<ApiMetrics> {
     let out = Command::new("kubectl")
