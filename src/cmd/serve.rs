@@ -184,7 +184,7 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
             heal_interval: args.heal_interval,
             ownership: ownership_of(&spec.name),
             slots: slots.clone(),
-            live: Some(live.coverage()),
+            live: live.coverage(),
             drift_check_interval: args.drift_check_interval,
         };
         ferry::trigger::poll::spawn_poller(handle.requests(), spec.interval, stop_rx.clone());

@@ -49,12 +49,11 @@ fn clean_and_covered(
     settings: &LoopSettings,
     drift_requests: u64,
 ) -> bool {
-    let (Some(clean), Some(live)) = (clean, settings.live.as_ref()) else {
-        return false;
-    };
-    clean.drift_requests == drift_requests
-        && clean.since.elapsed() < settings.drift_check_interval
-        && live.covers(&clean.kinds, clean.since)
+    clean.is_some_and(|clean| {
+        clean.drift_requests == drift_requests
+            && clean.since.elapsed() < settings.drift_check_interval
+            && settings.live.covers(&clean.kinds, clean.since)
+    })
 }
 
 /// Drift requests received by the app so far.

@@ -60,9 +60,9 @@ pub struct LoopSettings {
     /// The sync slots shared by every app's loop: an attempt (fetch, plan, apply, gates)
     /// runs only while it holds one.
     pub slots: SyncSlots,
-    /// What the shared live watch has seen without a gap (`None`: no live watch, so every
-    /// poll of a synced commit plans against the cluster).
-    pub live: Option<LiveCoverage>,
+    /// What the shared live watch has seen without a gap (a coverage no watch writes to
+    /// vouches for nothing: every poll of a synced commit then plans against the cluster).
+    pub live: LiveCoverage,
     /// Longest time a poll trusts the live watch instead of planning against the cluster
     /// (zero: plan on every poll).
     pub drift_check_interval: Duration,
