@@ -273,7 +273,13 @@ async fn run_sync(
     }
     let fallback_commit = outcome.fallback.as_ref().map(|f| f.plan.commit.sha.clone());
     set(handle, |s| s.fallback_commit = fallback_commit);
-    handle.requests.mark_synced();
+    // The last sync of this attempt left the inventory record as it stands.
+    let last = match (&outcome.reverted, &outcome.fallback) {
+        (Some(reverted), _) => &reverted.sync,
+        (None, Some(fallback)) => fallback,
+        (None, None) => report,
+    };
+    handle.requests.mark_synced(last.inventory_kinds.clone());
     // Objects the API server refused or could not be reached for are retried with backoff:
     // the commit is not marked synced. A failed gate is not retried on every poll: the next
     // commit (or a manual sync) does.

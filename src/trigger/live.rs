@@ -3,7 +3,8 @@
 //!
 //! One metadata-only watch per kind for the whole install, not per app (1,000 apps with 4
 //! kinds are 4 watches): the kinds are the union of every app's inventory (read with one list
-//! at start; after a sync only that app's record is re-read), filtered by ferry's labels
+//! at start; after a sync, the kinds that sync recorded, or a re-read of that app's record
+//! when the sync could not say), filtered by ferry's labels
 //! (`app.kubernetes.io/managed-by=ferry,ferry.dev/app,ferry.dev/install=<ferry namespace>`),
 //! so only this install's objects are watched, never the whole cluster. Events go to the app
 //! named by the object's `ferry.dev/app` label ([`LiveDispatch`]). What counts as a change ([`LiveTracker`]):
@@ -24,7 +25,7 @@
 //! ([`LiveCoverage`]): a poll of an app whose kinds are all covered since its last clean
 //! drift check skips planning against the cluster (see `reconcile::attempt`).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -36,82 +37,16 @@ use tokio::time::Instant;
 
 use super::live_coverage::LiveCoverage;
 pub use super::live_dispatch::LiveDispatch;
+pub use super::live_tracker::LiveTracker;
 use super::SyncRequests;
 use crate::cluster::{
-    Cluster, ClusterError, LiveEvent, SeenObject, APP_LABEL, FIELD_MANAGER, INSTALL_LABEL,
-    MANAGED_BY_LABEL, MANAGED_BY_VALUE,
+    Cluster, ClusterError, LiveEvent, APP_LABEL, INSTALL_LABEL, MANAGED_BY_LABEL, MANAGED_BY_VALUE,
 };
 use crate::manifest::Gvk;
 use crate::trigger::TriggerKind;
 
 /// Retry delay when the app's inventory cannot be read.
 const INVENTORY_RETRY: Duration = Duration::from_secs(10);
-
-/// Decides, from one kind's watch events, which ones are changes someone else made.
-#[derive(Debug, Default)]
-pub struct LiveTracker {
-    known: HashMap<String, u64>,
-    relisted: Option<HashSet<String>>,
-    listed_once: bool,
-}
-
-impl LiveTracker {
-    /// Feeds one event; returns the objects it shows changed by someone else (usually none or
-    /// one; a relist after a disconnect can report several).
-    pub fn observe(&mut self, event: LiveEvent) -> Vec<String> {
-        match event {
-            LiveEvent::Relisting => {
-                self.relisted = Some(HashSet::new());
-                Vec::new()
-            }
-            LiveEvent::Listed(seen) => {
-                if let Some(listed) = self.relisted.as_mut() {
-                    listed.insert(seen.uid.clone());
-                }
-                let before = self.known.insert(seen.uid.clone(), seen.fingerprint);
-                // Changed while the watch was down: the writer is no longer knowable.
-                let changed = self.listed_once
-                    && before != Some(seen.fingerprint)
-                    && !written_by_ferry(&seen);
-                if changed {
-                    vec![seen.object]
-                } else {
-                    Vec::new()
-                }
-            }
-            LiveEvent::ListDone => {
-                let listed = self.relisted.take().unwrap_or_default();
-                let gone = self.known.len() - listed.len().min(self.known.len());
-                self.known.retain(|uid, _| listed.contains(uid));
-                let first = !self.listed_once;
-                self.listed_once = true;
-                if first || gone == 0 {
-                    Vec::new()
-                } else {
-                    vec![format!(
-                        "{gone} object(s) deleted while the watch reconnected"
-                    )]
-                }
-            }
-            LiveEvent::Changed(seen) => {
-                let before = self.known.insert(seen.uid.clone(), seen.fingerprint);
-                if before != Some(seen.fingerprint) && !written_by_ferry(&seen) {
-                    vec![seen.object]
-                } else {
-                    Vec::new()
-                }
-            }
-            LiveEvent::Deleted(seen) => {
-                self.known.remove(&seen.uid);
-                vec![seen.object]
-            }
-        }
-    }
-}
-
-fn written_by_ferry(seen: &SeenObject) -> bool {
-    !seen.last_writers.is_empty() && seen.last_writers.iter().all(|w| w == FIELD_MANAGER)
-}
 
 /// Settings of the live-object trigger.
 #[derive(Debug, Clone)]
@@ -329,12 +264,15 @@ async fn run(shared: &SharedLiveWatch) {
     watches.update(&mut dispatch).await;
     let mut synced = stream::select_all(shared.apps.values().map(|app| {
         stream::unfold(app.clone(), |app| async move {
-            app.synced().await;
-            Some((app.app().to_owned(), app))
+            let kinds = app.synced().await;
+            Some(((app.app().to_owned(), kinds), app))
         })
         .boxed()
     }));
     let mut stale: BTreeSet<String> = BTreeSet::new();
+    // Apps whose kinds their last sync reported: a read of their record still in flight may
+    // predate that sync, so its answer is ignored.
+    let mut reported: BTreeSet<String> = BTreeSet::new();
     let mut reads: Reads = FuturesUnordered::new();
     loop {
         while reads.len() < READ_CONCURRENCY && !stale.is_empty() {
@@ -374,13 +312,27 @@ async fn run(shared: &SharedLiveWatch) {
                     }
                 }
             }
-            Some(app) = synced.next() => {
-                // The app that synced may have gained or lost kinds: re-read its record only.
-                stale.insert(app);
+            Some((app, kinds)) = synced.next() => {
+                // The app that synced may have gained or lost kinds: take what the sync
+                // recorded, else re-read its record only.
+                if let Some(kinds) = kinds {
+                    stale.remove(&app);
+                    reported.insert(app.clone());
+                    if watches.kinds_by_app.get(&app) != Some(&kinds) {
+                        watches.kinds_by_app.insert(app, kinds);
+                        watches.update(&mut dispatch).await;
+                    }
+                } else {
+                    reported.remove(&app);
+                    stale.insert(app);
+                }
             }
             Some(read) = reads.next() => {
                 let mut changed = false;
                 for (app, kinds) in read {
+                    if reported.contains(&app) {
+                        continue;
+                    }
                     changed |= watches.kinds_by_app.get(&app) != Some(&kinds);
                     watches.kinds_by_app.insert(app, kinds);
                 }
@@ -391,7 +343,3 @@ async fn run(shared: &SharedLiveWatch) {
         }
     }
 }
-
-#[cfg(test)]
-#[path = "live_tests.rs"]
-mod tests;

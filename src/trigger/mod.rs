@@ -21,6 +21,7 @@ mod kind;
 pub mod live;
 pub mod live_coverage;
 mod live_dispatch;
+mod live_tracker;
 mod payload;
 pub mod poll;
 mod repo_url;

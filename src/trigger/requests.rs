@@ -2,13 +2,14 @@
 //! watch, API) sends, and what the app's loop in `reconcile` takes. Triggers hold only this,
 //! so the trigger stage never needs the loop that serves the requests.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::futures::Notified;
 use tokio::sync::Notify;
 
 use super::{SyncTrigger, TriggerKind};
+use crate::manifest::Gvk;
 
 /// A cloneable sender and mailbox of one app's sync requests. Requests made while one is
 /// pending coalesce into one; a routine request (poll, drift check) never replaces a more
@@ -20,6 +21,7 @@ pub struct SyncRequests {
     wake: Arc<Notify>,
     received: Arc<Mutex<BTreeMap<SyncTrigger, u64>>>,
     synced: Arc<Notify>,
+    synced_kinds: Arc<Mutex<Option<BTreeSet<Gvk>>>>,
 }
 
 impl SyncRequests {
@@ -31,6 +33,7 @@ impl SyncRequests {
             wake: Arc::new(Notify::new()),
             received: Arc::new(Mutex::new(BTreeMap::new())),
             synced: Arc::new(Notify::new()),
+            synced_kinds: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -80,15 +83,24 @@ impl SyncRequests {
         self.wake.notified()
     }
 
-    /// Called by the app's loop after a sync that applied something or failed.
-    pub fn mark_synced(&self) {
+    /// Called by the app's loop after a sync that applied something or failed, with the kinds
+    /// its inventory record holds now when the sync knows them (`None`: read the record).
+    pub fn mark_synced(&self, inventory_kinds: Option<BTreeSet<Gvk>>) {
+        if let Ok(mut kinds) = self.synced_kinds.lock() {
+            *kinds = inventory_kinds;
+        }
         self.synced.notify_one();
     }
 
     /// Resolves after the app's next completed sync (one that applied something or failed),
-    /// for a trigger whose work depends on what was synced (the live watch's kinds).
-    pub async fn synced(&self) {
+    /// for a trigger whose work depends on what was synced (the live watch's kinds), with
+    /// the inventory kinds the last sync reported, if it did.
+    pub async fn synced(&self) -> Option<BTreeSet<Gvk>> {
         self.synced.notified().await;
+        self.synced_kinds
+            .lock()
+            .ok()
+            .and_then(|mut kinds| kinds.take())
     }
 
     /// Requests received so far, by the trigger a sync they start records.
