@@ -1,6 +1,7 @@
 //! Prune safety end to end: the prune guard (an empty or near-empty commit prunes nothing
 //! unless told), objects ferry never applied, namespaces that hold what git or others still
-//! want, delete preconditions, and an inventory that keeps a kind until its prunes succeeded.
+//! want, delete preconditions, an inventory that keeps a kind until its prunes succeeded, and
+//! a lost inventory record.
 
 mod support;
 
@@ -264,4 +265,35 @@ async fn a_kind_stays_in_the_inventory_until_its_prunes_succeed() {
         fixed.stdout
     );
     assert!(secrets.get_opt("token").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_lost_inventory_record_defers_prunes_to_the_next_sync_and_loses_nothing() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "safe-lost").await;
+    let repo = GitRepo::new();
+    repo.write("a.yaml", &cm("a")).write("b.yaml", &cm("b"));
+    repo.commit("a and b");
+    assert_code(&run("sync", &repo, &ns.name, &["--prune"]), 0);
+
+    // The record is gone (ferry's namespace wiped by hand) and b left git meanwhile.
+    let ferry_ns = format!("{}-ferry", ns.name);
+    let record = format!("configmap/ferry-inventory-{}", ns.name);
+    kubectl_ok(&["delete", &record, "-n", &ferry_ns]);
+    repo.remove("b.yaml");
+    repo.commit("drop b");
+    // Without a record ferry lists nothing: a is kept as git wants, b is not pruned yet.
+    let first = run("sync", &repo, &ns.name, &["--prune"]);
+    assert_code(&first, 0);
+    assert!(!first.stdout.contains("pruned"), "{}", first.stdout);
+    assert_eq!(names(&client, &ns.name).await, ["a", "b"]);
+    // That sync recorded the app's kinds again: the next one finds b and prunes it.
+    let second = run("sync", &repo, &ns.name, &["--prune"]);
+    assert_code(&second, 0);
+    assert!(
+        second.stdout.contains("pruned    ConfigMap"),
+        "{}",
+        second.stdout
+    );
+    assert_eq!(names(&client, &ns.name).await, ["a"]);
 }

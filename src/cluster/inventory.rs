@@ -57,7 +57,11 @@ impl Cluster {
         ferry_namespace: &str,
         app: &str,
     ) -> Result<BTreeSet<Gvk>, ClusterError> {
-        Ok(self.inventory(ferry_namespace, app).await?.kinds)
+        Ok(self
+            .inventory(ferry_namespace, app)
+            .await?
+            .map(|record| record.kinds)
+            .unwrap_or_default())
     }
 
     /// Reads every app's inventory record in `ferry_namespace` with one list (not one read
@@ -90,22 +94,19 @@ impl Cluster {
         Ok(records)
     }
 
-    /// Reads `app`'s inventory record; empty when there is none yet.
+    /// Reads `app`'s inventory record; `None` when there is none yet.
     pub async fn inventory(
         &self,
         ferry_namespace: &str,
         app: &str,
-    ) -> Result<InventoryRecord, ClusterError> {
+    ) -> Result<Option<InventoryRecord>, ClusterError> {
         self.counters.read();
         let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), ferry_namespace);
         let name = record_name(app);
         let found = api.get_opt(&name).await.map_err(|e| {
             ClusterError::from_kube(format!("reading inventory {ferry_namespace}/{name}"), e)
         })?;
-        let Some(cm) = found else {
-            return Ok(InventoryRecord::default());
-        };
-        Ok(parse_record(cm))
+        Ok(found.map(parse_record))
     }
 
     /// Records `app`'s inventory, creating ferry's namespace when the write finds it missing.

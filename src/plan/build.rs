@@ -16,9 +16,12 @@ pub struct PlanInput<'a> {
     pub bundle: &'a Bundle,
     /// The served kind for every kind in the bundle.
     pub kinds: &'a HashMap<Gvk, ServedKind>,
-    /// Kinds this app applied before (its inventory), so objects of kinds no longer in git
-    /// can be pruned.
-    pub inventory_kinds: &'a [ServedKind],
+    /// Kinds this app applied before (its inventory record), so objects of kinds no longer
+    /// in git can be pruned. `None`: the app has no inventory record, so this install never
+    /// applied anything for it; nothing is listed (each desired object is still looked up),
+    /// and objects labelled for it without a record are found by the next plan, once the
+    /// first sync has recorded its kinds.
+    pub inventory_kinds: Option<&'a [ServedKind]>,
     /// How many objects are read / dry-run at once.
     pub concurrency: usize,
     /// What the decisions go by (app, commit, prune, guards…).

@@ -1,7 +1,7 @@
 //! The read phase of a plan: everything it needs from the cluster, behind [`LiveReads`], into
-//! a [`LiveSnapshot`]. The app's inventory is one LIST per kind; every other read is made only
-//! when a decision asks for it ([`Step::Needs`]), so the read phase never decides anything
-//! itself and reads exactly what the decisions use.
+//! a [`LiveSnapshot`]. The app's inventory is one LIST per kind (none before its first
+//! sync); every other read is made only when a decision asks for it ([`Step::Needs`]), so
+//! the read phase never decides anything itself and reads exactly what the decisions use.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
@@ -151,14 +151,19 @@ pub async fn read_live<R: LiveReads>(
     })
 }
 
-/// The app's live inventory: one LIST per kind of the bundle or the inventory record.
+/// The app's live inventory: one LIST per kind of the bundle or the inventory record; none
+/// when the app has no record (never applied by this install: a cold start of 1,000 apps
+/// saves a LIST per kind per app).
 async fn list_inventory<R: LiveReads>(
     reads: &R,
     input: &PlanInput<'_>,
 ) -> Result<Vec<(ServedKind, Vec<Value>)>, PlanError> {
+    let Some(recorded) = input.inventory_kinds else {
+        return Ok(Vec::new());
+    };
     let mut list_kinds: Vec<&ServedKind> = Vec::new();
     let mut seen = HashSet::new();
-    for kind in input.kinds.values().chain(input.inventory_kinds.iter()) {
+    for kind in input.kinds.values().chain(recorded.iter()) {
         if seen.insert((kind.resource.group.clone(), kind.resource.kind.clone())) {
             list_kinds.push(kind);
         }

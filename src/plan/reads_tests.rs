@@ -119,7 +119,7 @@ fn input<'a>(
     PlanInput {
         bundle,
         kinds,
-        inventory_kinds: &[],
+        inventory_kinds: Some(&[]),
         concurrency: 2,
         options,
     }
@@ -207,4 +207,32 @@ async fn asks_who_lives_in_a_namespace_only_before_pruning_it() {
     let plan = decide(&git, &kinds, &live, &options(&c)).expect("decided");
     let old = plan.changes.iter().find(|c| c.key.name == "old").unwrap();
     assert_eq!(old.action, Action::Prune);
+}
+
+#[tokio::test]
+async fn an_app_without_an_inventory_record_lists_nothing_and_looks_each_object_up() {
+    let same = config_map("same", json!({"k": "v"}));
+    let git = bundle(&[same.clone(), config_map("new", json!({"k": "v"}))]);
+    // A labelled leftover: found by the next plan, once the first sync recorded its kind.
+    let fake = Fake::new(vec![
+        applied(&same),
+        applied(&config_map("left", json!({}))),
+    ]);
+    let kinds = kinds(&git);
+    let c = commit();
+    let mut never_synced = input(&git, &kinds, options(&c));
+    never_synced.inventory_kinds = None;
+    let live = read_live(&fake, &never_synced).await.expect("read");
+    assert_eq!(
+        fake.calls(),
+        ["dry-run apps/new", "get apps/new", "get apps/same"],
+        "no LIST without a record: every desired object is looked up instead"
+    );
+    let plan = decide(&git, &kinds, &live, &options(&c)).expect("decided");
+    let actions: Vec<&Action> = plan.changes.iter().map(|c| &c.action).collect();
+    assert_eq!(
+        actions,
+        [&Action::Unchanged, &Action::Create],
+        "nothing pruned yet"
+    );
 }

@@ -63,13 +63,14 @@ pub(super) async fn widen_inventory(
 /// objects of. A kind stays while any of its objects is still wanted, kept, or not yet pruned
 /// (prune skipped after a failed gate, superseded, or failed), so its objects are never
 /// orphaned. `current` is the record as [`widen_inventory`] left it; writes only on change.
+/// Returns the record as it now stands.
 pub(super) async fn narrow_inventory(
     engine: &Engine,
     app: &AppSpec,
     plan: &Plan,
     report: &ApplyReport,
     current: &InventoryRecord,
-) -> Result<(), ReconcileError> {
+) -> Result<InventoryRecord, ReconcileError> {
     let pruned: HashSet<&ObjectKey> = report
         .results
         .iter()
@@ -92,5 +93,5 @@ pub(super) async fn narrow_inventory(
             .write_inventory(&engine.ferry_namespace, &app.name, &record)
             .await?;
     }
-    Ok(())
+    Ok(record)
 }

@@ -7,6 +7,7 @@
 //! the sync in history; [`rollback`] writes and syncs reverts; [`worker`] is `ferry serve`'s
 //! loop per app.
 
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -16,7 +17,7 @@ use crate::cancel::{Cancel, StopReason};
 use crate::cluster::{Cluster, ClusterError};
 use crate::config::AppSpec;
 use crate::history::{History, HistoryError, SyncOutcome, SyncRecord};
-use crate::manifest::{Limits, ManifestError};
+use crate::manifest::{Gvk, Limits, ManifestError};
 use crate::plan::{self, Plan, PlanError};
 use crate::rollout::{GateConfig, GateEvent, GateOutcome, Supersede};
 use crate::source::SourceError;
@@ -129,6 +130,10 @@ pub struct SyncReport {
     /// Why the sync was stopped before it ended (lease lost, shutdown), when it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<StopReason>,
+    /// The kinds the app's inventory record holds after this sync, when the sync knows them
+    /// (not for dry runs): the live watch takes them instead of re-reading the record.
+    #[serde(skip)]
+    pub inventory_kinds: Option<BTreeSet<Gvk>>,
 }
 
 impl SyncReport {
@@ -217,6 +222,7 @@ pub async fn sync(
             gates: Vec::new(),
             record: None,
             interrupted: None,
+            inventory_kinds: None,
         });
     }
     if let Some(reason) = options.cancel.reason() {
@@ -232,7 +238,15 @@ pub async fn sync(
         if let Err(e) = history.close_stale(&app.name).await {
             tracing::warn!(app = %app.name, error = %e, "could not check history for interrupted syncs");
         }
+        // An app without a record (lost, or written before records named their source) gets
+        // one now, once: its next plan lists the recorded kinds and finds leftovers to prune.
+        let kinds = if plan.recorded.source.is_none() {
+            inventory::widen_inventory(engine, app, &plan).await?.kinds
+        } else {
+            plan.recorded.kinds.clone()
+        };
         return Ok(SyncReport {
+            inventory_kinds: Some(kinds),
             plan,
             apply: None,
             dry_run: false,
@@ -341,18 +355,25 @@ pub async fn sync(
     record.complete(outcome);
     // An interrupted sync (lease lost, SIGTERM) writes nothing more to the app's objects'
     // inventory: the widened record stands until a sync runs to its end.
+    let mut inventory_kinds = inventory.as_ref().map(|r| r.kinds.clone());
     if let (Some(current), None) = (&inventory, &interrupted) {
-        if let Err(e) = inventory::narrow_inventory(engine, app, &plan, &report, current).await {
-            // The record is closed either way: a sync that ran never stays "in progress".
-            record.complete(SyncOutcome::Failed {
-                reason: format!("recording the app's inventory: {e}"),
-            });
-            history.finish(&record).await?;
-            return Err(e);
+        match inventory::narrow_inventory(engine, app, &plan, &report, current).await {
+            Ok(narrowed) => inventory_kinds = Some(narrowed.kinds),
+            Err(e) => {
+                // The record is closed either way: a sync that ran never stays "in progress".
+                record.complete(SyncOutcome::Failed {
+                    reason: format!("recording the app's inventory: {e}"),
+                });
+                history.finish(&record).await?;
+                return Err(e);
+            }
         }
     }
     history.finish(&record).await?;
+    // A refused or invalid plan left the record as it was.
+    let inventory_kinds = inventory_kinds.or_else(|| Some(plan.recorded.kinds.clone()));
     Ok(SyncReport {
+        inventory_kinds,
         plan,
         apply: Some(report),
         dry_run: false,

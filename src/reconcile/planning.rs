@@ -148,10 +148,12 @@ async fn plan_prepared(
     app: &AppSpec,
     prepared: &PreparedCommit,
 ) -> Result<Plan, ReconcileError> {
-    let recorded = engine
+    let found = engine
         .cluster
         .inventory(&engine.ferry_namespace, &app.name)
         .await?;
+    let has_record = found.is_some();
+    let recorded = found.unwrap_or_default();
     inventory::check_source(app, &recorded)?;
     let mut inventory_kinds = Vec::new();
     for k in &recorded.kinds {
@@ -185,7 +187,7 @@ async fn plan_prepared(
         PlanInput {
             bundle: &prepared.bundle,
             kinds: &prepared.kinds,
-            inventory_kinds: &inventory_kinds,
+            inventory_kinds: has_record.then_some(inventory_kinds.as_slice()),
             concurrency: engine.concurrency,
             options: PlanOptions {
                 completed_job: &already_completed,
