@@ -139,6 +139,46 @@ fn absent(tree: &Map<String, Value>, obj: &Value, path: &FieldPath, out: &mut Ve
     }
 }
 
+/// Paths owned as one leaf in `fields_v1` whose value in `desired` is a map or a list that
+/// differs from `live`'s: an atomic struct, map or list (a LabelSelector, `command`), which
+/// server-side apply replaces whole. A subset check misses a key or item removed from one
+/// (`matchLabels` narrowed from `{app, tier}` to `{app}` looks "already there").
+pub fn atomic_changed(fields_v1: &Value, desired: &Value, live: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(tree) = fields_v1.as_object() {
+        atomic(tree, desired, live, &FieldPath::root(), &mut out);
+    }
+    out
+}
+
+fn atomic(
+    tree: &Map<String, Value>,
+    desired: &Value,
+    live: &Value,
+    path: &FieldPath,
+    out: &mut Vec<String>,
+) {
+    for (key, sub) in tree {
+        let Some(seg) = parse_key(key) else { continue };
+        let (Some(want), Some(have)) = (
+            locate(desired, &seg).and_then(|step| get(desired, &step)),
+            locate(live, &seg).and_then(|step| get(live, &step)),
+        ) else {
+            continue;
+        };
+        let p = path.child(seg.clone());
+        match sub.as_object() {
+            Some(children) if children.keys().any(|k| k != ".") => {
+                atomic(children, want, have, &p, out);
+            }
+            _ if (want.is_object() || want.is_array()) && want != have => {
+                out.push(p.to_string());
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Every owned node of a fieldsV1 tree: `(path, is_leaf)`; non-leaf nodes only when marked `.`.
 fn owned_nodes(fields_v1: &Value) -> Vec<(FieldPath, bool)> {
     fn walk(tree: &Map<String, Value>, path: &FieldPath, out: &mut Vec<(FieldPath, bool)>) {

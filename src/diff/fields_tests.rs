@@ -213,3 +213,20 @@ fn odd_fields_v1_keys_are_ignored() {
     assert_eq!(removed, vec!["spec".to_string()]);
     assert_eq!(obj, json!({}));
 }
+
+#[test]
+fn atomic_changed_sees_a_key_removed_from_an_atomic_map_but_not_same_values() {
+    // A LabelSelector is atomic: ferry's entry owns `f:selector` whole.
+    let owned = json!({"f:spec": {"f:selector": {}, "f:replicas": {}}});
+    let live =
+        json!({"spec": {"selector": {"matchLabels": {"app": "a", "tier": "t"}}, "replicas": 3}});
+    let narrowed = json!({"spec": {"selector": {"matchLabels": {"app": "a"}}, "replicas": 3}});
+    assert_eq!(atomic_changed(&owned, &narrowed, &live), ["spec.selector"]);
+    assert!(atomic_changed(&owned, &live, &live).is_empty());
+    let scalar_only =
+        json!({"spec": {"selector": {"matchLabels": {"app": "a", "tier": "t"}}, "replicas": 5}});
+    assert!(
+        atomic_changed(&owned, &scalar_only, &live).is_empty(),
+        "scalars are the subset check's business"
+    );
+}

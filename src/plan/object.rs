@@ -1,5 +1,5 @@
-//! One decision per desired object: create, update (with its field diff), recreate, unchanged
-//! or invalid, from the live object and a server-side-apply dry-run. Objects bound for a
+//! One decision per desired object: create, update (with its field diff), recreate (a Job's
+//! spec, or a workload replaced keeping its pods: [`replace`]), unchanged or invalid, from the live object and a server-side-apply dry-run. Objects bound for a
 //! namespace the same commit creates are dry-run in a stand-in namespace; objects whose kind a
 //! CRD of the same commit defines are planned without one. Pure: a decision that needs a read
 //! it does not have yet says which ([`Step::Needs`]); the read phase makes it and asks again.
@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::decide::PlanOptions;
 use super::guard::foreign_owner;
 use super::project::project_onto;
+use super::replace;
 use super::snapshot::{DryRun, ObjectReads};
 use super::{with_bookkeeping, Action, Change, PlanError};
 use crate::cluster::{ClusterError, ServedKind, FIELD_MANAGER};
@@ -100,6 +101,7 @@ pub(super) fn awaiting_crd(
             key.kind
         )),
         uid: None,
+        keep_dependents: false,
     })
 }
 
@@ -152,6 +154,7 @@ pub(super) fn decide_object(
         kind: Some(kind.clone()),
         note: None,
         uid: None,
+        keep_dependents: false,
     };
     // Objects not in the inventory may still exist: created by hand or by another tool,
     // ferry adopts them; managed by another ferry app or install, it refuses unless told to
@@ -317,7 +320,11 @@ fn decide_existing(
         .iter()
         .filter(|e| e.manager == FIELD_MANAGER && e.operation == "Apply")
         .any(|e| !fields::owned_but_absent(&e.fields, &desired).is_empty());
-    if !ferry_owned_but_unset && diff::is_subset(&desired_n, &live_n) {
+    let ferry_atomic_changed = entries
+        .iter()
+        .filter(|e| e.manager == FIELD_MANAGER && e.operation == "Apply")
+        .any(|e| !fields::atomic_changed(&e.fields, &desired_n, &live_n).is_empty());
+    if !ferry_owned_but_unset && !ferry_atomic_changed && diff::is_subset(&desired_n, &live_n) {
         return unchanged(change);
     }
     match &reads.dry_run {
@@ -333,9 +340,7 @@ fn decide_existing(
             }
         }
         Some(DryRun::Rejected { message, .. }) => {
-            change.action = Action::Invalid {
-                message: message.clone(),
-            };
+            return decided(replace::on_rejected(change, &live_n, desired, message));
         }
     }
     decided(change)
