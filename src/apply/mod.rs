@@ -291,9 +291,14 @@ async fn apply_one(cluster: &Cluster, change: &Change, options: &ApplyOptions) -
     let name = &change.key.name;
     let attempt = async {
         if order::write_of(change) == Write::Recreate {
-            cluster
-                .delete(kind, namespace, name, Propagation::Foreground)
-                .await?;
+            // Foreground: a Job's pods go before it is created again; Orphan: a replaced
+            // workload's pods keep running for the new object to adopt.
+            let propagation = if change.keep_dependents {
+                Propagation::Orphan
+            } else {
+                Propagation::Foreground
+            };
+            cluster.delete(kind, namespace, name, propagation).await?;
             cluster
                 .wait_gone(kind, namespace, name, options.recreate_timeout)
                 .await?;
@@ -359,7 +364,11 @@ async fn prune_one(cluster: &Cluster, change: &Change) -> Result<DeleteOutcome, 
             change.key.namespace.as_deref(),
             &change.key.name,
             uid,
-            Propagation::Background,
+            if change.keep_dependents {
+                Propagation::Orphan
+            } else {
+                Propagation::Background
+            },
         )
         .await?;
     tracing::info!(object = %change.key, outcome = ?outcome, "pruned");

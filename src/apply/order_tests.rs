@@ -34,6 +34,7 @@ fn change(kind: &str, name: &str, wave: i32, action: Action) -> Change {
         kind: Some(ServedKind::new(&gvk, "things", kind != "Namespace")),
         note: None,
         uid: matches!(action, Action::Prune).then(|| format!("uid-{name}")),
+        keep_dependents: false,
         action,
     }
 }

@@ -59,6 +59,9 @@ pub enum Propagation {
     Foreground,
     /// The object goes now; the garbage collector removes dependents afterwards.
     Background,
+    /// The object goes once the garbage collector has removed its dependents' owner
+    /// references; the dependents (a DaemonSet's pods) keep running, unowned.
+    Orphan,
 }
 
 impl Propagation {
@@ -66,6 +69,7 @@ impl Propagation {
         match self {
             Propagation::Foreground => DeleteParams::foreground(),
             Propagation::Background => DeleteParams::background(),
+            Propagation::Orphan => DeleteParams::orphan(),
         }
     }
 }

@@ -26,6 +26,7 @@ fn change(kind: &str, name: &str, action: Action, desired: Option<serde_json::Va
         kind: None,
         note: None,
         uid: None,
+        keep_dependents: false,
     }
 }
 

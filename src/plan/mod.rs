@@ -28,6 +28,7 @@ mod object;
 mod project;
 mod prune;
 mod reads;
+mod replace;
 mod snapshot;
 
 pub use bookkeeping::{
@@ -36,6 +37,7 @@ pub use bookkeeping::{
 pub use build::{build_plan, inventory_selector, PlanInput};
 pub use decide::{decide, PlanOptions};
 pub use reads::{read_live, LiveReads};
+pub use replace::{DELETE_PROPAGATION_ANNOTATION, REPLACE_ANNOTATION};
 pub use snapshot::{DryRun, LiveSnapshot, ObjectReads};
 
 use serde::Serialize;
@@ -131,6 +133,11 @@ pub struct Change {
     /// since the plan was read is never deleted by name.
     #[serde(skip)]
     pub uid: Option<String>,
+    /// Delete without cascading to dependents (`propagationPolicy: Orphan`): a prune or a
+    /// recreate whose object asked to keep its pods ([`REPLACE_ANNOTATION`],
+    /// [`DELETE_PROPAGATION_ANNOTATION`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub keep_dependents: bool,
 }
 
 /// The whole plan for one commit of one app.

@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::decide::{Desired, Identity, Inventory, PlanOptions};
 use super::guard::{applied_by_ferry, protected_namespace, uid_of};
+use super::replace::{prune_keeps_dependents, DELETE_PROPAGATION_ANNOTATION};
 use super::{Action, Change, PRUNE_ANNOTATION};
 use crate::cluster::{Resident, ServedKind};
 use crate::diff;
@@ -42,10 +43,20 @@ pub(super) fn orphans(
             namespace: namespace.clone(),
             name: name.clone(),
         };
+        let mut keep_dependents = false;
         let action = match keep_reason(options, &key, object) {
             Some(reason) => Action::Orphan { reason },
-            None => Action::Prune,
+            None => match prune_keeps_dependents(object) {
+                Ok(keep) => {
+                    keep_dependents = keep;
+                    Action::Prune
+                }
+                Err(reason) => Action::Orphan { reason },
+            },
         };
+        let note = keep_dependents.then(|| {
+            format!("{DELETE_PROPAGATION_ANNOTATION}: orphan: deleted with propagationPolicy Orphan, its dependents keep running")
+        });
         changes.push(Change {
             wave: crate::manifest::default_wave(&key.group, &key.kind),
             key,
@@ -56,8 +67,9 @@ pub(super) fn orphans(
             after: None,
             desired: None,
             kind: Some((*kind).clone()),
-            note: None,
+            note,
             uid: uid_of(object),
+            keep_dependents,
         });
     }
     // A Namespace goes with everything in it: keep it while git still wants something there,
