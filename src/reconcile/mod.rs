@@ -130,10 +130,10 @@ pub struct SyncReport {
     /// Why the sync was stopped before it ended (lease lost, shutdown), when it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interrupted: Option<StopReason>,
-    /// The kinds the app's inventory record holds after this sync, when the sync knows them
-    /// (not for dry runs): the live watch takes them instead of re-reading the record.
+    /// The kinds the app's inventory record holds after this sync (a dry run's: as read):
+    /// the live watch takes them instead of re-reading the record.
     #[serde(skip)]
-    pub inventory_kinds: Option<BTreeSet<Gvk>>,
+    pub inventory_kinds: BTreeSet<Gvk>,
 }
 
 impl SyncReport {
@@ -216,13 +216,13 @@ pub async fn sync(
             apply::execute(&engine.cluster, &plan, &ApplyOptions::default()).await?;
         }
         return Ok(SyncReport {
+            inventory_kinds: plan.recorded.kinds.clone(),
             plan,
             apply: None,
             dry_run: true,
             gates: Vec::new(),
             record: None,
             interrupted: None,
-            inventory_kinds: None,
         });
     }
     if let Some(reason) = options.cancel.reason() {
@@ -246,7 +246,7 @@ pub async fn sync(
             plan.recorded.kinds.clone()
         };
         return Ok(SyncReport {
-            inventory_kinds: Some(kinds),
+            inventory_kinds: kinds,
             plan,
             apply: None,
             dry_run: false,
@@ -355,10 +355,13 @@ pub async fn sync(
     record.complete(outcome);
     // An interrupted sync (lease lost, SIGTERM) writes nothing more to the app's objects'
     // inventory: the widened record stands until a sync runs to its end.
-    let mut inventory_kinds = inventory.as_ref().map(|r| r.kinds.clone());
+    // A refused or invalid plan left the record as it was.
+    let mut inventory_kinds = inventory
+        .as_ref()
+        .map_or_else(|| plan.recorded.kinds.clone(), |r| r.kinds.clone());
     if let (Some(current), None) = (&inventory, &interrupted) {
         match inventory::narrow_inventory(engine, app, &plan, &report, current).await {
-            Ok(narrowed) => inventory_kinds = Some(narrowed.kinds),
+            Ok(narrowed) => inventory_kinds = narrowed.kinds,
             Err(e) => {
                 // The record is closed either way: a sync that ran never stays "in progress".
                 record.complete(SyncOutcome::Failed {
@@ -370,8 +373,6 @@ pub async fn sync(
         }
     }
     history.finish(&record).await?;
-    // A refused or invalid plan left the record as it was.
-    let inventory_kinds = inventory_kinds.or_else(|| Some(plan.recorded.kinds.clone()));
     Ok(SyncReport {
         inventory_kinds,
         plan,

@@ -3,8 +3,7 @@
 //!
 //! One metadata-only watch per kind for the whole install, not per app (1,000 apps with 4
 //! kinds are 4 watches): the kinds are the union of every app's inventory (read with one list
-//! at start; after a sync, the kinds that sync recorded, or a re-read of that app's record
-//! when the sync could not say), filtered by ferry's labels
+//! at start; after a sync, the kinds that sync left in the record), filtered by ferry's labels
 //! (`app.kubernetes.io/managed-by=ferry,ferry.dev/app,ferry.dev/install=<ferry namespace>`),
 //! so only this install's objects are watched, never the whole cluster. Events go to the app
 //! named by the object's `ferry.dev/app` label ([`LiveDispatch`]). What counts as a change ([`LiveTracker`]):
@@ -30,7 +29,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use futures::stream::{self, FuturesUnordered, StreamExt};
+use futures::stream::{self, StreamExt};
 use futures::FutureExt;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -140,7 +139,6 @@ impl Drop for KindWatch {
 }
 
 type Event = (Gvk, u64, Result<LiveEvent, ClusterError>);
-type Reads = FuturesUnordered<BoxFuture<'static, Vec<(String, BTreeSet<Gvk>)>>>;
 
 /// The watches of every kind any app has, and the apps' kinds they come from.
 struct Watches<'a> {
@@ -239,11 +237,6 @@ impl Watches<'_> {
     }
 }
 
-/// Inventory reads in flight at once after syncs; more apps waiting than
-/// [`LIST_THRESHOLD`] are read with one list instead.
-const READ_CONCURRENCY: usize = 4;
-const LIST_THRESHOLD: usize = 8;
-
 async fn run(shared: &SharedLiveWatch) {
     let (events, mut received) = mpsc::channel::<Event>(1024);
     let namespace = &shared.settings.ferry_namespace;
@@ -269,20 +262,7 @@ async fn run(shared: &SharedLiveWatch) {
         })
         .boxed()
     }));
-    let mut stale: BTreeSet<String> = BTreeSet::new();
-    // Apps whose kinds their last sync reported: a read of their record still in flight may
-    // predate that sync, so its answer is ignored.
-    let mut reported: BTreeSet<String> = BTreeSet::new();
-    let mut reads: Reads = FuturesUnordered::new();
     loop {
-        while reads.len() < READ_CONCURRENCY && !stale.is_empty() {
-            let batch = if stale.len() > LIST_THRESHOLD {
-                std::mem::take(&mut stale).into_iter().collect()
-            } else {
-                stale.pop_first().into_iter().collect()
-            };
-            reads.push(watches.read(batch));
-        }
         let due = dispatch.next_due();
         let deadline = due.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
         tokio::select! {
@@ -313,30 +293,9 @@ async fn run(shared: &SharedLiveWatch) {
                 }
             }
             Some((app, kinds)) = synced.next() => {
-                // The app that synced may have gained or lost kinds: take what the sync
-                // recorded, else re-read its record only.
-                if let Some(kinds) = kinds {
-                    stale.remove(&app);
-                    reported.insert(app.clone());
-                    if watches.kinds_by_app.get(&app) != Some(&kinds) {
-                        watches.kinds_by_app.insert(app, kinds);
-                        watches.update(&mut dispatch).await;
-                    }
-                } else {
-                    reported.remove(&app);
-                    stale.insert(app);
-                }
-            }
-            Some(read) = reads.next() => {
-                let mut changed = false;
-                for (app, kinds) in read {
-                    if reported.contains(&app) {
-                        continue;
-                    }
-                    changed |= watches.kinds_by_app.get(&app) != Some(&kinds);
+                // The app that synced may have gained or lost kinds: take what it recorded.
+                if watches.kinds_by_app.get(&app) != Some(&kinds) {
                     watches.kinds_by_app.insert(app, kinds);
-                }
-                if changed {
                     watches.update(&mut dispatch).await;
                 }
             }

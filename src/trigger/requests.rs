@@ -21,7 +21,7 @@ pub struct SyncRequests {
     wake: Arc<Notify>,
     received: Arc<Mutex<BTreeMap<SyncTrigger, u64>>>,
     synced: Arc<Notify>,
-    synced_kinds: Arc<Mutex<Option<BTreeSet<Gvk>>>>,
+    synced_kinds: Arc<Mutex<BTreeSet<Gvk>>>,
 }
 
 impl SyncRequests {
@@ -33,7 +33,7 @@ impl SyncRequests {
             wake: Arc::new(Notify::new()),
             received: Arc::new(Mutex::new(BTreeMap::new())),
             synced: Arc::new(Notify::new()),
-            synced_kinds: Arc::new(Mutex::new(None)),
+            synced_kinds: Arc::new(Mutex::new(BTreeSet::new())),
         }
     }
 
@@ -84,8 +84,8 @@ impl SyncRequests {
     }
 
     /// Called by the app's loop after a sync that applied something or failed, with the kinds
-    /// its inventory record holds now when the sync knows them (`None`: read the record).
-    pub fn mark_synced(&self, inventory_kinds: Option<BTreeSet<Gvk>>) {
+    /// its inventory record holds now.
+    pub fn mark_synced(&self, inventory_kinds: BTreeSet<Gvk>) {
         if let Ok(mut kinds) = self.synced_kinds.lock() {
             *kinds = inventory_kinds;
         }
@@ -94,13 +94,13 @@ impl SyncRequests {
 
     /// Resolves after the app's next completed sync (one that applied something or failed),
     /// for a trigger whose work depends on what was synced (the live watch's kinds), with
-    /// the inventory kinds the last sync reported, if it did.
-    pub async fn synced(&self) -> Option<BTreeSet<Gvk>> {
+    /// the inventory kinds that sync left.
+    pub async fn synced(&self) -> BTreeSet<Gvk> {
         self.synced.notified().await;
         self.synced_kinds
             .lock()
-            .ok()
-            .and_then(|mut kinds| kinds.take())
+            .map(|kinds| kinds.clone())
+            .unwrap_or_default()
     }
 
     /// Requests received so far, by the trigger a sync they start records.
