@@ -1,6 +1,7 @@
 //! One decision per desired object: create, update (with its field diff), recreate (a Job's
-//! spec, or a workload replaced keeping its pods: [`replace`]), unchanged or invalid, from the live object and a server-side-apply dry-run. Objects bound for a
-//! namespace the same commit creates are dry-run in a stand-in namespace; objects whose kind a
+//! spec, or a workload replaced keeping its pods: [`replace`]), unchanged or invalid, from
+//! the live object and a server-side-apply dry-run. Objects bound for a namespace the same
+//! commit creates are dry-run in a stand-in namespace; objects whose kind a
 //! CRD of the same commit defines are planned without one. Pure: a decision that needs a read
 //! it does not have yet says which ([`Step::Needs`]); the read phase makes it and asks again.
 
@@ -299,9 +300,7 @@ fn decide_existing(
         if diff::is_subset(&desired_n, &live_n) {
             return unchanged(change);
         }
-        let projected = project_onto(&live_n, &desired_n);
-        change.fields = diff::field_changes(&projected, &desired_n);
-        change.after = Some(diff::mask_secret(&desired_n));
+        show_replacement(&mut change, &live_n, &desired_n);
         let spec_changed = change.fields.iter().any(|f| f.path.starts_with("spec"));
         change.action = if spec_changed {
             Action::Recreate {
@@ -316,15 +315,16 @@ fn decide_existing(
         return decided(change);
     }
 
-    let ferry_owned_but_unset = entries
+    // What the subset check cannot see: fields ferry owned but no longer sets, and maps or
+    // lists ferry owns whole (atomic) that git changed.
+    let subset_blind = entries
         .iter()
         .filter(|e| e.manager == FIELD_MANAGER && e.operation == "Apply")
-        .any(|e| !fields::owned_but_absent(&e.fields, &desired).is_empty());
-    let ferry_atomic_changed = entries
-        .iter()
-        .filter(|e| e.manager == FIELD_MANAGER && e.operation == "Apply")
-        .any(|e| !fields::atomic_changed(&e.fields, &desired_n, &live_n).is_empty());
-    if !ferry_owned_but_unset && !ferry_atomic_changed && diff::is_subset(&desired_n, &live_n) {
+        .any(|e| {
+            !fields::owned_but_absent(&e.fields, &desired).is_empty()
+                || !fields::atomic_changed(&e.fields, &desired_n, &live_n).is_empty()
+        });
+    if !subset_blind && diff::is_subset(&desired_n, &live_n) {
         return unchanged(change);
     }
     match &reads.dry_run {
@@ -340,10 +340,20 @@ fn decide_existing(
             }
         }
         Some(DryRun::Rejected { message, .. }) => {
-            return decided(replace::on_rejected(change, &live_n, desired, message));
+            return decided(replace::on_rejected(
+                change, &live_n, desired, &desired_n, message,
+            ));
         }
     }
     decided(change)
+}
+
+/// The fields and after-image of an object that is created again rather than updated: git's
+/// object against the live one seen through git's shape.
+pub(super) fn show_replacement(change: &mut Change, live_n: &Value, desired_n: &Value) {
+    let projected = project_onto(live_n, desired_n);
+    change.fields = diff::field_changes(&projected, desired_n);
+    change.after = Some(diff::mask_secret(desired_n));
 }
 
 /// Where objects bound for a namespace that this commit creates are dry-run, so they are

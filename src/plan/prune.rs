@@ -43,15 +43,11 @@ pub(super) fn orphans(
             namespace: namespace.clone(),
             name: name.clone(),
         };
-        let mut keep_dependents = false;
-        let action = match keep_reason(options, &key, object) {
-            Some(reason) => Action::Orphan { reason },
+        let (action, keep_dependents) = match keep_reason(options, &key, object) {
+            Some(reason) => (Action::Orphan { reason }, false),
             None => match prune_keeps_dependents(object) {
-                Ok(keep) => {
-                    keep_dependents = keep;
-                    Action::Prune
-                }
-                Err(reason) => Action::Orphan { reason },
+                Ok(keep) => (Action::Prune, keep),
+                Err(reason) => (Action::Orphan { reason }, false),
             },
         };
         let note = keep_dependents.then(|| {

@@ -7,9 +7,8 @@
 
 use serde_json::Value;
 
-use super::project::project_onto;
+use super::object::show_replacement;
 use super::{Action, Change};
-use crate::diff;
 use crate::manifest::ObjectKey;
 
 /// On a DaemonSet or StatefulSet: `orphan` replaces it, keeping its pods, when an immutable
@@ -42,6 +41,7 @@ pub(super) fn on_rejected(
     mut change: Change,
     live_n: &Value,
     desired: Value,
+    desired_n: &Value,
     message: &str,
 ) -> Change {
     if !immutable_refusal(&change.key, message) {
@@ -52,10 +52,7 @@ pub(super) fn on_rejected(
     }
     match annotation(&desired, REPLACE_ANNOTATION) {
         Some(ORPHAN) => {
-            let desired_n = diff::normalize(&desired);
-            let projected = project_onto(live_n, &desired_n);
-            change.fields = diff::field_changes(&projected, &desired_n);
-            change.after = Some(diff::mask_secret(&desired_n));
+            show_replacement(&mut change, live_n, desired_n);
             change.action = Action::Recreate {
                 reason: format!(
                     "{message}; {REPLACE_ANNOTATION}: {ORPHAN}: ferry deletes the {} keeping its pods (propagationPolicy Orphan) and creates it again; the new one adopts the pods its selector matches and rolls them to its template, others keep running unowned",
