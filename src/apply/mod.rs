@@ -6,6 +6,7 @@
 //! plan read as a precondition. A plan with any invalid object, or one the prune guard
 //! refused, is refused whole: nothing is applied. Health gating between waves belongs to `rollout`.
 
+mod hold;
 mod order;
 
 use std::time::Duration;
@@ -303,7 +304,10 @@ async fn apply_one(cluster: &Cluster, change: &Change, options: &ApplyOptions) -
                 .wait_gone(kind, namespace, name, options.recreate_timeout)
                 .await?;
         }
-        cluster.apply(kind, namespace, name, desired, false).await
+        let sent = hold::around_apply(cluster, kind, change, desired).await?;
+        let live = cluster.apply(kind, namespace, name, &sent, false).await?;
+        hold::after_apply(cluster, kind, change).await?;
+        Ok(live)
     };
     let outcome: Result<serde_json::Value, ClusterError> = attempt.await;
     match outcome {

@@ -35,6 +35,7 @@ fn change(kind: &str, name: &str, wave: i32, action: Action) -> Change {
         note: None,
         uid: matches!(action, Action::Prune).then(|| format!("uid-{name}")),
         keep_dependents: false,
+        staging: None,
         action,
     }
 }

@@ -189,6 +189,9 @@ fn render_change(out: &mut String, change: &Change, unified: bool, p: &Palette) 
         }
         _ => {}
     }
+    if let Some(staging) = &change.staging {
+        let _ = writeln!(out, "      {staging}");
+    }
     if let Some(note) = &change.note {
         let _ = writeln!(out, "      {}", p.dim(&format!("note: {note}")));
     }

@@ -20,6 +20,7 @@ mod watch;
 pub use discovery::ServedKind;
 pub use inventory::{InventoryRecord, DEFAULT_FERRY_NAMESPACE};
 pub use objects::{ApiCounters, DeleteOutcome, Propagation};
+pub use pods::Eviction;
 pub use records_watch::RecordEvent;
 pub use residents::Resident;
 pub use watch::{LiveEvent, SeenObject};

@@ -141,7 +141,22 @@ impl Cluster {
         object: &Value,
         dry_run: bool,
     ) -> Result<Value, ClusterError> {
-        let mut params = PatchParams::apply(FIELD_MANAGER).force();
+        self.apply_as(FIELD_MANAGER, kind, namespace, name, object, dry_run)
+            .await
+    }
+
+    /// [`Cluster::apply`] as another field manager (a staged rollout's hold is applied as
+    /// its own manager, so it never shows as, or fights, what ferry applies from git).
+    pub async fn apply_as(
+        &self,
+        manager: &str,
+        kind: &ServedKind,
+        namespace: Option<&str>,
+        name: &str,
+        object: &Value,
+        dry_run: bool,
+    ) -> Result<Value, ClusterError> {
+        let mut params = PatchParams::apply(manager).force();
         if dry_run {
             params = params.dry_run();
             self.counters.dry_run();
@@ -160,6 +175,30 @@ impl Cluster {
             .await
             .map_err(|e| ClusterError::from_kube(&action, e))?;
         to_value(kind, &action, &applied)
+    }
+
+    /// Applies an object naming only itself as field manager `manager`: every field that
+    /// manager held is released (removed where nobody else owns it, so the server's default
+    /// or another manager's value applies).
+    pub async fn release_fields(
+        &self,
+        manager: &str,
+        kind: &ServedKind,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Value, ClusterError> {
+        let mut metadata = serde_json::Map::new();
+        metadata.insert("name".into(), Value::from(name));
+        if let Some(ns) = namespace {
+            metadata.insert("namespace".into(), Value::from(ns));
+        }
+        let empty = serde_json::json!({
+            "apiVersion": kind.resource.api_version,
+            "kind": kind.resource.kind,
+            "metadata": metadata,
+        });
+        self.apply_as(manager, kind, namespace, name, &empty, false)
+            .await
     }
 
     /// Deletes an object; a missing object is not an error (returns false).

@@ -4,8 +4,8 @@
 //! `rollout`) work on the same shapes `kubectl get -o json` prints.
 
 use k8s_openapi::api::apps::v1::ControllerRevision;
-use k8s_openapi::api::core::v1::{Event, Pod};
-use kube::api::{Api, DeleteParams, ListParams, Preconditions};
+use k8s_openapi::api::core::v1::{Event, Node, Pod};
+use kube::api::{Api, DeleteParams, EvictParams, ListParams, Preconditions};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -106,6 +106,71 @@ impl Cluster {
             Err(kube::Error::Api(status)) if status.code == 404 || status.code == 409 => Ok(false),
             Err(e) => Err(ClusterError::from_kube(action, e)),
         }
+    }
+}
+
+/// How an eviction request ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Eviction {
+    /// The pod is being deleted (its grace period runs).
+    Evicted,
+    /// The API server refused for now (429): a PodDisruptionBudget forbids it; its message.
+    Blocked(String),
+    /// The pod (that incarnation of it) no longer exists.
+    Gone,
+}
+
+impl Cluster {
+    /// Evicts one pod through the Eviction API, so PodDisruptionBudgets are honoured; with
+    /// `uid`, only that incarnation.
+    pub async fn evict_pod(
+        &self,
+        namespace: &str,
+        name: &str,
+        uid: Option<&str>,
+    ) -> Result<Eviction, ClusterError> {
+        self.counters.write();
+        let action = format!("evicting pod {namespace}/{name}");
+        let params = EvictParams {
+            delete_options: Some(DeleteParams {
+                preconditions: uid.map(|uid| Preconditions {
+                    uid: Some(uid.to_string()),
+                    resource_version: None,
+                }),
+                ..DeleteParams::default()
+            }),
+            ..EvictParams::default()
+        };
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
+        match api.evict(name, &params).await {
+            Ok(_) => Ok(Eviction::Evicted),
+            Err(kube::Error::Api(status)) if status.code == 429 => {
+                Ok(Eviction::Blocked(status.message.clone()))
+            }
+            // 404: already gone; 409: the uid precondition failed (already replaced).
+            Err(kube::Error::Api(status)) if status.code == 404 || status.code == 409 => {
+                Ok(Eviction::Gone)
+            }
+            Err(e) => Err(ClusterError::from_kube(action, e)),
+        }
+    }
+
+    /// The names of the nodes matching a label selector, sorted.
+    pub async fn node_names(&self, selector: &str) -> Result<Vec<String>, ClusterError> {
+        self.counters.read();
+        let action = format!("listing nodes with {selector}");
+        let api: Api<Node> = Api::all(self.client.clone());
+        let list = api
+            .list(&ListParams::default().labels(selector))
+            .await
+            .map_err(|e| ClusterError::from_kube(&action, e))?;
+        let mut names: Vec<String> = list
+            .items
+            .into_iter()
+            .filter_map(|n| n.metadata.name)
+            .collect();
+        names.sort();
+        Ok(names)
     }
 }
 

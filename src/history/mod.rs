@@ -29,7 +29,7 @@ pub use jobs::{job_spec_hash, CompletedJobs};
 pub use naming::{
     record_name, DATA_KEY, DEFAULT_KEEP, HISTORY_LABEL, MANAGED_BY_HISTORY, SEQ_LABEL,
 };
-pub use record::{CommitRecord, ObjectRecord, SyncOutcome, SyncRecord};
+pub use record::{CommitRecord, ObjectRecord, RecordedStep, SyncOutcome, SyncRecord};
 pub use render::{render_detail, render_table};
 pub use store::History;
 pub use values::{GateVerdict, RecordedAction, RecordedResult};

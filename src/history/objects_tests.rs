@@ -27,6 +27,7 @@ fn change(kind: &str, name: &str, action: Action, desired: Option<serde_json::Va
         note: None,
         uid: None,
         keep_dependents: false,
+        staging: None,
     }
 }
 

@@ -185,6 +185,40 @@ pub struct ObjectRecord {
     /// [`job_spec_hash`](super::job_spec_hash) of the Job's spec in git (Jobs only).
     #[serde(default)]
     pub spec_hash: Option<String>,
+    /// A staged rollout's steps, in order (absent when it was not staged).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<RecordedStep>,
+}
+
+/// How one step of a staged rollout ended, as history stores it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordedStep {
+    /// The step, 1-based.
+    pub step: u32,
+    /// How many steps the rollout had.
+    pub of: u32,
+    /// What it covered: `ordinals 4`, `canary nodes kwok-worker-1`.
+    pub covers: String,
+    /// `healthy`, `failed`, `timed-out`, `superseded`, `interrupted`, `done-earlier`.
+    pub result: String,
+    /// How long it took, in milliseconds (soak included).
+    pub millis: u64,
+}
+
+impl std::fmt::Display for RecordedStep {
+    /// `step 1/3 (ordinals 4): healthy, 12.0s`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "step {}/{} ({}): {}, {:.1}s",
+            self.step,
+            self.of,
+            self.covers,
+            self.result,
+            self.millis as f64 / 1000.0
+        )
+    }
 }
 
 impl ObjectRecord {
@@ -206,6 +240,7 @@ impl ObjectRecord {
             gate: None,
             revision: None,
             spec_hash: None,
+            steps: Vec::new(),
         }
     }
 

@@ -103,6 +103,9 @@ pub fn render_detail(record: &SyncRecord) -> String {
     }
     for (line, object) in lines.zip(&record.objects) {
         let _ = writeln!(out, "  {line}");
+        for step in &object.steps {
+            let _ = writeln!(out, "      {step}");
+        }
         if let Some(message) = &object.message {
             for text in message.lines() {
                 let _ = writeln!(out, "      {text}");

@@ -36,6 +36,9 @@ pub struct PlanOptions<'a> {
     /// True for a Job (key, manifest) that already ran to completion with this spec in an
     /// earlier sync: when it is gone (its TTL removed it) it is not created again.
     pub completed_job: &'a (dyn Fn(&ObjectKey, &Value) -> bool + Sync),
+    /// The app's staged-rollout default (`gates.steps`…); an object's `ferry.dev/steps`
+    /// annotations win over it.
+    pub default_steps: Option<&'a super::staged::StageSpec>,
 }
 
 /// (group, kind, namespace, name): an object's identity regardless of API version.

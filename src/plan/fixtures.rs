@@ -46,6 +46,7 @@ pub fn options(commit: &CommitInfo) -> PlanOptions<'_> {
         take_over: false,
         yield_to_managers: &[],
         completed_job: &never_completed,
+        default_steps: None,
     }
 }
 

@@ -30,6 +30,7 @@ mod prune;
 mod reads;
 mod replace;
 mod snapshot;
+pub mod staged;
 
 pub use bookkeeping::{
     with_bookkeeping, CHANGE_CAUSE_ANNOTATION, COMMIT_ANNOTATION, PRUNE_ANNOTATION,
@@ -138,6 +139,10 @@ pub struct Change {
     /// [`DELETE_PROPAGATION_ANNOTATION`]).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub keep_dependents: bool,
+    /// A DaemonSet or StatefulSet update rolled out in steps ([`staged`]), or the release of
+    /// what an earlier staged rollout held.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub staging: Option<staged::Staging>,
 }
 
 /// The whole plan for one commit of one app.

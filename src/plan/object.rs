@@ -15,6 +15,7 @@ use super::guard::foreign_owner;
 use super::project::project_onto;
 use super::replace;
 use super::snapshot::{DryRun, ObjectReads};
+use super::staged::{self, RolloutMark, StageSpec, ROLLOUT_MANAGER, STEPS_ANNOTATION};
 use super::{with_bookkeeping, Action, Change, PlanError};
 use crate::cluster::{ClusterError, ServedKind, FIELD_MANAGER};
 use crate::diff::{self, fields};
@@ -103,6 +104,7 @@ pub(super) fn awaiting_crd(
         )),
         uid: None,
         keep_dependents: false,
+        staging: None,
     })
 }
 
@@ -156,6 +158,7 @@ pub(super) fn decide_object(
         note: None,
         uid: None,
         keep_dependents: false,
+        staging: None,
     };
     // Objects not in the inventory may still exist: created by hand or by another tool,
     // ferry adopts them; managed by another ferry app or install, it refuses unless told to
@@ -287,8 +290,18 @@ fn decide_existing(
             yielded.join(", ")
         ));
     }
+    // What ferry holds while stepping a staged rollout (a partition, an OnDelete strategy) is
+    // neither drift nor something to dry-run back: compare without it.
+    let mut compared = desired.clone();
+    fields::strip_owned(
+        &mut compared,
+        &entries,
+        &|e: &fields::ManagedEntry| e.manager == ROLLOUT_MANAGER,
+        FIELD_MANAGER,
+    );
+    let mark = RolloutMark::of_object(live);
     let live_n = diff::normalize(live);
-    let desired_n = diff::normalize(&desired);
+    let desired_n = diff::normalize(&compared);
     change.before = Some(diff::mask_secret(&live_n));
     let unchanged = |change: Change| Step::Decided {
         change: Box::new(change),
@@ -321,14 +334,14 @@ fn decide_existing(
         .iter()
         .filter(|e| e.manager == FIELD_MANAGER && e.operation == "Apply")
         .any(|e| {
-            !fields::owned_but_absent(&e.fields, &desired).is_empty()
+            !fields::owned_but_absent(&e.fields, &compared).is_empty()
                 || !fields::atomic_changed(&e.fields, &desired_n, &live_n).is_empty()
         });
-    if !subset_blind && diff::is_subset(&desired_n, &live_n) {
+    if mark.is_none() && !subset_blind && diff::is_subset(&desired_n, &live_n) {
         return unchanged(change);
     }
     match &reads.dry_run {
-        None => return Step::Needs(Read::DryRun(desired)),
+        None => return Step::Needs(Read::DryRun(compared)),
         Some(DryRun::Accepted(after)) => {
             let after_n = diff::mask_secret(&diff::normalize(after));
             let before_n = diff::mask_secret(&live_n);
@@ -336,7 +349,7 @@ fn decide_existing(
             change.after = Some(after_n);
             if !change.fields.is_empty() {
                 change.action = Action::Update;
-                change.desired = Some(desired);
+                change.desired = Some(desired.clone());
             }
         }
         Some(DryRun::Rejected { message, .. }) => {
@@ -345,7 +358,57 @@ fn decide_existing(
             ));
         }
     }
-    decided(change)
+    decided(stage(options, resource, change, desired, mark.as_ref()))
+}
+
+/// Marks a DaemonSet or StatefulSet update as staged ([`staged::decide`]); a rollout ferry
+/// left mid-way makes an otherwise unchanged object an update (resumed or released). A bad
+/// `ferry.dev/steps` value makes the entry invalid, naming the annotation.
+fn stage(
+    options: &PlanOptions<'_>,
+    resource: &Resource,
+    mut change: Change,
+    desired: Value,
+    mark: Option<&RolloutMark>,
+) -> Change {
+    let kind = resource.key.kind.as_str();
+    if resource.key.group != "apps" || !matches!(kind, "StatefulSet" | "DaemonSet") {
+        return change;
+    }
+    let spec = match StageSpec::of_object(&resource.object, options.default_steps) {
+        Ok(spec) => spec,
+        Err(e) => {
+            change.action = Action::Invalid {
+                message: e.to_string(),
+            };
+            return change;
+        }
+    };
+    let on_delete = desired
+        .pointer("/spec/updateStrategy/type")
+        .and_then(Value::as_str)
+        == Some("OnDelete");
+    if spec.is_some() && kind == "StatefulSet" && on_delete {
+        change.action = Action::Invalid {
+            message: format!(
+                "{STEPS_ANNOTATION}: a StatefulSet with updateStrategy OnDelete has no partition to step; use RollingUpdate (or ferry.dev/on-delete: restart-pods)"
+            ),
+        };
+        return change;
+    }
+    let template_changes = change
+        .fields
+        .iter()
+        .any(|f| f.path.starts_with("spec.template"));
+    if !matches!(change.action, Action::Update | Action::Unchanged) {
+        return change;
+    }
+    change.staging = staged::decide(kind, spec, mark, template_changes, &options.commit.sha);
+    if change.staging.is_some() && change.action == Action::Unchanged {
+        change.action = Action::Update;
+        change.desired = Some(desired);
+    }
+    change
 }
 
 /// The fields and after-image of an object that is created again rather than updated: git's

@@ -66,6 +66,7 @@ pub(super) fn orphans(
             note,
             uid: uid_of(object),
             keep_dependents,
+            staging: None,
         });
     }
     // A Namespace goes with everything in it: keep it while git still wants something there,

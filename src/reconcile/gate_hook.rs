@@ -3,6 +3,7 @@
 //! `rollout` only observes workloads and returns typed [`GateOutcome`]s, and `apply` knows
 //! nothing of gates.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
@@ -10,9 +11,12 @@ use futures::future::BoxFuture;
 use crate::apply::{ObjectResult, Outcome, WaveHalt, WaveHook, WaveVerdict};
 use crate::cancel::Cancel;
 use crate::cluster::Cluster;
+use crate::manifest::ObjectKey;
+use crate::plan::staged::Staging;
+use crate::plan::Plan;
 use crate::rollout::{
-    unstick_statefulset, wait_healthy_until, GateConfig, GateEvent, GateOutcome, GateState,
-    GateTarget, Supersede, WorkloadKind,
+    unstick_statefulset, wait_staged_until, GateConfig, GateEvent, GateOutcome, GateState,
+    GateTarget, StagedTarget, Supersede, WorkloadKind,
 };
 
 type EventSink = Arc<dyn Fn(GateEvent) + Send + Sync>;
@@ -22,6 +26,7 @@ type EventSink = Arc<dyn Fn(GateEvent) + Send + Sync>;
 /// [`WaveVerdict`]; a failed or timed-out gate halts the sync, and so does a gate cancelled
 /// because a newer commit arrived ([`GateHook::with_supersede`]) or the sync was stopped.
 pub struct GateHook {
+    staged: HashMap<ObjectKey, StagedTarget>,
     cluster: Cluster,
     config: GateConfig,
     on_event: EventSink,
@@ -33,6 +38,7 @@ impl GateHook {
     /// A hook with these defaults; progress events are only logged (tracing, debug level).
     pub fn new(cluster: Cluster, config: GateConfig) -> GateHook {
         GateHook {
+            staged: HashMap::new(),
             cluster,
             config,
             on_event: Arc::new(|_| {}),
@@ -58,6 +64,36 @@ impl GateHook {
     /// fires: the replica lost its leader lease or is shutting down.
     pub fn with_cancel(mut self, cancel: Cancel) -> GateHook {
         self.cancel = cancel;
+        self
+    }
+
+    /// Steps the plan's staged DaemonSets and StatefulSets ([`Staging::Steps`]) instead of
+    /// only watching them.
+    pub fn with_staging(mut self, plan: &Plan) -> GateHook {
+        for change in &plan.changes {
+            let (
+                Some(Staging::Steps {
+                    spec,
+                    resume_at,
+                    commit,
+                }),
+                Some(kind),
+                Some(desired),
+            ) = (&change.staging, &change.kind, &change.desired)
+            else {
+                continue;
+            };
+            self.staged.insert(
+                change.key.clone(),
+                StagedTarget {
+                    spec: spec.clone(),
+                    resume_at: *resume_at,
+                    commit: commit.clone(),
+                    kind: kind.clone(),
+                    restore: desired.clone(),
+                },
+            );
+        }
         self
     }
 
@@ -110,6 +146,13 @@ impl WaveHook<GateOutcome> for GateHook {
     ) -> BoxFuture<'a, WaveVerdict<GateOutcome>> {
         Box::pin(async move {
             let targets = GateHook::targets(results);
+            let staged: Vec<(GateTarget, Option<StagedTarget>)> = results
+                .iter()
+                .filter_map(|r| {
+                    let target = GateHook::targets(std::slice::from_ref(r)).pop()?;
+                    Some((target, self.staged.get(&r.key).cloned()))
+                })
+                .collect();
             if targets.is_empty() {
                 return WaveVerdict::proceed();
             }
@@ -123,9 +166,9 @@ impl WaveHook<GateOutcome> for GateHook {
             if self.config.unstick_statefulsets {
                 self.unstick(&targets).await;
             }
-            let outcomes = wait_healthy_until(
+            let outcomes = wait_staged_until(
                 &self.cluster,
-                targets,
+                staged,
                 &self.config,
                 self.supersede.as_ref(),
                 &self.cancel,
@@ -144,5 +187,23 @@ impl WaveHook<GateOutcome> for GateHook {
                 halt: (!failures.is_empty()).then_some(WaveHalt::Failed(failures)),
             }
         })
+    }
+}
+
+/// Without gates (`--no-wait`, `gates.wait: false`) nothing can be stepped: a staged update
+/// is applied whole instead, releasing any hold an earlier staged rollout left, and the plan
+/// says so.
+pub(super) fn unstage(plan: &mut Plan) {
+    for change in &mut plan.changes {
+        if let Some(Staging::Steps { spec, .. }) = &change.staging {
+            let said = format!("{spec}: not stepped, gates are off (--no-wait or gates.wait: false); applied whole");
+            change.note = Some(match change.note.take() {
+                Some(note) => format!("{note}; {said}"),
+                None => said,
+            });
+            change.staging = Some(Staging::Release {
+                left: "none (gates are off)".into(),
+            });
+        }
     }
 }

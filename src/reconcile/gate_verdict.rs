@@ -1,6 +1,6 @@
 //! Writing the rollout gates' outcomes into a sync's history record.
 
-use crate::history::{GateVerdict, SyncRecord};
+use crate::history::{GateVerdict, RecordedStep, SyncRecord};
 use crate::rollout::{GateOutcome, GateResult};
 use crate::source::short_sha;
 
@@ -13,6 +13,17 @@ pub(super) fn record_gates(record: &mut SyncRecord, gates: &[GateOutcome]) {
         {
             object.revision = gate.revision;
             object.record_gate(verdict(&gate.result));
+            object.steps = gate
+                .steps
+                .iter()
+                .map(|s| RecordedStep {
+                    step: s.step,
+                    of: s.of,
+                    covers: s.covers.clone(),
+                    result: s.result.clone(),
+                    millis: u64::try_from(s.elapsed.as_millis()).unwrap_or(u64::MAX),
+                })
+                .collect();
         }
     }
 }

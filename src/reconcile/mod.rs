@@ -206,7 +206,10 @@ pub async fn sync(
     app: &AppSpec,
     options: SyncOptions,
 ) -> Result<SyncReport, ReconcileError> {
-    let plan = plan(engine, app, PlanFrom::Head).await?;
+    let mut plan = plan(engine, app, PlanFrom::Head).await?;
+    if options.gates.is_none() {
+        gate_hook::unstage(&mut plan);
+    }
     if let Some(on_plan) = &options.on_plan {
         on_plan(&plan);
     }
@@ -269,7 +272,9 @@ pub async fn sync(
     };
     let cancel = options.cancel.clone();
     let hook = options.gates.map(|config| {
-        let mut hook = GateHook::new(engine.cluster.clone(), config).with_cancel(cancel);
+        let mut hook = GateHook::new(engine.cluster.clone(), config)
+            .with_cancel(cancel)
+            .with_staging(&plan);
         if let Some(newest) = options.newest_head {
             hook = hook.with_supersede(Supersede::new(newest, &plan.commit.sha));
         }

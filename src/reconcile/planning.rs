@@ -198,6 +198,7 @@ async fn plan_prepared(
                 guard: app.prune_guard,
                 take_over: app.take_over,
                 yield_to_managers: &app.yield_to_managers,
+                default_steps: app.gates.steps.as_ref(),
             },
         },
     )

@@ -23,7 +23,9 @@ pub mod pods;
 mod restart;
 mod runner;
 mod settings;
+mod staged;
 pub mod statefulset;
+mod steps;
 mod supersede;
 mod unstick;
 mod util;
@@ -40,8 +42,11 @@ use crate::source::short_sha;
 
 pub use config::{GateConfig, OnDeletePolicy};
 pub use pods::PodProblem;
-pub use runner::{wait_healthy, wait_healthy_unless_superseded, wait_healthy_until};
+pub use runner::{
+    wait_healthy, wait_healthy_unless_superseded, wait_healthy_until, wait_staged_until,
+};
 pub use settings::{gate_config, GateSettings, GateSettingsError};
+pub use steps::StepOutcome;
 pub use supersede::{head_channel, HeadSender, Supersede};
 pub use unstick::unstick_statefulset;
 
@@ -158,6 +163,22 @@ impl fmt::Display for GateTarget {
     }
 }
 
+/// A workload rolled out in steps ([`crate::plan::staged`]), as the gate needs it.
+#[derive(Debug, Clone)]
+pub struct StagedTarget {
+    /// The steps, soak and canary nodes.
+    pub spec: crate::plan::staged::StageSpec,
+    /// Go on at this step (1-based): an earlier sync stopped there.
+    pub resume_at: Option<u32>,
+    /// The commit rolled out (written into the mark on the object).
+    pub commit: String,
+    /// Its served kind.
+    pub kind: crate::cluster::ServedKind,
+    /// Git's object as ferry applies it, pacing fields included: applied again at the end
+    /// when it sets them, so git's partition or strategy is back before the hold goes.
+    pub restore: serde_json::Value,
+}
+
 /// The state a gate reports in its events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -168,6 +189,10 @@ pub enum GateState {
     WaitingForPodDeletion,
     /// OnDelete: ferry is deleting old pods one at a time (`ferry.dev/on-delete: restart-pods`).
     RestartingPods,
+    /// A staged rollout's step is Ready and being watched for its soak.
+    Soaking,
+    /// A staged DaemonSet step waits: the Eviction API refused (a PodDisruptionBudget).
+    EvictionBlocked,
     /// Done: healthy.
     Healthy,
     /// Done: failed.
@@ -304,6 +329,9 @@ pub struct GateOutcome {
     /// DaemonSet/StatefulSet: the `revision` number of the ControllerRevision of the current
     /// template (DaemonSet: the highest revision it owns; StatefulSet: `status.updateRevision`).
     pub revision: Option<i64>,
+    /// A staged rollout's steps, in order (empty when not staged).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<StepOutcome>,
 }
 
 impl GateOutcome {
@@ -385,7 +413,7 @@ pub enum RolloutError {
     },
 }
 
-fn seconds<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn seconds<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64((d.as_secs_f64() * 10.0).round() / 10.0)
 }
 

@@ -8,11 +8,12 @@ use tokio::time::Instant;
 
 use super::clock::GraceClock;
 use super::restart::{self, Pending};
+use super::staged::StageState;
 use super::util::uid;
 use super::workload::Workload;
 use super::{
     daemonset, statefulset, GateConfig, GateEvent, GateOutcome, GateResult, GateState, GateTarget,
-    OnDeletePolicy, PodProblem, Progress, RolloutError, Supersede, WorkloadKind,
+    OnDeletePolicy, PodProblem, Progress, RolloutError, StagedTarget, Supersede, WorkloadKind,
 };
 use crate::cancel::Cancel;
 use crate::cluster::{Cluster, ServedKind};
@@ -71,10 +72,25 @@ pub async fn wait_healthy_until(
     cancel: &Cancel,
     on_event: &(dyn Fn(GateEvent) + Send + Sync),
 ) -> Vec<GateOutcome> {
-    let gates = objects.into_iter().map(|target| {
+    let objects = objects.into_iter().map(|t| (t, None)).collect();
+    wait_staged_until(cluster, objects, config, supersede, cancel, on_event).await
+}
+
+/// [`wait_healthy_until`], where a target with a [`StagedTarget`] is rolled out in steps
+/// (see [`super::staged`]): each step gated, the step in progress marked on the object.
+pub async fn wait_staged_until(
+    cluster: &Cluster,
+    objects: Vec<(GateTarget, Option<StagedTarget>)>,
+    config: &GateConfig,
+    supersede: Option<&Supersede>,
+    cancel: &Cancel,
+    on_event: &(dyn Fn(GateEvent) + Send + Sync),
+) -> Vec<GateOutcome> {
+    let gates = objects.into_iter().map(|(target, staged)| {
         let mut watch = Watch::new(cluster, target, config, on_event);
         watch.supersede = supersede.cloned();
         watch.cancel = cancel.clone();
+        watch.stage = staged.map(StageState::new);
         watch.run()
     });
     futures::future::join_all(gates).await
@@ -104,6 +120,10 @@ pub(super) struct Watch<'a> {
     pub(super) pending: Vec<Pending>,
     pub(super) supersede: Option<Supersede>,
     pub(super) cancel: Cancel,
+    /// A staged rollout this gate steps.
+    pub(super) stage: Option<StageState>,
+    /// Where the timeout counts from: the start, or the start of the current step.
+    pub(super) timeout_from: Instant,
 }
 
 impl<'a> Watch<'a> {
@@ -132,6 +152,8 @@ impl<'a> Watch<'a> {
             pending: Vec::new(),
             supersede: None,
             cancel: Cancel::never(),
+            stage: None,
+            timeout_from: Instant::now(),
         }
     }
 
@@ -156,7 +178,7 @@ impl<'a> Watch<'a> {
                     self.last_error = Some(e.to_string());
                 }
             }
-            let elapsed = self.started.elapsed();
+            let elapsed = self.timeout_from.elapsed();
             if elapsed >= self.config.timeout {
                 let mut message = self.last_message.clone();
                 if let Some(e) = &self.last_error {
@@ -247,6 +269,9 @@ impl<'a> Watch<'a> {
             self.configured = true;
         }
         self.object = Some(obj.clone());
+        if let Some(step) = self.poll_staged(&obj).await? {
+            return Ok(step);
+        }
         let progress = obj.evaluate();
         let elapsed = self.started.elapsed();
         match progress {
@@ -343,6 +368,15 @@ impl<'a> Watch<'a> {
             GateResult::Superseded { .. } => (GateState::Superseded, result.text()),
             GateResult::Interrupted { .. } => (GateState::Interrupted, result.text()),
         };
+        let steps = match self.stage.as_mut() {
+            Some(st) => {
+                if !st.finished {
+                    st.record(outcome_word(&result));
+                }
+                std::mem::take(&mut st.outcomes)
+            }
+            None => Vec::new(),
+        };
         self.emit(state, &message);
         let elapsed_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
         tracing::info!(object = %self.target, state = ?state, revision, elapsed_ms, message = %message, "gate finished");
@@ -350,6 +384,19 @@ impl<'a> Watch<'a> {
             target: self.target,
             result,
             revision,
+            steps,
         }
+    }
+}
+
+/// The word a step's record gets for how its gate ended.
+fn outcome_word(result: &GateResult) -> &'static str {
+    match result {
+        GateResult::Healthy { .. } => "healthy",
+        GateResult::Failed { .. } => "failed",
+        GateResult::Skipped { .. } => "skipped",
+        GateResult::TimedOut { .. } => "timed-out",
+        GateResult::Superseded { .. } => "superseded",
+        GateResult::Interrupted { .. } => "interrupted",
     }
 }

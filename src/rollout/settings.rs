@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::{GateConfig, OnDeletePolicy};
 use crate::duration::{parse_duration, DurationError};
+use crate::plan::staged::{StageError, StageKey, StageSpec};
 
 /// The one precedence rule for gate settings, used by `ferry sync`, `ferry rollback` and
 /// `ferry serve` (`ferry plan` never gates). For each setting the first layer that sets it wins:
@@ -48,6 +49,9 @@ pub struct GateSettings {
     /// Before gating a StatefulSet, delete its pods stuck on an old revision (command line only;
     /// rollbacks always do).
     pub unstick_statefulsets: Option<bool>,
+    /// Staged rollouts for the app's DaemonSets and StatefulSets (`steps`, `stepSoak`,
+    /// `canaryNodes`); an object's `ferry.dev/steps` annotations win. Read by the plan.
+    pub steps: Option<StageSpec>,
     /// The first value of the written section that did not parse.
     problem: Option<GateSettingsError>,
 }
@@ -70,6 +74,7 @@ impl GateSettings {
             failures_allowed: self.failures_allowed.or(lower.failures_allowed),
             on_delete: self.on_delete.or(lower.on_delete),
             unstick_statefulsets: self.unstick_statefulsets.or(lower.unstick_statefulsets),
+            steps: self.steps.clone().or_else(|| lower.steps.clone()),
             problem: self.problem.clone().or_else(|| lower.problem.clone()),
         }
     }
@@ -110,6 +115,9 @@ pub enum GateSettingsError {
     /// `onDelete` is not one of the policies.
     #[error("gates.onDelete {0:?}: expected skip, wait or restart-pods")]
     OnDelete(String),
+    /// `steps`, `stepSoak` or `canaryNodes` cannot be used (or a soak without steps).
+    #[error(transparent)]
+    Steps(#[from] StageError),
 }
 
 /// The `gates:` section as written; only [`GateSettings`]' deserializer sees it.
@@ -126,6 +134,12 @@ struct WrittenGates {
     failures_allowed: Option<u32>,
     #[serde(default)]
     on_delete: Option<String>,
+    #[serde(default)]
+    steps: Option<String>,
+    #[serde(default)]
+    step_soak: Option<String>,
+    #[serde(default)]
+    canary_nodes: Option<String>,
 }
 
 impl From<WrittenGates> for GateSettings {
@@ -152,7 +166,31 @@ impl From<WrittenGates> for GateSettings {
             }
             policy
         });
+        let steps = match (&written.steps, &written.step_soak, &written.canary_nodes) {
+            (Some(steps), soak, canary) => StageSpec::parse(
+                steps,
+                soak.as_deref(),
+                canary.as_deref(),
+                &StageKey::gates_key,
+            )
+            .map_err(|e| problems.push(e.into()))
+            .ok(),
+            (None, None, None) => None,
+            (None, soak, canary) => {
+                let (key, value) = match (soak, canary) {
+                    (Some(soak), _) => (StageKey::Soak, soak.clone()),
+                    (None, canary) => (StageKey::CanaryNodes, canary.clone().unwrap_or_default()),
+                };
+                problems.push(GateSettingsError::Steps(StageError {
+                    key: key.gates_key(),
+                    value,
+                    expected: "gates.steps to be set too".into(),
+                }));
+                None
+            }
+        };
         GateSettings {
+            steps,
             wait: written.wait,
             timeout,
             grace,

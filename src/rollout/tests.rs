@@ -13,6 +13,7 @@ fn outcomes_serialize_flat_with_seconds() {
             elapsed: Duration::from_millis(3240),
         },
         revision: Some(2),
+        steps: Vec::new(),
     };
     assert_eq!(
         serde_json::to_value(&outcome).unwrap(),
