@@ -82,6 +82,22 @@ pub struct AppStatus {
     /// because the remote refused the policy's revert; self-heal waits until the branch moves,
     /// so it never re-applies the failing commit.
     pub fallback_commit: Option<String>,
+    /// Staged rollouts of the running sync: "Kind ns/name" → the step in progress.
+    pub rollout_steps: BTreeMap<String, RolloutStepStatus>,
+}
+
+/// Where one staged rollout of a running sync stands.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutStepStatus {
+    /// The step in progress, 1-based.
+    pub step: u32,
+    /// How many steps the rollout has.
+    pub of: u32,
+    /// The gate's state (`progressing`, `soaking`, `eviction-blocked`…).
+    pub state: String,
+    /// The gate's last message.
+    pub message: String,
 }
 
 /// A handle to a running app loop: request syncs, read status.

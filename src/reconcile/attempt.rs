@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use super::app_handle::{set, show_report};
+use super::app_handle::{set, show_report, RolloutStepStatus};
 use super::worker::{AppHandle, AttemptError, LoopSettings};
 use super::{fetch_reusing, plan, sync_with_policy, Engine, PlanFrom, SyncOptions};
 use crate::config::{AppSpec, FailurePolicy};
@@ -238,14 +238,40 @@ async fn run_sync(
         SyncTrigger::SelfHeal => FailurePolicy::Halt,
         _ => app.failure_policy,
     };
+    let steps_handle = handle.clone();
+    let on_gate_event: super::GateEvents = std::sync::Arc::new(move |e| {
+        let key = e.target.to_string();
+        set(&steps_handle, |s| match e.step {
+            Some(mark) => {
+                let state = serde_json::to_value(e.state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default();
+                s.rollout_steps.insert(
+                    key,
+                    RolloutStepStatus {
+                        step: mark.step,
+                        of: mark.of,
+                        state,
+                        message: e.message.clone(),
+                    },
+                );
+            }
+            None => {
+                s.rollout_steps.remove(&key);
+            }
+        });
+    });
     let result = sync_with_policy(engine, app, policy, || SyncOptions {
         gates: settings.gates.clone(),
         trigger: Some(trigger.clone()),
         newest_head: newest_head.clone(),
         cancel: cancel.clone(),
+        on_gate_event: Some(on_gate_event.clone()),
         ..Default::default()
     })
     .await;
+    set(handle, |s| s.rollout_steps.clear());
     if let Some(watcher) = watcher {
         watcher.abort();
     }

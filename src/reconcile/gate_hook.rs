@@ -130,6 +130,7 @@ impl GateHook {
                         deleted.join(", ")
                     ),
                     elapsed: std::time::Duration::ZERO,
+                    step: None,
                 }),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(statefulset = %t, error = %e, "could not unstick"),

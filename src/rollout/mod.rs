@@ -219,6 +219,18 @@ pub struct GateEvent {
     /// Time since the gate started.
     #[serde(rename = "elapsed_seconds", serialize_with = "seconds")]
     pub elapsed: Duration,
+    /// A staged rollout's step in progress.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<StepMark>,
+}
+
+/// Which step of a staged rollout an event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StepMark {
+    /// The step, 1-based.
+    pub step: u32,
+    /// How many steps the rollout has.
+    pub of: u32,
 }
 
 /// How a gate ended.

@@ -13,7 +13,8 @@ use super::util::uid;
 use super::workload::Workload;
 use super::{
     daemonset, statefulset, GateConfig, GateEvent, GateOutcome, GateResult, GateState, GateTarget,
-    OnDeletePolicy, PodProblem, Progress, RolloutError, StagedTarget, Supersede, WorkloadKind,
+    OnDeletePolicy, PodProblem, Progress, RolloutError, StagedTarget, StepMark, Supersede,
+    WorkloadKind,
 };
 use crate::cancel::Cancel;
 use crate::cluster::{Cluster, ServedKind};
@@ -211,11 +212,20 @@ impl<'a> Watch<'a> {
             return;
         }
         tracing::debug!(object = %self.target, state = ?state, message, "gate progress");
+        let step = self
+            .stage
+            .as_ref()
+            .filter(|st| !st.finished)
+            .map(|st| StepMark {
+                step: st.index as u32 + 1,
+                of: st.target.spec.steps.len() as u32,
+            });
         (self.on_event)(GateEvent {
             target: self.target.clone(),
             state,
             message: message.to_string(),
             elapsed: self.started.elapsed(),
+            step,
         });
         self.last_event = Some(key);
     }

@@ -143,6 +143,25 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> impl IntoResponse
         |s| u64::from(s.attempted),
     );
 
+    family(
+        &mut out,
+        "ferry_rollout_step",
+        "gauge",
+        "The step a staged rollout of a running sync is on (1-based), per object.",
+    );
+    for s in &statuses {
+        for (object, step) in &s.rollout_steps {
+            let _ = writeln!(
+                out,
+                "ferry_rollout_step{{app=\"{}\",object=\"{}\",of=\"{}\"}} {}",
+                label(&s.name),
+                label(object),
+                step.of,
+                step.step
+            );
+        }
+    }
+
     sharding(&mut out, &state);
     sync_slots(&mut out, &state, &statuses);
     family(
