@@ -207,6 +207,10 @@ pub struct ClusterTarget {
 #[derive(Clone)]
 pub struct Cluster {
     client: kube::Client,
+    /// The same connection without kube's retry of 429/503/504 answers: for requests whose
+    /// 429 is an answer, not overload (an eviction a PodDisruptionBudget refuses), which the
+    /// default policy would retry for minutes.
+    answer_429: kube::Client,
     discovery: Arc<discovery::DiscoveryCache>,
     counters: Arc<ApiCounters>,
     server: String,
@@ -236,13 +240,19 @@ impl Cluster {
                 .map_err(|e| ClusterError::config(None, e))?,
         };
         let server = config.cluster_url.to_string();
+        let mut once = config.clone();
+        once.default_retry = false;
         let client = kube::Client::try_from(config).map_err(|e| ClusterError::config(None, e))?;
-        Ok(Cluster::from_client(client, server))
+        let answer_429 = kube::Client::try_from(once).map_err(|e| ClusterError::config(None, e))?;
+        let mut cluster = Cluster::from_client(client, server);
+        cluster.answer_429 = answer_429;
+        Ok(cluster)
     }
 
     /// Wraps an existing client (tests, in-process servers).
     pub fn from_client(client: kube::Client, server: String) -> Cluster {
         Cluster {
+            answer_429: client.clone(),
             client,
             discovery: Arc::new(discovery::DiscoveryCache::default()),
             counters: Arc::new(ApiCounters::default()),

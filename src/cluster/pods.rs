@@ -141,7 +141,7 @@ impl Cluster {
             }),
             ..EvictParams::default()
         };
-        let api: Api<Pod> = Api::namespaced(self.client.clone(), namespace);
+        let api: Api<Pod> = Api::namespaced(self.answer_429.clone(), namespace);
         match api.evict(name, &params).await {
             Ok(_) => Ok(Eviction::Evicted),
             Err(kube::Error::Api(status)) if status.code == 429 => {
