@@ -30,6 +30,7 @@ mod prune;
 mod reads;
 mod replace;
 mod snapshot;
+mod stage_spec;
 pub mod staged;
 
 pub use bookkeeping::{

@@ -15,7 +15,7 @@ use super::guard::foreign_owner;
 use super::project::project_onto;
 use super::replace;
 use super::snapshot::{DryRun, ObjectReads};
-use super::staged::{self, RolloutMark, StageSpec, ROLLOUT_MANAGER, STEPS_ANNOTATION};
+use super::staged::{stage, RolloutMark, ROLLOUT_MANAGER};
 use super::{with_bookkeeping, Action, Change, PlanError};
 use crate::cluster::{ClusterError, ServedKind, FIELD_MANAGER};
 use crate::diff::{self, fields};
@@ -359,56 +359,6 @@ fn decide_existing(
         }
     }
     decided(stage(options, resource, change, desired, mark.as_ref()))
-}
-
-/// Marks a DaemonSet or StatefulSet update as staged ([`staged::decide`]); a rollout ferry
-/// left mid-way makes an otherwise unchanged object an update (resumed or released). A bad
-/// `ferry.dev/steps` value makes the entry invalid, naming the annotation.
-fn stage(
-    options: &PlanOptions<'_>,
-    resource: &Resource,
-    mut change: Change,
-    desired: Value,
-    mark: Option<&RolloutMark>,
-) -> Change {
-    let kind = resource.key.kind.as_str();
-    if resource.key.group != "apps" || !matches!(kind, "StatefulSet" | "DaemonSet") {
-        return change;
-    }
-    let spec = match StageSpec::of_object(&resource.object, options.default_steps) {
-        Ok(spec) => spec,
-        Err(e) => {
-            change.action = Action::Invalid {
-                message: e.to_string(),
-            };
-            return change;
-        }
-    };
-    let on_delete = desired
-        .pointer("/spec/updateStrategy/type")
-        .and_then(Value::as_str)
-        == Some("OnDelete");
-    if spec.is_some() && kind == "StatefulSet" && on_delete {
-        change.action = Action::Invalid {
-            message: format!(
-                "{STEPS_ANNOTATION}: a StatefulSet with updateStrategy OnDelete has no partition to step; use RollingUpdate (or ferry.dev/on-delete: restart-pods)"
-            ),
-        };
-        return change;
-    }
-    let template_changes = change
-        .fields
-        .iter()
-        .any(|f| f.path.starts_with("spec.template"));
-    if !matches!(change.action, Action::Update | Action::Unchanged) {
-        return change;
-    }
-    change.staging = staged::decide(kind, spec, mark, template_changes, &options.commit.sha);
-    if change.staging.is_some() && change.action == Action::Unchanged {
-        change.action = Action::Update;
-        change.desired = Some(desired);
-    }
-    change
 }
 
 /// The fields and after-image of an object that is created again rather than updated: git's

@@ -9,7 +9,12 @@
 //! soon as they persisted for the grace period, naming pod, node and reason, instead of at the
 //! timeout. [`wait_healthy`] runs the gates of one wave concurrently and returns one
 //! [`GateOutcome`] per workload; `reconcile`'s gate hook calls it between the waves `apply`
-//! writes (this module only observes: it never reads `apply`'s types). Under `ferry serve` a gate
+//! writes (it never reads `apply`'s types). A staged workload ([`StagedTarget`], from the
+//! plan's [`crate::plan::staged::Staging`]) is not only watched but stepped
+//! ([`wait_staged_until`]): a StatefulSet's partition lowered step by step, a DaemonSet's pods
+//! evicted node batch by node batch, each step soaked, with `ferry-rollout` as field manager
+//! (see `staged.rs`); otherwise a gate only writes for `ferry.dev/on-delete: restart-pods` and
+//! the rollback unstick. Under `ferry serve` a gate
 //! also stops as soon as a newer commit is known ([`Supersede`], [`GateResult::Superseded`]), so
 //! a fix never waits behind the rollout it replaces.
 
@@ -24,6 +29,7 @@ mod restart;
 mod runner;
 mod settings;
 mod staged;
+mod staged_daemonset;
 pub mod statefulset;
 mod steps;
 mod supersede;

@@ -102,3 +102,27 @@ fn values_that_do_not_parse_are_reported_by_validated_naming_key_and_value() {
         .unwrap_err();
     assert!(err.to_string().starts_with("gates.grace \"5x\": "), "{err}");
 }
+
+#[test]
+fn staged_rollout_keys_parse_and_bad_ones_name_the_key() {
+    let gates = written("{steps: \"1, 50%, 100%\", stepSoak: 30s, canaryNodes: role=canary}")
+        .validated()
+        .unwrap();
+    let steps = gates.steps.unwrap();
+    assert_eq!(
+        steps.to_string(),
+        "1 → 50% → 100%, soak 30s, canary nodes role=canary"
+    );
+
+    let bad = written("{steps: \"50%, 10%\"}").validated().unwrap_err();
+    assert!(
+        bad.to_string()
+            .starts_with("gates.steps: invalid value \"50%, 10%\""),
+        "{bad}"
+    );
+    let orphan = written("{stepSoak: 30s}").validated().unwrap_err();
+    assert!(
+        orphan.to_string().contains("gates.stepSoak") && orphan.to_string().contains("gates.steps"),
+        "{orphan}"
+    );
+}

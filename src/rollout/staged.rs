@@ -9,17 +9,17 @@
 
 use std::collections::BTreeSet;
 
-use k8s_openapi::api::apps::v1::{DaemonSet, StatefulSet};
+use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::Pod;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use super::runner::{Step, Watch};
 use super::steps::{self, ordinal_range, StepOutcome};
-use super::util::{name, node_of};
+use super::util::name;
 use super::workload::Workload;
-use super::{daemonset, statefulset, GateResult, GateState, RolloutError, StagedTarget};
-use crate::cluster::{ClusterError, Eviction, FIELD_MANAGER};
+use super::{statefulset, GateResult, GateState, RolloutError, StagedTarget};
+use crate::cluster::{ClusterError, FIELD_MANAGER};
 use crate::plan::staged::{held_fields, RolloutMark, ROLLOUT_MANAGER, ROLLOUT_STEP_ANNOTATION};
 
 /// Where a staged rollout stands inside one gate.
@@ -28,16 +28,16 @@ pub(super) struct StageState {
     /// The step in progress, 0-based.
     pub(super) index: usize,
     pub(super) step_started: Instant,
-    ready_since: Option<Instant>,
-    restarts_at_ready: i64,
+    pub(super) ready_since: Option<Instant>,
+    pub(super) restarts_at_ready: i64,
     pub(super) outcomes: Vec<StepOutcome>,
     /// The hold was handed back to git (after the last step, or a failed DaemonSet step).
     pub(super) finished: bool,
     /// The step index last written into the mark on the object.
-    marked: Option<usize>,
-    canary: Option<BTreeSet<String>>,
-    initial_nodes: Option<BTreeSet<String>>,
-    evicting: Vec<steps::Victim>,
+    pub(super) marked: Option<usize>,
+    pub(super) canary: Option<BTreeSet<String>>,
+    pub(super) initial_nodes: Option<BTreeSet<String>>,
+    pub(super) evicting: Vec<steps::Victim>,
     pub(super) covers: String,
 }
 
@@ -239,166 +239,8 @@ impl Watch<'_> {
         self.after_ready(st, restarts).await
     }
 
-    async fn step_daemonset(
-        &mut self,
-        st: &mut StageState,
-        obj: &Workload,
-        ds: &DaemonSet,
-    ) -> Result<Option<Step>, RolloutError> {
-        let Some(hash) = self.daemonset_hash(ds).await? else {
-            let message = format!(
-                "{}: waiting for the controller to observe the new template",
-                st.label()
-            );
-            return Ok(Some(Step::Wait(GateState::Progressing, message)));
-        };
-        if st.marked.is_none() {
-            self.write_hold(st, json!({"type": "OnDelete"})).await?;
-        }
-        let step = self
-            .inspect_pods(obj, GateState::Progressing, String::new())
-            .await?;
-        let Step::Wait(_, detail) = step else {
-            return Ok(Some(step));
-        };
-        let pods = self.pods.clone();
-        let is_current = |p: &Pod| daemonset::is_current_pod(ds, Some(&hash), p);
-        let nodes: BTreeSet<String> = pods
-            .iter()
-            .filter_map(|p| node_of(p).map(str::to_string))
-            .collect();
-        let initial = st
-            .initial_nodes
-            .get_or_insert_with(|| nodes.clone())
-            .clone();
-        let canary = match (&st.canary, &st.target.spec.canary_nodes) {
-            (Some(c), _) => c.clone(),
-            (None, None) => BTreeSet::new(),
-            (None, Some(selector)) => {
-                let named: BTreeSet<String> = match self.cluster.node_names(selector).await {
-                    Ok(names) => names.into_iter().collect(),
-                    Err(e) => {
-                        let message = format!("ferry.dev/canary-nodes {selector:?}: {e}");
-                        return Ok(Some(self.failed("InvalidAnnotation", message, None)));
-                    }
-                };
-                let canary: BTreeSet<String> = named.intersection(&nodes).cloned().collect();
-                if canary.is_empty() {
-                    let message = format!(
-                        "no node this DaemonSet runs on matches ferry.dev/canary-nodes {selector:?}; nothing was replaced"
-                    );
-                    return Ok(Some(self.failed("NoCanaryNodes", message, None)));
-                }
-                st.canary = Some(canary.clone());
-                canary
-            }
-        };
-        let total = daemonset_total(ds).max(nodes.len() as u32);
-        let mut targets = st.target.spec.targets(total);
-        if !canary.is_empty() {
-            let first = (canary.len() as u32).min(total);
-            targets = targets.into_iter().map(|t| t.max(first)).collect();
-            targets[0] = first;
-        }
-        if st.index >= targets.len() {
-            self.hand_back(st).await?;
-            return Ok(None);
-        }
-        let canary_step = st.index == 0 && !canary.is_empty();
-        let wanted = targets[st.index] as usize;
-        st.covers = if canary_step {
-            format!(
-                "canary nodes {}",
-                canary.iter().cloned().collect::<Vec<_>>().join(", ")
-            )
-        } else {
-            format!("{wanted} of {total} nodes")
-        };
-        if st.marked != Some(st.index) {
-            self.write_hold(st, json!({"type": "OnDelete"})).await?;
-        }
-        let updated = steps::updated_nodes(&pods, &is_current);
-        let ready = steps::ready_nodes(&pods, &is_current);
-        // An evicted pod is replaced once its node runs a Ready new-template pod.
-        st.evicting.retain(|v| {
-            pods.iter()
-                .any(|p| p.metadata.uid.as_deref() == Some(v.uid.as_str()))
-                || !ready.contains(&v.node)
-        });
-        let in_flight = st
-            .evicting
-            .iter()
-            .filter(|v| !updated.contains(&v.node))
-            .count();
-        let mut blocked = None;
-        if updated.len() + in_flight < wanted {
-            let chosen = steps::daemonset_victims(
-                &pods,
-                &is_current,
-                &canary,
-                canary_step,
-                wanted - updated.len() - in_flight,
-            );
-            for victim in chosen {
-                if st.evicting.iter().any(|v| v.uid == victim.uid) {
-                    continue;
-                }
-                match self
-                    .cluster
-                    .evict_pod(&self.target.namespace, &victim.name, Some(&victim.uid))
-                    .await?
-                {
-                    Eviction::Evicted => {
-                        tracing::info!(object = %self.target, pod = %victim.name, node = %victim.node, step = st.index + 1, "evicted for the staged rollout");
-                        st.evicting.push(victim);
-                    }
-                    Eviction::Blocked(why) => {
-                        blocked = Some(format!(
-                            "eviction of pod {} on node {} refused: {why}; retrying",
-                            victim.name, victim.node
-                        ));
-                        break;
-                    }
-                    Eviction::Gone => {}
-                }
-            }
-        }
-        let joined: Vec<&String> = updated.difference(&initial).collect();
-        let mut message = format!(
-            "{}: {}/{} nodes on the new template and Ready",
-            st.label(),
-            ready.len().min(wanted),
-            wanted
-        );
-        if !joined.is_empty() {
-            let names: Vec<&str> = joined.iter().map(|s| s.as_str()).collect();
-            message.push_str(&format!(
-                "; node(s) {} joined during the rollout and run the new template (OnDelete creates new pods from it)",
-                names.join(", ")
-            ));
-        }
-        if !detail.is_empty() {
-            message.push_str(&detail);
-        }
-        if let Some(why) = blocked {
-            st.ready_since = None;
-            return Ok(Some(Step::Wait(
-                GateState::EvictionBlocked,
-                format!("{message}; {why}"),
-            )));
-        }
-        let step_done = ready.len() >= wanted && st.evicting.is_empty();
-        if !step_done {
-            st.ready_since = None;
-            return Ok(Some(Step::Wait(GateState::Progressing, message)));
-        }
-        let step_pods: Vec<&Pod> = self.pods.iter().filter(|p| is_current(p)).collect();
-        let restarts = steps::restarts(&step_pods);
-        self.after_ready(st, restarts).await
-    }
-
     /// The step's pods are all Ready (`restarts`: their containers' restarts so far): soak them, then widen (or finish after the last step).
-    async fn after_ready(
+    pub(super) async fn after_ready(
         &mut self,
         st: &mut StageState,
         restarts: i64,
@@ -435,7 +277,11 @@ impl Watch<'_> {
 
     /// Writes the hold as `ferry-rollout`: the pacing field and the mark of the step in
     /// progress.
-    async fn write_hold(&self, st: &mut StageState, strategy: Value) -> Result<(), ClusterError> {
+    pub(super) async fn write_hold(
+        &self,
+        st: &mut StageState,
+        strategy: Value,
+    ) -> Result<(), ClusterError> {
         let mark = RolloutMark {
             step: st.index as u32 + 1,
             steps: st.of(),
@@ -469,7 +315,7 @@ impl Watch<'_> {
 
     /// Gives the pacing fields back to git: applies git's object again when it sets one of
     /// them (so ferry owns git's value before the hold goes), then releases `ferry-rollout`.
-    async fn hand_back(&self, st: &mut StageState) -> Result<(), ClusterError> {
+    pub(super) async fn hand_back(&self, st: &mut StageState) -> Result<(), ClusterError> {
         if st.finished {
             return Ok(());
         }
@@ -497,11 +343,4 @@ impl Watch<'_> {
         st.finished = true;
         Ok(())
     }
-}
-
-/// `status.desiredNumberScheduled`.
-fn daemonset_total(ds: &DaemonSet) -> u32 {
-    ds.status
-        .as_ref()
-        .map_or(0, |s| s.desired_number_scheduled.max(0) as u32)
 }

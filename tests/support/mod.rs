@@ -14,6 +14,7 @@ use kube::api::{Api, DeleteParams, PostParams};
 pub mod faults;
 pub mod git_http;
 pub mod serve;
+pub mod staged;
 pub mod toxi;
 
 /// The repository root (where Cargo.toml is).
