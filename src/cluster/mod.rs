@@ -32,6 +32,8 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 
 /// The field manager ferry applies with.
 pub const FIELD_MANAGER: &str = "ferry";
+/// The field manager that holds a staged rollout's pacing fields (see `plan::staged`).
+pub const ROLLOUT_FIELD_MANAGER: &str = "ferry-rollout";
 /// Label every object ferry applies carries.
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 /// Value of [`MANAGED_BY_LABEL`] for ferry's objects.

@@ -28,7 +28,7 @@ pub const CANARY_NODES_ANNOTATION: &str = "ferry.dev/canary-nodes";
 /// `<step>/<steps> <commit sha>`, the step in progress (1-based).
 pub const ROLLOUT_STEP_ANNOTATION: &str = "ferry.dev/rollout-step";
 /// The field manager that holds the pacing fields while ferry steps a rollout.
-pub const ROLLOUT_MANAGER: &str = "ferry-rollout";
+pub const ROLLOUT_MANAGER: &str = crate::cluster::ROLLOUT_FIELD_MANAGER;
 
 /// The mark on an object ferry is stepping: which step is in progress, for which commit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::cluster::{LiveEvent, SeenObject, FIELD_MANAGER};
+use crate::cluster::{LiveEvent, SeenObject, FIELD_MANAGER, ROLLOUT_FIELD_MANAGER};
 
 /// Decides, from one kind's watch events, which ones are changes someone else made.
 #[derive(Debug, Default)]
@@ -67,8 +67,13 @@ impl LiveTracker {
     }
 }
 
+/// Written by ferry itself: its apply, or a staged rollout's step (partition, strategy, mark).
 fn written_by_ferry(seen: &SeenObject) -> bool {
-    !seen.last_writers.is_empty() && seen.last_writers.iter().all(|w| w == FIELD_MANAGER)
+    !seen.last_writers.is_empty()
+        && seen
+            .last_writers
+            .iter()
+            .all(|w| w == FIELD_MANAGER || w == ROLLOUT_FIELD_MANAGER)
 }
 
 #[cfg(test)]

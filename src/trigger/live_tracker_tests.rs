@@ -67,3 +67,20 @@ fn a_relist_reports_what_changed_or_vanished_meanwhile() {
     t.observe(LiveEvent::Listed(seen("b", 1, "ferry")));
     assert!(t.observe(LiveEvent::ListDone).is_empty(), "nothing new");
 }
+
+#[test]
+fn a_staged_rollout_step_is_ferrys_own_write() {
+    let mut t = LiveTracker::default();
+    t.observe(LiveEvent::Relisting);
+    t.observe(LiveEvent::Listed(seen("a", 1, "ferry")));
+    t.observe(LiveEvent::ListDone);
+    assert!(
+        t.observe(LiveEvent::Changed(seen("a", 2, "ferry-rollout")))
+            .is_empty(),
+        "a partition lowered by the staged rollout is not drift"
+    );
+    assert_eq!(
+        t.observe(LiveEvent::Changed(seen("a", 3, "kubectl-edit"))).len(),
+        1
+    );
+}
