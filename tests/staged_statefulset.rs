@@ -38,7 +38,7 @@ async fn a_statefulset_steps_ordinal_4_then_2_to_4_then_all_and_hands_the_partit
         plan.stdout
     );
 
-    let sampler = PartitionSampler::start(&client, &ns.name);
+    let sampler = PartitionSampler::start(&client, &ns.name).await;
     let run = sync_sampled(&remote.url(), &ns.name, &[]).await;
     let partitions = sampler.stop();
     assert_code(&run, 0);
@@ -202,7 +202,7 @@ async fn a_ferry_killed_mid_step_resumes_at_that_step_and_never_reruns_a_finishe
         plan.stdout
     );
 
-    let sampler = PartitionSampler::start(&client, &ns.name);
+    let sampler = PartitionSampler::start(&client, &ns.name).await;
     let run = sync_sampled(&remote.url(), &ns.name, &[]).await;
     let partitions = sampler.stop();
     assert_code(&run, 0);

@@ -141,15 +141,25 @@ impl Watch<'_> {
         let Some(mut st) = self.stage.take() else {
             return Ok(None);
         };
-        let result = if st.finished {
-            Ok(None)
-        } else {
-            match obj {
+        let mut result = Ok(None);
+        // A step that just passed starts the next one in the same poll (its write does not
+        // need a fresher status), so widening costs no extra poll interval.
+        for _ in 0..2 {
+            if st.finished {
+                result = Ok(None);
+                break;
+            }
+            let index = st.index;
+            result = match obj {
                 Workload::StatefulSet(sts) => self.step_statefulset(&mut st, obj, sts).await,
                 Workload::DaemonSet(ds) => self.step_daemonset(&mut st, obj, ds).await,
                 Workload::Job(_) => Ok(None),
+            };
+            let advanced = st.index > index && !st.finished;
+            if !advanced || !matches!(result, Ok(Some(Step::Wait(..)))) {
+                break;
             }
-        };
+        }
         let result = match result {
             Ok(Some(Step::Done(GateResult::Failed {
                 reason,
@@ -183,13 +193,6 @@ impl Watch<'_> {
         obj: &Workload,
         sts: &StatefulSet,
     ) -> Result<Option<Step>, RolloutError> {
-        if !statefulset::observed(sts) {
-            let message = format!(
-                "{}: waiting for the controller to observe the new template",
-                st.label()
-            );
-            return Ok(Some(Step::Wait(GateState::Progressing, message)));
-        }
         let replicas = statefulset::replicas(sts);
         let git_partition = st
             .target
@@ -209,6 +212,14 @@ impl Watch<'_> {
             let strategy = json!({"rollingUpdate": {"partition": partition}});
             self.write_hold(st, strategy).await?;
             let message = format!("{}: partition set to {partition}", st.label());
+            return Ok(Some(Step::Wait(GateState::Progressing, message)));
+        }
+        // The partition is written from the spec; judging pods needs the observed status.
+        if !statefulset::observed(sts) {
+            let message = format!(
+                "{}: waiting for the controller to observe the new template",
+                st.label()
+            );
             return Ok(Some(Step::Wait(GateState::Progressing, message)));
         }
         let step = self

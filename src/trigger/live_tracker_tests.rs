@@ -80,7 +80,8 @@ fn a_staged_rollout_step_is_ferrys_own_write() {
         "a partition lowered by the staged rollout is not drift"
     );
     assert_eq!(
-        t.observe(LiveEvent::Changed(seen("a", 3, "kubectl-edit"))).len(),
+        t.observe(LiveEvent::Changed(seen("a", 3, "kubectl-edit")))
+            .len(),
         1
     );
 }

@@ -7,9 +7,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::StreamExt;
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, ListParams, Patch, PatchParams, WatchEvent, WatchParams};
 
 use super::{ferry_app, FerryRun};
 
@@ -114,27 +115,40 @@ pub fn assert_code(run: &FerryRun, code: i32) {
     );
 }
 
-/// Samples a StatefulSet's partition every 50 ms: each value in the order first seen.
+/// Watches a StatefulSet's partition: each value in the order written.
 pub struct PartitionSampler {
     seen: Arc<Mutex<Vec<i32>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl PartitionSampler {
-    pub fn start(client: &kube::Client, ns: &str) -> PartitionSampler {
+    /// Reads the StatefulSet now, then watches it from that resourceVersion: every write
+    /// after this call is seen, however quickly the next one follows.
+    pub async fn start(client: &kube::Client, ns: &str) -> PartitionSampler {
         let api: Api<StatefulSet> = Api::namespaced(client.clone(), ns);
-        let seen = Arc::new(Mutex::new(Vec::new()));
+        let now = api.get("db").await.unwrap();
+        let rv = now.metadata.resource_version.clone().unwrap_or_default();
+        let seen = Arc::new(Mutex::new(vec![partition(&now)]));
         let out = seen.clone();
         let task = tokio::spawn(async move {
+            let params = WatchParams::default().fields("metadata.name=db");
+            let mut rv = rv;
             loop {
-                if let Ok(sts) = api.get("db").await {
-                    let p = partition(&sts);
-                    let mut seen = out.lock().unwrap();
-                    if seen.last() != Some(&p) {
-                        seen.push(p);
+                let Ok(stream) = api.watch(&params, &rv).await else {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                };
+                let mut stream = std::pin::pin!(stream);
+                while let Some(Ok(event)) = stream.next().await {
+                    if let WatchEvent::Added(sts) | WatchEvent::Modified(sts) = event {
+                        rv = sts.metadata.resource_version.clone().unwrap_or_default();
+                        let p = partition(&sts);
+                        let mut seen = out.lock().unwrap();
+                        if seen.last() != Some(&p) {
+                            seen.push(p);
+                        }
                     }
                 }
-                tokio::time::sleep(Duration::from_millis(50)).await;
             }
         });
         PartitionSampler { seen, task }
