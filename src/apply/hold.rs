@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use crate::cluster::{Cluster, ClusterError, ServedKind};
 use crate::plan::staged::{
-    without_held_fields, RolloutMark, Staging, ROLLOUT_MANAGER, ROLLOUT_STEP_ANNOTATION,
+    hold_object, without_held_fields, RolloutMark, Staging, ROLLOUT_MANAGER,
 };
 use crate::plan::Change;
 
@@ -54,16 +54,14 @@ pub(super) async fn around_apply(
         }
         _ => json!({"type": "OnDelete"}),
     };
-    let hold = json!({
-        "apiVersion": key.api_version(),
-        "kind": key.kind,
-        "metadata": {
-            "name": key.name,
-            "namespace": key.namespace,
-            "annotations": {ROLLOUT_STEP_ANNOTATION: mark.to_string()},
-        },
-        "spec": {"updateStrategy": strategy},
-    });
+    let hold = hold_object(
+        &key.api_version(),
+        &key.kind,
+        key.namespace.as_deref(),
+        &key.name,
+        &mark,
+        strategy,
+    );
     cluster
         .apply_as(
             ROLLOUT_MANAGER,

@@ -120,6 +120,29 @@ impl fmt::Display for Staging {
     }
 }
 
+/// What `ferry-rollout` applies while stepping an object: the pacing field (`strategy`, the
+/// object's `spec.updateStrategy` part it holds) and the mark of the step in progress. The same
+/// object before the template is applied and at each step.
+pub fn hold_object(
+    api_version: &str,
+    kind: &str,
+    namespace: Option<&str>,
+    name: &str,
+    mark: &RolloutMark,
+    strategy: Value,
+) -> Value {
+    serde_json::json!({
+        "apiVersion": api_version,
+        "kind": kind,
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "annotations": {ROLLOUT_STEP_ANNOTATION: mark.to_string()},
+        },
+        "spec": {"updateStrategy": strategy},
+    })
+}
+
 /// The pacing fields ferry holds while stepping `kind` (`StatefulSet`, `DaemonSet`), as JSON
 /// pointers into the object.
 pub fn held_fields(kind: &str) -> &'static [&'static str] {

@@ -20,7 +20,7 @@ use super::util::name;
 use super::workload::Workload;
 use super::{statefulset, GateResult, GateState, RolloutError, StagedTarget};
 use crate::cluster::{ClusterError, FIELD_MANAGER};
-use crate::plan::staged::{held_fields, RolloutMark, ROLLOUT_MANAGER, ROLLOUT_STEP_ANNOTATION};
+use crate::plan::staged::{held_fields, hold_object, RolloutMark, ROLLOUT_MANAGER};
 
 /// Where a staged rollout stands inside one gate.
 pub(super) struct StageState {
@@ -299,16 +299,14 @@ impl Watch<'_> {
             commit: st.target.commit.clone(),
         };
         let kind = &st.target.kind;
-        let hold = json!({
-            "apiVersion": kind.resource.api_version,
-            "kind": kind.resource.kind,
-            "metadata": {
-                "name": self.target.name,
-                "namespace": self.target.namespace,
-                "annotations": {ROLLOUT_STEP_ANNOTATION: mark.to_string()},
-            },
-            "spec": {"updateStrategy": strategy},
-        });
+        let hold = hold_object(
+            &kind.resource.api_version,
+            &kind.resource.kind,
+            Some(&self.target.namespace),
+            &self.target.name,
+            &mark,
+            strategy,
+        );
         self.cluster
             .apply_as(
                 ROLLOUT_MANAGER,
