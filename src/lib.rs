@@ -1,7 +1,8 @@
 //! ferry: a declarative GitOps reconciler for Kubernetes.
 //!
 //! The crate is laid out as the pipeline in `DESIGN.md`:
-//! [`trigger`] → [`source`] → [`manifest`] (bundle) → [`plan`] (with [`diff`]) → [`apply`] →
+//! [`trigger`] → [`source`] → [`render`] (Kustomize/Helm, when the app uses them) →
+//! [`manifest`] (bundle) → [`plan`] (with [`diff`]) → [`apply`] →
 //! gate ([`rollout`]) → record ([`history`]), with [`cluster`] as the only module that talks to
 //! the API server and [`reconcile`] as the only place that strings the stages together.
 //! [`shard`] spreads `ferry serve`'s apps over replicas with Leases and gives each app loop
@@ -20,6 +21,7 @@ pub mod history;
 pub mod manifest;
 pub mod plan;
 pub mod reconcile;
+pub mod render;
 pub mod rollout;
 pub mod server;
 pub mod shard;

@@ -227,6 +227,7 @@ async fn a_prune_never_deletes_an_object_recreated_since_the_plan() {
         concurrency: 8,
         fetch_timeout: ferry::source::DEFAULT_FETCH_TIMEOUT,
         identity: "ferry-test".into(),
+        render: Default::default(),
     };
     let app = ferry::config::AppConfig {
         name: Some(ns.name.clone()),

@@ -4,6 +4,8 @@
 #   etcd                                                      (go.etcd.io/etcd/server/v3 @ ETCD_VERSION)
 #   kwok                                                      (sigs.k8s.io/kwok @ KWOK_VERSION)
 #   toxiproxy-server, toxiproxy-cli (fault injection in tests) (github.com/Shopify/toxiproxy/v2 @ TOXIPROXY_VERSION)
+#   kustomize, helm (the renderers ferry runs)                 (sigs.k8s.io/kustomize/kustomize/v5 @ KUSTOMIZE_VERSION,
+#                                                               helm.sh/helm/v4 @ HELM_VERSION)
 # into ${FERRY_K8S_CACHE:-~/.cache/ferry/k8s}/<KUBE_VERSION>/bin. A stamp file records the pins;
 # when it matches and every binary is present, the script exits at once.
 set -euo pipefail
@@ -15,8 +17,8 @@ source "$here/versions.env"
 cache_root="${FERRY_K8S_CACHE:-$HOME/.cache/ferry/k8s}"
 bin_dir="$cache_root/$KUBE_VERSION/bin"
 stamp="$bin_dir/.stamp"
-want_stamp="kube=$KUBE_VERSION staging=$KUBE_STAGING_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION toxiproxy=$TOXIPROXY_VERSION"
-components=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok toxiproxy-server toxiproxy-cli)
+want_stamp="kube=$KUBE_VERSION staging=$KUBE_STAGING_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION toxiproxy=$TOXIPROXY_VERSION kustomize=$KUSTOMIZE_VERSION helm=$HELM_VERSION"
+components=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok toxiproxy-server toxiproxy-cli kustomize helm)
 
 all_present() {
   for c in "${components[@]}"; do [[ -x "$bin_dir/$c" ]] || return 1; done
@@ -150,9 +152,42 @@ build_toxiproxy() {
   step "built toxiproxy in $(( $(date +%s) - t0 ))s"
 }
 
+# ---- renderers ------------------------------------------------------------------------
+# kustomize stamps its version from the module's build info; helm from -X like its Makefile.
+build_kustomize() {
+  if [[ -x "$bin_dir/kustomize" && -f "$bin_dir/.kustomize.version" && "$(cat "$bin_dir/.kustomize.version")" == "$KUSTOMIZE_VERSION" ]]; then
+    step "kustomize $KUSTOMIZE_VERSION already built"; return
+  fi
+  step "building kustomize $KUSTOMIZE_VERSION"
+  local t0=$(date +%s)
+  (cd "$work" && GOBIN="$work/gobin" go install -trimpath -ldflags "-s -w" \
+      "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION") \
+    >"$work/kustomize.log" 2>&1 || fail kustomize "$work/kustomize.log"
+  mv "$work/gobin/kustomize" "$bin_dir/kustomize"
+  echo "$KUSTOMIZE_VERSION" >"$bin_dir/.kustomize.version"
+  step "built kustomize in $(( $(date +%s) - t0 ))s"
+}
+
+build_helm() {
+  if [[ -x "$bin_dir/helm" && -f "$bin_dir/.helm.version" && "$(cat "$bin_dir/.helm.version")" == "$HELM_VERSION" ]]; then
+    step "helm $HELM_VERSION already built"; return
+  fi
+  step "building helm $HELM_VERSION"
+  local t0=$(date +%s) v=helm.sh/helm/v4/internal/version
+  (cd "$work" && GOBIN="$work/gobin" go install -trimpath \
+      -ldflags "-s -w -X $v.version=$HELM_VERSION -X $v.gitTreeState=clean" \
+      "helm.sh/helm/v4/cmd/helm@$HELM_VERSION") \
+    >"$work/helm.log" 2>&1 || fail helm "$work/helm.log"
+  mv "$work/gobin/helm" "$bin_dir/helm"
+  echo "$HELM_VERSION" >"$bin_dir/.helm.version"
+  step "built helm in $(( $(date +%s) - t0 ))s"
+}
+
 build_etcd
 build_kwok
 build_toxiproxy
+build_kustomize
+build_helm
 build_kube
 
 echo "$want_stamp" >"$stamp"

@@ -56,6 +56,7 @@ fn plan(changes: Vec<Change>) -> Plan {
         stats: Default::default(),
         recorded: Default::default(),
         refusal: None,
+        rendered: None,
     }
 }
 

@@ -111,6 +111,8 @@ impl AppArgs {
             gates: Default::default(),
             webhook_secret: None,
             windows: Vec::new(),
+            render: None,
+            helm: None,
             auth: Default::default(),
         }
     }
@@ -159,6 +161,31 @@ pub struct ClusterArgs {
     /// How long a git fetch may take before the app's sync fails (a remote that hangs).
     #[arg(long, env = "FERRY_FETCH_TIMEOUT", default_value = "2m", value_parser = parse_duration_arg)]
     pub fetch_timeout: std::time::Duration,
+    /// Where the renderers are.
+    #[command(flatten)]
+    pub render: RenderArgs,
+}
+
+/// Where the renderers for Kustomize overlays and Helm charts are.
+#[derive(Debug, Clone, Args)]
+pub struct RenderArgs {
+    /// The `kustomize` executable for apps whose path holds a kustomization.yaml (default:
+    /// `kustomize` on PATH).
+    #[arg(long, env = "FERRY_KUSTOMIZE_BIN", value_name = "PATH")]
+    pub kustomize_bin: Option<PathBuf>,
+    /// The `helm` executable for apps with `helm:` (default: `helm` on PATH).
+    #[arg(long, env = "FERRY_HELM_BIN", value_name = "PATH")]
+    pub helm_bin: Option<PathBuf>,
+}
+
+impl RenderArgs {
+    /// The renderers these flags name.
+    pub fn tools(&self) -> crate::render::RenderTools {
+        crate::render::RenderTools::new(crate::render::ToolPaths {
+            kustomize: self.kustomize_bin.clone(),
+            helm: self.helm_bin.clone(),
+        })
+    }
 }
 
 /// Reads a duration flag with ferry's one duration grammar (`90s`, `5m`, `1h30m`).

@@ -100,6 +100,9 @@ pub fn render_plan(plan: &Plan, unified: bool, color: bool) -> String {
         c.email,
         c.time.format("%Y-%m-%d %H:%M UTC")
     );
+    if let Some(rendered) = &plan.rendered {
+        let _ = writeln!(out, "  {}", p.dim(&format!("rendered by {rendered}")));
+    }
     let mut current_wave: Option<i32> = None;
     let mut unchanged_in_wave = 0usize;
     let flush_unchanged = |out: &mut String, n: &mut usize| {

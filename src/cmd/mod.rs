@@ -66,6 +66,7 @@ pub async fn engine(cluster_args: &ClusterArgs, file: &ConfigFile) -> anyhow::Re
         concurrency: cluster_args.concurrency.max(1),
         fetch_timeout: cluster_args.fetch_timeout,
         identity: ferry::cluster::leader::default_identity(),
+        render: cluster_args.render.tools(),
     })
 }
 

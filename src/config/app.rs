@@ -72,6 +72,13 @@ pub struct AppConfig {
     /// not apply.
     #[serde(default)]
     pub windows: Vec<crate::window::SyncWindowConfig>,
+    /// Whether a `kustomization.yaml` in `path` is rendered: `auto` (default), `plain`
+    /// (never), `kustomize` (always; an error without one).
+    #[serde(default)]
+    pub render: Option<crate::render::RenderMode>,
+    /// Render a Helm chart of the repository with `helm template` instead of reading `path`.
+    #[serde(default)]
+    pub helm: Option<crate::render::HelmConfig>,
     /// Git credentials.
     #[serde(default)]
     pub auth: GitAuth,
@@ -118,6 +125,8 @@ pub struct AppSpec {
     pub webhook_secret: Option<SecretRef>,
     /// When applying is allowed.
     pub windows: crate::window::SyncWindows,
+    /// How the manifests are produced: the path's YAML, its Kustomization, or a Helm chart.
+    pub render: crate::render::RenderSpec,
 }
 
 impl AppSpec {
@@ -190,6 +199,25 @@ impl AppConfig {
             None => default_app_name(&repo, &path),
         };
         validate_label_value(&name)?;
+        let namespace = self.namespace.unwrap_or_else(|| "default".into());
+        let render = match (self.helm, self.render) {
+            (Some(_), Some(mode)) if mode != crate::render::RenderMode::Auto => {
+                return Err(ConfigError::Invalid(format!(
+                    "helm: and render: {} exclude each other: a Helm app is rendered by helm",
+                    serde_json::to_value(mode)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from))
+                        .unwrap_or_default()
+                )))
+            }
+            (Some(helm), _) => crate::render::RenderSpec::Helm(
+                helm.resolve(&name, &namespace)
+                    .map_err(ConfigError::Invalid)?,
+            ),
+            (None, mode) => crate::render::RenderSpec::Path {
+                mode: mode.unwrap_or_default(),
+            },
+        };
         // Credentials belong in auth, never in the URL (logs, history, .git/config).
         crate::source::check_url(&repo)?;
         self.auth.check_transport(&repo)?;
@@ -204,7 +232,8 @@ impl AppConfig {
                 recursive: self.recursive.unwrap_or(true),
                 ignore: self.ignore,
             },
-            namespace: self.namespace.unwrap_or_else(|| "default".into()),
+            namespace,
+            render,
             prune: self.prune.unwrap_or(false),
             prune_guard: self.prune_guard.unwrap_or_default().resolve()?,
             take_over: false,

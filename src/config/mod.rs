@@ -19,6 +19,15 @@
 //!     windows:                     # plan but don't apply outside allow / inside deny windows
 //!       - { kind: deny, schedule: "0 18 * * 5", duration: 63h, timeZone: Europe/Berlin }
 //!     auth: { tokenEnv: GIT_TOKEN }  # or sshKeyFile / tokenFile / username
+//!     render: auto                 # a kustomization.yaml in path is rendered; plain: never
+//!   - name: node-agent             # a Helm chart of the repository, rendered by `helm template`
+//!     repo: https://git.example.com/platform/cluster.git
+//!     helm:
+//!       chart: charts/node-agent   # the chart's directory (dependencies vendored in charts/)
+//!       releaseName: node-agent    # default: the app name
+//!       namespace: agents          # .Release.Namespace (default: the app's namespace)
+//!       valuesFiles: [values/prod.yaml]
+//!       values: { image: { tag: "1.4.2" } }   # inline, applied last
 //! ```
 
 mod app;

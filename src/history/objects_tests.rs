@@ -53,6 +53,7 @@ fn plan_then_apply_fills_objects() {
         stats: Default::default(),
         recorded: Default::default(),
         refusal: None,
+        rendered: None,
     };
     let mut record = SyncRecord::new("a", 1, &plan.commit, crate::trigger::SyncTrigger::Manual);
     record.record_plan(&plan);

@@ -29,6 +29,7 @@ pub use gvk::Gvk;
 pub use parse::parse_bundle;
 pub use resolve::{kinds_defined_in_bundle, resolve};
 pub use select::{PathFilter, SelectOptions};
+pub use split::{documents, Chunk, Documents};
 pub use waves::{default_wave, WAVE_ANNOTATION};
 
 use std::fmt;

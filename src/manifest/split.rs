@@ -11,7 +11,7 @@
 
 /// One document of a YAML stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Chunk<'a> {
+pub struct Chunk<'a> {
     /// The document's text, including its `---` / `...` markers and any directives.
     pub text: &'a str,
     /// 1-based line of the file where `text` starts.
@@ -22,14 +22,14 @@ pub(super) struct Chunk<'a> {
 }
 
 /// Iterator over the documents of a YAML stream, in order.
-pub(super) struct Documents<'a> {
+pub struct Documents<'a> {
     text: &'a str,
     pos: usize,
     line: usize,
 }
 
 /// The documents of `text` (a leading byte-order mark is ignored).
-pub(super) fn documents(text: &str) -> Documents<'_> {
+pub fn documents(text: &str) -> Documents<'_> {
     Documents {
         text: text.strip_prefix('\u{feff}').unwrap_or(text),
         pos: 0,

@@ -200,6 +200,7 @@ pub fn decide(
         },
         recorded: Default::default(),
         refusal,
+        rendered: None,
     })
 }
 

@@ -164,6 +164,9 @@ pub struct Plan {
     /// Set when the prune guard refuses this plan's prunes: then nothing of it is applied.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refusal: Option<guard::PruneRefusal>,
+    /// The renderer that produced the manifests (Kustomize or Helm), when the app uses one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rendered: Option<crate::render::RenderInfo>,
 }
 
 /// How much work the plan took.

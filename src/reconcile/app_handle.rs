@@ -84,6 +84,11 @@ pub struct AppStatus {
     pub fallback_commit: Option<String>,
     /// Staged rollouts of the running sync: "Kind ns/name" → the step in progress.
     pub rollout_steps: BTreeMap<String, RolloutStepStatus>,
+    /// For an app rendered by kustomize or helm: the repository files its last successful
+    /// render could read, so a push that changes none of them is not the app's (a commit
+    /// that starts reading more files changes a file already read: its kustomization).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub render_reads: Option<crate::render::ReadSet>,
 }
 
 /// Where one staged rollout of a running sync stands.
@@ -178,6 +183,8 @@ pub(super) fn show_report(handle: &AppHandle, report: &SyncReport, started: Inst
             s.sync_durations.push(started.elapsed().as_secs_f64());
             s.last_outcome = Some(outcome.clone());
         }
+        // Every report read its commit: a plain read clears what an earlier render read.
+        s.render_reads = report.plan.rendered.as_ref().map(|r| r.reads.clone());
         s.objects = report
             .plan
             .changes

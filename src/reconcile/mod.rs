@@ -60,6 +60,8 @@ pub struct Engine {
     pub fetch_timeout: std::time::Duration,
     /// Who runs the syncs, as history records name it (`syncedBy`).
     pub identity: String,
+    /// The renderers for Kustomize overlays and Helm charts.
+    pub render: crate::render::RenderTools,
 }
 
 impl Engine {
@@ -79,6 +81,9 @@ pub enum ReconcileError {
     /// The manifests are invalid.
     #[error(transparent)]
     Manifest(#[from] ManifestError),
+    /// Rendering a Kustomize overlay or a Helm chart failed: nothing is applied.
+    #[error(transparent)]
+    Render(#[from] crate::render::RenderError),
     /// The cluster failed.
     #[error(transparent)]
     Cluster(#[from] ClusterError),

@@ -10,6 +10,7 @@ use crate::config::AppSpec;
 use crate::history::{job_spec_hash, CompletedJobs};
 use crate::manifest::{self, Bundle, Scope, SourceFile};
 use crate::plan::{self, Plan, PlanInput, PlanOptions};
+use crate::render::{RenderInfo, Workspace};
 use crate::source::{CommitInfo, GitSource};
 
 /// A commit read and validated: its bundle and the kinds it uses.
@@ -20,6 +21,8 @@ pub struct PreparedCommit {
     pub bundle: Bundle,
     /// Served kind per kind of the bundle.
     pub kinds: HashMap<manifest::Gvk, ServedKind>,
+    /// When the app renders: what ran, and the repository files it could read.
+    pub render: Option<RenderInfo>,
 }
 
 /// Fetches the app's repository and resolves its ref (blocking git work off the runtime),
@@ -50,31 +53,32 @@ pub async fn fetch_reusing(
     .await?)
 }
 
-/// Reads and validates one commit of the app: files → bundle → kinds resolved on the cluster.
+/// Reads and validates one commit of the app: files (rendered by kustomize or helm when the
+/// app uses them) → bundle → kinds resolved on the cluster.
 pub async fn prepare(
     engine: &Engine,
     app: &AppSpec,
     source: GitSource,
     commit: CommitInfo,
 ) -> Result<(GitSource, PreparedCommit), ReconcileError> {
-    let filter = app.select.compile()?;
-    let dir = app.select.path.clone();
-    let sha = commit.sha.clone();
-    let max = engine.limits.max_file_bytes;
-    let (source, files) = tokio::task::spawn_blocking(move || {
-        let files = source.read_files(&sha, &dir, &|p| filter.matches(p), max);
-        (source, files)
-    })
-    .await
-    .map_err(ReconcileError::Task)?;
-    let files: Vec<SourceFile> = files?
-        .into_iter()
-        .map(|f| SourceFile {
-            path: f.path,
-            contents: f.contents,
-        })
-        .collect();
-    let bundle = manifest::parse_bundle(&files, &engine.limits)?;
+    let (source, read) = read_commit(engine, app, source, &commit.sha).await?;
+    let (bundle, rendered) = match read {
+        CommitFiles::Plain(files) => (manifest::parse_bundle(&files, &engine.limits)?, None),
+        CommitFiles::Render(workspace) => {
+            let rendered = workspace.render(&engine.render).await?;
+            let mut bundle =
+                manifest::parse_bundle(std::slice::from_ref(&rendered.file), &engine.limits)
+                    .map_err(|e| match e {
+                        manifest::ManifestError::Invalid(problems) => {
+                            manifest::ManifestError::Invalid(rendered.locate(problems))
+                        }
+                        other => other,
+                    })?;
+            rendered.attach_origins(&mut bundle);
+            tracing::debug!(app = %app.name, render = %rendered.info, "rendered");
+            (bundle, Some(rendered))
+        }
+    };
 
     let mut kinds = HashMap::new();
     for r in &bundle.resources {
@@ -99,15 +103,63 @@ pub async fn prepare(
             }
         })
     };
-    let bundle = manifest::resolve(bundle, &scope_of, &app.namespace)?;
+    let namespace = app.render.default_namespace(&app.namespace);
+    let bundle = manifest::resolve(bundle, &scope_of, namespace)?;
     Ok((
         source,
         PreparedCommit {
             commit,
             bundle,
             kinds,
+            render: rendered.map(|r| r.info),
         },
     ))
+}
+
+/// A commit's manifests as read from git: plain files, or a workspace to render.
+enum CommitFiles {
+    Plain(Vec<SourceFile>),
+    Render(Box<Workspace>),
+}
+
+/// Reads the app's files at `sha` (blocking git work off the runtime): the manifest files
+/// themselves, or, when the app renders, the files the render needs written into a workspace.
+async fn read_commit(
+    engine: &Engine,
+    app: &AppSpec,
+    source: GitSource,
+    sha: &str,
+) -> Result<(GitSource, CommitFiles), ReconcileError> {
+    let filter = app.select.compile()?;
+    let dir = app.select.path.clone();
+    let sha = sha.to_string();
+    let max = engine.limits.max_file_bytes;
+    let spec = app.render.clone();
+    let limits = engine.render.limits().clone();
+    let (source, read) = tokio::task::spawn_blocking(move || {
+        let read = (|| {
+            let job = spec.job(&dir, &|path| source.is_file(&sha, path))?;
+            if let Some(job) = job {
+                let tree = source.commit_tree(&sha)?;
+                let workspace = Workspace::materialise(&tree, job, &limits)?;
+                return Ok(CommitFiles::Render(Box::new(workspace)));
+            }
+            let files = source.read_files(&sha, &dir, &|p| filter.matches(p), max)?;
+            Ok::<_, ReconcileError>(CommitFiles::Plain(
+                files
+                    .into_iter()
+                    .map(|f| SourceFile {
+                        path: f.path,
+                        contents: f.contents,
+                    })
+                    .collect(),
+            ))
+        })();
+        (source, read)
+    })
+    .await
+    .map_err(ReconcileError::Task)?;
+    Ok((source, read?))
 }
 
 /// Which commit [`plan()`] plans, and how far it has come.
@@ -204,6 +256,7 @@ async fn plan_prepared(
     )
     .await?;
     plan.recorded = recorded;
+    plan.rendered = prepared.render.clone();
     Ok(plan)
 }
 

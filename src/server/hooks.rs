@@ -246,7 +246,15 @@ fn wants(spec: &AppSpec, handle: &AppHandle, push: &PushEvent) -> Result<(), Not
         });
     }
     if let Some(files) = &push.changed_files {
-        if !touches_path(files, &spec.select.path) {
+        // A rendered app reads what its last render read (an overlay's bases, a chart and its
+        // values files), not only its path. Before a chart's first render every push is
+        // looked at; an overlay's own path is always read.
+        let touched = match handle.status().render_reads {
+            Some(reads) => reads.touched_by(files),
+            None if matches!(spec.render, crate::render::RenderSpec::Helm(_)) => true,
+            None => touches_path(files, &spec.select.path),
+        };
+        if !touched {
             return Err(NotWanted::OutsidePath(spec.select.path.clone()));
         }
     }

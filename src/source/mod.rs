@@ -14,6 +14,7 @@ mod peek;
 mod repo;
 mod revert;
 mod shared;
+mod tree;
 mod url;
 
 pub use auth::GitAuth;
@@ -23,6 +24,7 @@ pub use peek::{peek_head, peek_shared};
 pub use repo::{strip_userinfo, GitSource, RepoLocation};
 pub use revert::{revert_message, RevertCommit};
 pub use shared::{fetch_shared, FetchRequest};
+pub use tree::{CommitTree, TreeEntry};
 pub use url::check_url;
 
 use std::path::PathBuf;

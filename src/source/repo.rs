@@ -65,6 +65,11 @@ pub struct GitSource {
 }
 
 impl GitSource {
+    /// The libgit2 repository, for this module's siblings.
+    pub(super) fn repo(&self) -> &Repository {
+        &self.repo
+    }
+
     /// Opens a local repository, or opens/creates the cache clone of a remote one (under
     /// `cache_dir/repos/<hash of url>`). Nothing is fetched yet.
     pub fn open(
