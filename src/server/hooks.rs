@@ -205,6 +205,8 @@ enum NotWanted {
     },
     /// No changed file lies under the app's manifest directory.
     OutsidePath(String),
+    /// No changed file is one the app's last render (kustomize or helm) of this root read.
+    OutsideRender(String),
 }
 
 impl std::fmt::Display for NotWanted {
@@ -217,6 +219,9 @@ impl std::fmt::Display for NotWanted {
                 write!(f, "push to {pushed}, the app follows {followed}")
             }
             NotWanted::OutsidePath(path) => write!(f, "no changed file under {path:?}"),
+            NotWanted::OutsideRender(root) => {
+                write!(f, "no changed file is read by the render of {root:?}")
+            }
         }
     }
 }
@@ -249,13 +254,20 @@ fn wants(spec: &AppSpec, handle: &AppHandle, push: &PushEvent) -> Result<(), Not
         // A rendered app reads what its last render read (an overlay's bases, a chart and its
         // values files), not only its path. Before a chart's first render every push is
         // looked at; an overlay's own path is always read.
-        let touched = match handle.status().render_reads {
-            Some(reads) => reads.touched_by(files),
-            None if matches!(spec.render, crate::render::RenderSpec::Helm(_)) => true,
-            None => touches_path(files, &spec.select.path),
-        };
-        if !touched {
-            return Err(NotWanted::OutsidePath(spec.select.path.clone()));
+        match handle.status().render_reads {
+            Some(reads) if !reads.touched_by(files) => {
+                let root = match &spec.render {
+                    crate::render::RenderSpec::Helm(helm) => helm.chart.clone(),
+                    crate::render::RenderSpec::Path { .. } => spec.select.path.clone(),
+                };
+                return Err(NotWanted::OutsideRender(root));
+            }
+            Some(_) => {}
+            None if matches!(spec.render, crate::render::RenderSpec::Helm(_)) => {}
+            None if !touches_path(files, &spec.select.path) => {
+                return Err(NotWanted::OutsidePath(spec.select.path.clone()));
+            }
+            None => {}
         }
     }
     Ok(())

@@ -13,6 +13,7 @@ use kube::api::{Api, DeleteParams, PostParams};
 
 pub mod faults;
 pub mod git_http;
+pub mod render;
 pub mod serve;
 pub mod staged;
 pub mod toxi;
@@ -211,11 +212,38 @@ pub fn ferry_app(verb: &str, repo: &str, ns: &str, extra: &[&str]) -> FerryRun {
     ferry(&args)
 }
 
+/// `FERRY_KUSTOMIZE_BIN` and `FERRY_HELM_BIN` for the ferry binary: as set (dev/test.sh sets
+/// them), else the pinned builds `dev/cluster/install.sh` caches.
+pub fn render_tools_env() -> Vec<(&'static str, PathBuf)> {
+    let versions = std::fs::read_to_string(repo_root().join("dev/cluster/versions.env")).unwrap();
+    let kube = versions
+        .lines()
+        .find_map(|l| l.strip_prefix("KUBE_VERSION="))
+        .expect("KUBE_VERSION in versions.env");
+    let cache = std::env::var_os("FERRY_K8S_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/ferry/k8s")
+        });
+    let bin = cache.join(kube).join("bin");
+    [
+        ("FERRY_KUSTOMIZE_BIN", "kustomize"),
+        ("FERRY_HELM_BIN", "helm"),
+    ]
+    .into_iter()
+    .map(|(var, tool)| {
+        let path = std::env::var_os(var).map_or_else(|| bin.join(tool), PathBuf::from);
+        (var, path)
+    })
+    .collect()
+}
+
 /// Runs the `ferry` binary with the test kubeconfig and a private cache dir.
 pub fn ferry(args: &[&str]) -> FerryRun {
     let cache = std::env::temp_dir().join("ferry-test-cache");
     let out = Command::new(env!("CARGO_BIN_EXE_ferry"))
         .args(args)
+        .envs(render_tools_env())
         .env("KUBECONFIG", kubeconfig())
         .env("FERRY_CACHE_DIR", &cache)
         .env("NO_COLOR", "1")

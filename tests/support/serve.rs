@@ -131,6 +131,7 @@ pub fn spawn_server(config_yaml: &str, extra: &[&str], env: &[(&str, &str)]) -> 
             &["--grace", "2s"][..]
         })
         .args(extra)
+        .envs(super::render_tools_env())
         .env("KUBECONFIG", kubeconfig())
         .env("FERRY_CACHE_DIR", dir.path().join("cache"))
         .env("FERRY_WEBHOOK_SECRET", SECRET)
