@@ -164,7 +164,16 @@ fn clean(workspace: &Workspace, spec: &HelmSpec, e: RenderError) -> RenderError 
             root,
             message,
         } => {
-            let message = workspace.clean_message(&message);
+            // Helm's advice to re-run with --debug is for its own CLI, not ferry's.
+            let message: String = workspace
+                .clean_message(&message)
+                .lines()
+                .filter(|l| !l.starts_with("Use --debug flag"))
+                .map(|l| l.strip_prefix("Error: ").unwrap_or(l))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .trim()
+                .to_string();
             let prefix = format!("{}/", workspace.chart_name);
             let mut out = String::new();
             let mut rest = message.as_str();
