@@ -220,11 +220,10 @@ pub fn render_tools_env() -> Vec<(&'static str, PathBuf)> {
         .lines()
         .find_map(|l| l.strip_prefix("KUBE_VERSION="))
         .expect("KUBE_VERSION in versions.env");
-    let cache = std::env::var_os("FERRY_K8S_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/ferry/k8s")
-        });
+    let cache = std::env::var_os("FERRY_K8S_CACHE").map_or_else(
+        || PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cache/ferry/k8s"),
+        PathBuf::from,
+    );
     let bin = cache.join(kube).join("bin");
     [
         ("FERRY_KUSTOMIZE_BIN", "kustomize"),
