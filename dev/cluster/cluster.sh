@@ -6,6 +6,7 @@
 #   dev/cluster/cluster.sh down             stop exactly the processes `up` started
 #   dev/cluster/cluster.sh status           show components, nodes, and the kubeconfig path
 #   dev/cluster/cluster.sh kubeconfig       print the kubeconfig path (exit 1 when not running)
+#   dev/cluster/cluster.sh bin-dir          print where install.sh put the pinned tools (kustomize, helm…)
 #   dev/cluster/cluster.sh stop-apiserver   stop kube-apiserver only (fault tests, on a private
 #   dev/cluster/cluster.sh start-apiserver  cluster: FERRY_CLUSTER_DIR=...) / start it again
 #
@@ -315,6 +316,7 @@ case "${1:-}" in
   down) cmd_down ;;
   status) cmd_status ;;
   kubeconfig) running && echo "$kubeconfig" ;;
+  bin-dir) echo "$bin_dir" ;;
   stop-apiserver) cmd_stop_apiserver ;;
   start-apiserver) cmd_start_apiserver ;;
   *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
