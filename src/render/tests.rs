@@ -177,4 +177,8 @@ fn pinned_versions_match_the_versions_file() {
     let versions = include_str!("../../dev/cluster/versions.env");
     assert!(versions.contains(&format!("KUSTOMIZE_VERSION={PINNED_KUSTOMIZE}\n")));
     assert!(versions.contains(&format!("HELM_VERSION={PINNED_HELM}\n")));
+    // The container image builds the same versions.
+    let dockerfile = include_str!("../../deploy/Dockerfile");
+    assert!(dockerfile.contains(&format!("ARG KUSTOMIZE_VERSION={PINNED_KUSTOMIZE}\n")));
+    assert!(dockerfile.contains(&format!("ARG HELM_VERSION={PINNED_HELM}\n")));
 }
