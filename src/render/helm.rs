@@ -141,8 +141,7 @@ pub(super) async fn template(
     spec: &HelmSpec,
     exe: &std::path::Path,
 ) -> Result<Vec<u8>, RenderError> {
-    let home = workspace.path().join("home");
-    std::fs::create_dir_all(&home).map_err(RenderError::io("creating the render's HOME"))?;
+    let home = workspace.home();
     let run = Run {
         tool: RenderKind::Helm,
         root: &spec.chart,

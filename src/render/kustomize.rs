@@ -33,8 +33,7 @@ pub(super) async fn build(
     );
     std::fs::write(wrapper.join("kustomization.yaml"), text)
         .map_err(RenderError::io("writing the kustomize wrapper"))?;
-    let home = workspace.path().join("home");
-    std::fs::create_dir_all(&home).map_err(RenderError::io("creating the render's HOME"))?;
+    let home = workspace.home();
     let mut args: Vec<OsString> = vec!["build".into(), wrapper.clone().into()];
     if let Some(helm) = helm {
         args.push("--enable-helm".into());

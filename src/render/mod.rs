@@ -201,13 +201,7 @@ impl ReadSet {
     /// True when `path` (repository-relative) is in the set.
     pub fn contains(&self, path: &str) -> bool {
         let path = path.trim_start_matches("./").trim_matches('/');
-        self.files.iter().any(|f| f == path)
-            || self.dirs.iter().any(|d| {
-                d.is_empty()
-                    || path
-                        .strip_prefix(d.as_str())
-                        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-            })
+        self.files.iter().any(|f| f == path) || self.dirs.iter().any(|d| covers(d, path))
     }
 
     /// True when any of `changed` is in the set.

@@ -188,10 +188,8 @@ impl Walk<'_> {
                     },
                 )));
             }
-            for key in ["valuesFile"] {
-                if let Some(v) = chart.get(key).and_then(Value::as_str) {
-                    self.follow(v, Ref::Plain)?;
-                }
+            if let Some(v) = chart.get("valuesFile").and_then(Value::as_str) {
+                self.follow(v, Ref::Plain)?;
             }
             for v in strings(chart.get("additionalValuesFiles")) {
                 self.follow(v, Ref::Plain)?;

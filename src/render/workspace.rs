@@ -120,6 +120,11 @@ impl Workspace {
         &self.reads
     }
 
+    /// The tools' private HOME inside the workspace (made by [`Workspace::render`]).
+    pub(super) fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
     /// The temp dir's path (tests check it is gone after a render).
     pub fn path(&self) -> &Path {
         self.dir.path()
@@ -155,7 +160,7 @@ impl Workspace {
         let tool = self.job.kind();
         let root = self.job.root().to_string();
         let exe = tools.locate(tool, &root)?;
-        let home = self.dir.path().join("home");
+        let home = self.home();
         std::fs::create_dir_all(&home).map_err(RenderError::io("creating the render's HOME"))?;
         let version = tools.version(tool, &exe, &home).await?;
         let started = std::time::Instant::now();
@@ -198,9 +203,10 @@ fn helm_reads(tree: &dyn RepoTree, spec: &HelmSpec) -> Result<ReadSet, RenderErr
     let mut reads = ReadSet::default();
     reads.add_dir(&spec.chart);
     for file in &spec.values_files {
-        if tree.entry(file) != Some(TreeEntry::File)
-            && !matches!(tree.entry(file), Some(TreeEntry::Symlink(_)))
-        {
+        if !matches!(
+            tree.entry(file),
+            Some(TreeEntry::File | TreeEntry::Symlink(_))
+        ) {
             return Err(RenderError::Chart(format!(
                 "helm.valuesFiles: {file} does not exist at this commit"
             )));
