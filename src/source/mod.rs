@@ -14,6 +14,8 @@ mod peek;
 mod repo;
 mod revert;
 mod shared;
+#[cfg(test)]
+mod test_git;
 mod tree;
 mod url;
 

@@ -1,18 +1,6 @@
+use super::super::test_git::git;
 use super::*;
-use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 #[test]
 fn peeks_branches_tags_and_head_of_a_remote_without_fetching() {

@@ -1,16 +1,6 @@
+use super::super::test_git::git;
 use super::*;
 use std::path::PathBuf;
-use std::process::Command;
-
-fn git(dir: &std::path::Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {out:?}");
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn apps_sharing_a_url_share_fetches_and_never_fetch_at_once() {
