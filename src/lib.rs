@@ -3,7 +3,8 @@
 //! The crate is laid out as the pipeline in `DESIGN.md`:
 //! [`trigger`] → [`source`] → [`render`] (Kustomize/Helm, when the app uses them) →
 //! [`manifest`] (bundle) → [`plan`] (with [`diff`]) → [`apply`] →
-//! gate ([`rollout`]) → record ([`history`]), with [`cluster`] as the only module that talks to
+//! gate ([`rollout`]) → record ([`history`]) → [`notify`] (commit statuses and webhooks, sent
+//! in the background; a sync never waits for them), with [`cluster`] as the only module that talks to
 //! the API server and [`reconcile`] as the only place that strings the stages together.
 //! [`shard`] spreads `ferry serve`'s apps over replicas with Leases and gives each app loop
 //! the tenure it syncs under. [`duration`], [`window`] (sync windows) and [`cancel`] are leaf
@@ -19,6 +20,7 @@ pub mod diff;
 pub mod duration;
 pub mod history;
 pub mod manifest;
+pub mod notify;
 pub mod plan;
 pub mod reconcile;
 pub mod render;

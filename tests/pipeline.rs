@@ -197,6 +197,7 @@ async fn an_unchanged_repo_plans_no_changes_and_writes_nothing() {
         fetch_timeout: ferry::source::DEFAULT_FETCH_TIMEOUT,
         identity: "ferry-test".into(),
         render: Default::default(),
+        notifier: Default::default(),
     };
     let app = ferry::config::AppConfig {
         name: Some(ns.name.clone()),

@@ -228,6 +228,7 @@ async fn a_prune_never_deletes_an_object_recreated_since_the_plan() {
         fetch_timeout: ferry::source::DEFAULT_FETCH_TIMEOUT,
         identity: "ferry-test".into(),
         render: Default::default(),
+        notifier: Default::default(),
     };
     let app = ferry::config::AppConfig {
         name: Some(ns.name.clone()),

@@ -114,6 +114,8 @@ impl AppArgs {
             render: None,
             helm: None,
             auth: Default::default(),
+            notify: None,
+            external_url: None,
         }
     }
 }

@@ -67,7 +67,22 @@ pub async fn engine(cluster_args: &ClusterArgs, file: &ConfigFile) -> anyhow::Re
         fetch_timeout: cluster_args.fetch_timeout,
         identity: ferry::cluster::leader::default_identity(),
         render: cluster_args.render.tools(),
+        notifier: ferry::notify::Notifier::new(),
     })
+}
+
+/// How long a command that ran one sync waits for its notifications before it exits.
+const NOTIFY_FLUSH: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Waits (at most [`NOTIFY_FLUSH`]) for the sync's commit statuses and webhooks to be sent;
+/// says so when some were still waiting. A notification never changes the exit code.
+pub async fn flush_notifications(engine: &Engine) {
+    if !engine.notifier.flush(NOTIFY_FLUSH).await {
+        eprintln!(
+            "ferry: some notifications were not delivered within {}s; see the warnings above",
+            NOTIFY_FLUSH.as_secs()
+        );
+    }
 }
 
 fn default_cache_dir() -> Option<PathBuf> {

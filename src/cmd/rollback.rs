@@ -34,7 +34,7 @@ pub async fn run(args: RollbackArgs) -> anyhow::Result<u8> {
             );
         }
     };
-    let report = match reconcile::rollback(
+    let report = reconcile::rollback(
         &engine,
         &app,
         &request,
@@ -46,8 +46,9 @@ pub async fn run(args: RollbackArgs) -> anyhow::Result<u8> {
         },
         &show_plan,
     )
-    .await?
-    {
+    .await;
+    super::flush_notifications(&engine).await;
+    let report = match report? {
         reconcile::Rollback::Reverted(report) => *report,
         nothing @ reconcile::Rollback::NothingToRollBack(_) => {
             match args.output {

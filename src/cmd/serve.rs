@@ -121,7 +121,8 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
         args.api_auth()?,
         args.http_limits(),
     )
-    .with_sync_slots(slots.clone());
+    .with_sync_slots(slots.clone())
+    .with_notifier(engine.notifier.clone());
     if let Some(manager) = &shards {
         state = state.with_router(RequestRouter::new(
             manager.table(),
@@ -224,6 +225,7 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
         if let Err(e) = sharding.await {
             tracing::warn!(error = %e, "the sharding task panicked or was cancelled while stopping");
         }
+        flush_on_stop(&engine).await;
         return join_server(server, false).await;
     }
     // The HTTP server (health, webhooks) runs while a standby waits for the lease.
@@ -259,7 +261,19 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
     if let Some(leadership) = leadership {
         leadership.release().await;
     }
+    flush_on_stop(&engine).await;
     join_server(server, lost_leadership).await
+}
+
+/// The last syncs' statuses and webhooks get a few seconds to go out before serve exits.
+async fn flush_on_stop(engine: &ferry::reconcile::Engine) {
+    if !engine
+        .notifier
+        .flush(std::time::Duration::from_secs(5))
+        .await
+    {
+        tracing::warn!("stopping with notifications still queued; they are not sent");
+    }
 }
 
 /// The seat, even if a panic poisoned its lock (it holds no invariant a panic can break).

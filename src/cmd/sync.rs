@@ -52,7 +52,10 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<u8> {
         cancel: cancel.clone(),
         ..Default::default()
     })
-    .await?;
+    .await;
+    // Statuses and webhooks of this sync go out before the process ends, errors included.
+    super::flush_notifications(&engine).await;
+    let outcome = outcome?;
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&outcome)?),
         OutputFormat::Text => {

@@ -82,6 +82,12 @@ pub struct AppConfig {
     /// Git credentials.
     #[serde(default)]
     pub auth: GitAuth,
+    /// Where this app's sync events go: a commit status at the forge, outgoing webhooks.
+    #[serde(default)]
+    pub notify: Option<crate::notify::NotifyConfig>,
+    /// The file's top-level `externalUrl` (set by [`super::load`], not written per app).
+    #[serde(skip)]
+    pub external_url: Option<String>,
 }
 
 /// A fully resolved app: what the pipeline runs on.
@@ -127,6 +133,8 @@ pub struct AppSpec {
     pub windows: crate::window::SyncWindows,
     /// How the manifests are produced: the path's YAML, its Kustomization, or a Helm chart.
     pub render: crate::render::RenderSpec,
+    /// Where the app's sync events are sent (empty: nowhere).
+    pub notify: crate::notify::NotifySpec,
 }
 
 impl AppSpec {
@@ -218,6 +226,12 @@ impl AppConfig {
                 mode: mode.unwrap_or_default(),
             },
         };
+        let notify = match self.notify {
+            Some(notify) => notify
+                .resolve(&name, &repo, self.external_url.as_deref())
+                .map_err(|e| ConfigError::Invalid(format!("app {name}: {e}")))?,
+            None => crate::notify::NotifySpec::default(),
+        };
         // Credentials belong in auth, never in the URL (logs, history, .git/config).
         crate::source::check_url(&repo)?;
         self.auth.check_transport(&repo)?;
@@ -234,6 +248,7 @@ impl AppConfig {
             },
             namespace,
             render,
+            notify,
             prune: self.prune.unwrap_or(false),
             prune_guard: self.prune_guard.unwrap_or_default().resolve()?,
             take_over: false,

@@ -2,6 +2,7 @@
 //!
 //! ```yaml
 //! ferryNamespace: ferry-system     # where ferry keeps its records (optional)
+//! externalUrl: https://ferry.example.com  # where `ferry serve` is reachable: commit statuses link there
 //! apps:
 //!   - name: logging                # inventory label value; defaults to the path's last part
 //!     repo: https://git.example.com/platform/cluster.git   # URL or local path
@@ -28,6 +29,11 @@
 //!       namespace: agents          # .Release.Namespace (default: the app's namespace)
 //!       valuesFiles: [values/prod.yaml]
 //!       values: { image: { tag: "1.4.2" } }   # inline, applied last
+//!     notify:                      # sync events, sent in the background (src/notify)
+//!       commitStatus: { forge: gitea, api: https://git.example.com, tokenFile: /etc/ferry/forge-token }
+//!       webhooks:
+//!         - { url: https://hooks.example.com/ferry, secretFile: /etc/ferry/hook-secret }
+//!         - { url: https://hooks.slack.com/services/…, format: slack, events: [failed, rolledBack] }
 //! ```
 
 mod app;
@@ -51,6 +57,10 @@ pub struct ConfigFile {
     /// Namespace for ferry's own records (inventory, history).
     #[serde(default)]
     pub ferry_namespace: Option<String>,
+    /// Where `ferry serve` is reachable from a browser (`https://ferry.example.com`):
+    /// commit statuses and webhook events link to the app's history there.
+    #[serde(default)]
+    pub external_url: Option<String>,
     /// The apps ferry reconciles.
     #[serde(default)]
     pub apps: Vec<AppConfig>,
@@ -97,13 +107,16 @@ pub fn load(path: &Path) -> Result<ConfigFile, ConfigError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let file: ConfigFile = serde_yaml::from_str(&text).map_err(|e| ConfigError::Parse {
+    let mut file: ConfigFile = serde_yaml::from_str(&text).map_err(|e| ConfigError::Parse {
         path: path.to_path_buf(),
         line: e.location().map_or(0, |l| l.line()),
         source: e,
     })?;
     file.check_unique_names()
         .map_err(|message| ConfigError::Invalid(format!("{}: {message}", path.display())))?;
+    for app in &mut file.apps {
+        app.external_url.clone_from(&file.external_url);
+    }
     Ok(file)
 }
 

@@ -29,6 +29,7 @@ mod gate_hook;
 mod gate_verdict;
 mod inventory;
 mod janitor;
+mod notifying;
 mod planning;
 mod rollback;
 mod rollback_target;
@@ -62,6 +63,8 @@ pub struct Engine {
     pub identity: String,
     /// The renderers for Kustomize overlays and Helm charts.
     pub render: crate::render::RenderTools,
+    /// Sends each sync's events (commit statuses, webhooks) in the background.
+    pub notifier: crate::notify::Notifier,
 }
 
 impl Engine {
@@ -270,6 +273,8 @@ pub async fn sync(
         .await?;
     let _alive = history.keep_alive(&app.name, record.seq);
     record.record_plan(&plan);
+    let notices = notifying::SyncNotices::new(engine, app, &plan, record.seq, &record.trigger);
+    notices.started(&plan);
     let apply_options = ApplyOptions {
         concurrency: engine.concurrency,
         cancel: options.cancel.clone(),
@@ -294,9 +299,9 @@ pub async fn sync(
         match inventory::widen_inventory(engine, app, &plan).await {
             Ok(record) => Some(record),
             Err(e) => {
-                record.complete(SyncOutcome::Failed {
-                    reason: format!("recording the app's inventory: {e}"),
-                });
+                let reason = format!("recording the app's inventory: {e}");
+                notices.errored(&reason);
+                record.complete(SyncOutcome::Failed { reason });
                 history.finish(&record).await?;
                 return Err(e);
             }
@@ -315,6 +320,7 @@ pub async fn sync(
     let (report, gates) = match executed {
         Ok(executed) => executed,
         Err(e) => {
+            notices.errored(&e.to_string());
             record.complete(SyncOutcome::Invalid {
                 reason: e.to_string(),
             });
@@ -362,6 +368,7 @@ pub async fn sync(
         SyncOutcome::Succeeded
     };
     completed.carry_forward(&mut record);
+    let final_outcome = outcome.clone();
     record.complete(outcome);
     // An interrupted sync (lease lost, SIGTERM) writes nothing more to the app's objects'
     // inventory: the widened record stands until a sync runs to its end.
@@ -374,14 +381,15 @@ pub async fn sync(
             Ok(narrowed) => inventory_kinds = narrowed.kinds,
             Err(e) => {
                 // The record is closed either way: a sync that ran never stays "in progress".
-                record.complete(SyncOutcome::Failed {
-                    reason: format!("recording the app's inventory: {e}"),
-                });
+                let reason = format!("recording the app's inventory: {e}");
+                notices.errored(&reason);
+                record.complete(SyncOutcome::Failed { reason });
                 history.finish(&record).await?;
                 return Err(e);
             }
         }
     }
+    notices.finished(&plan, &final_outcome, &gates);
     history.finish(&record).await?;
     Ok(SyncReport {
         inventory_kinds,

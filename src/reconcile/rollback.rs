@@ -134,6 +134,13 @@ pub async fn rollback(
         options.trigger = Some(SyncTrigger::Rollback);
     }
     let sync = sync(engine, &synced_app, options).await?;
+    super::notifying::rolled_back(
+        engine,
+        app,
+        &revert.reverted.join(","),
+        &revert.sha,
+        sync.record.as_ref().map(|r| r.seq),
+    );
     Ok(Rollback::Reverted(Box::new(RollbackReport {
         revert,
         sync,

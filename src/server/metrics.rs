@@ -94,6 +94,25 @@ pub async fn metrics(State(state): State<Arc<ServerState>>) -> impl IntoResponse
         }
     }
 
+    if let Some(notifier) = &state.notifier {
+        family(
+            &mut out,
+            "ferry_notifications_total",
+            "counter",
+            "Commit statuses and webhooks, by app, target and result (sent, failed, dropped, superseded).",
+        );
+        for n in notifier.counts() {
+            let _ = writeln!(
+                out,
+                "ferry_notifications_total{{app=\"{}\",target=\"{}\",result=\"{}\"}} {}",
+                label(&n.app),
+                n.target,
+                n.result,
+                n.count
+            );
+        }
+    }
+
     per_app(
         &mut out,
         "ferry_git_fetch_errors_total",

@@ -52,6 +52,8 @@ pub struct ServerState {
     /// With `--shards`: who holds which app, and where requests for another replica's apps
     /// go. `None`: every app is synced here.
     pub router: Option<RequestRouter>,
+    /// The engine's notifier, for `ferry_notifications_total` (none: not shown).
+    pub notifier: Option<crate::notify::Notifier>,
 }
 
 impl ServerState {
@@ -74,6 +76,7 @@ impl ServerState {
             body_budget: limits::body_budget(&limits),
             sync_slots: None,
             router: None,
+            notifier: None,
         }
     }
 
@@ -121,6 +124,13 @@ impl ServerState {
     #[must_use]
     pub fn with_sync_slots(mut self, slots: SyncSlots) -> ServerState {
         self.sync_slots = Some(slots);
+        self
+    }
+
+    /// Shows the notifier's counters in `/metrics`.
+    #[must_use]
+    pub fn with_notifier(mut self, notifier: crate::notify::Notifier) -> ServerState {
+        self.notifier = Some(notifier);
         self
     }
 
