@@ -258,3 +258,36 @@ async fn a_forge_that_is_down_is_a_warning_and_the_sync_still_succeeds() {
         out.stderr
     );
 }
+
+#[tokio::test]
+async fn an_invalid_commit_gets_an_error_status_naming_file_and_line() {
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "notify-bad").await;
+    let github = Receiver::start(Api::GithubStatus, TOKEN);
+    let remote = Remote::new();
+    let setup = Setup::new(
+        &remote,
+        &ns.name,
+        &format!(
+            "      commitStatus: {{forge: github, api: '{}', tokenFile: DIR/token, repository: o/r, allowPlainHttp: true}}\n",
+            github.url
+        ),
+    );
+    remote.work.write(
+        "agent.yaml",
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  labels: {a: b}\nspec: {}\n",
+    );
+    let sha = remote.commit_and_push("agent without a name");
+    let out = setup.run("sync");
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert_eq!(github.violations(), Vec::<String>::new());
+    assert_eq!(states(&github, &sha), ["error"]);
+    let description = github.requests()[0].body["description"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        description.starts_with("not synced: ") && description.contains("agent.yaml:1"),
+        "{description}"
+    );
+}

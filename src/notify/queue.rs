@@ -57,6 +57,8 @@ struct Inner {
     counts: Mutex<BTreeMap<(String, &'static str, &'static str), u64>>,
     in_flight: AtomicUsize,
     retry: RetryPolicy,
+    /// Per app, the last event sent through [`Notifier::notify_once`].
+    once: Mutex<HashMap<String, SyncEvent>>,
 }
 
 /// Sends sync events to each app's targets in the background. Cheap to clone; clones share
@@ -166,6 +168,18 @@ impl Notifier {
                 }
             }
         }
+    }
+
+    /// [`Notifier::notify`], unless the app's previous `notify_once` event was this very one
+    /// (a broken commit retried by serve's backoff is told once).
+    pub fn notify_once(&self, spec: &NotifySpec, event: &SyncEvent) {
+        if let Ok(mut once) = self.inner.once.lock() {
+            if once.get(&event.app) == Some(event) {
+                return;
+            }
+            once.insert(event.app.clone(), event.clone());
+        }
+        self.notify(spec, event);
     }
 
     fn enqueue(&self, index: usize, job: Job) {

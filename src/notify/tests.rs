@@ -352,3 +352,23 @@ async fn an_answer_echoing_the_token_is_logged_without_it() {
     }
     assert!(!format!("{request:?}").contains("s3cret"));
 }
+
+#[tokio::test]
+async fn the_same_rejection_is_told_once() {
+    let (url, seen) = receiver(vec![]).await;
+    let token = token_file("t");
+    let spec = status_spec(&url, &token);
+    let notifier = Notifier::with_retry(1, Duration::from_millis(10));
+    let broken = event(EventKind::Errored {
+        reason: "a.yaml:1: missing metadata.name".into(),
+    });
+    notifier.notify_once(&spec, &broken);
+    notifier.notify_once(&spec, &broken);
+    let mut fixed_reason = broken.clone();
+    fixed_reason.kind = EventKind::Errored {
+        reason: "a.yaml:2: bad".into(),
+    };
+    notifier.notify_once(&spec, &fixed_reason);
+    assert!(notifier.flush(Duration::from_secs(10)).await);
+    assert_eq!(seen.lock().unwrap().len(), 2);
+}

@@ -214,7 +214,15 @@ pub async fn sync(
     app: &AppSpec,
     options: SyncOptions,
 ) -> Result<SyncReport, ReconcileError> {
-    let mut plan = plan(engine, app, PlanFrom::Head).await?;
+    let mut plan = match plan(engine, app, PlanFrom::Head).await {
+        Ok(plan) => plan,
+        Err(e) => {
+            if !options.dry_run {
+                notifying::rejected(engine, app, &e, options.trigger.as_ref()).await;
+            }
+            return Err(e);
+        }
+    };
     if options.gates.is_none() {
         gate_hook::unstage(&mut plan);
     }

@@ -114,6 +114,48 @@ pub(super) fn rolled_back(
     );
 }
 
+/// The app's commit cannot be synced at all (its manifests or render are invalid): an `error`
+/// status on the commit naming the file and line. Other failures (git, the API server) are
+/// not the commit's fault and set no status. The commit is the head the failed plan fetched
+/// (a fetch reused from it, so no second fetch); the notifier sends one notice per app, commit
+/// and reason, so serve's retries of a broken commit do not repeat it.
+pub(super) async fn rejected(
+    engine: &Engine,
+    app: &AppSpec,
+    error: &super::ReconcileError,
+    trigger: Option<&SyncTrigger>,
+) {
+    use super::ReconcileError;
+    if app.notify.is_empty()
+        || !matches!(
+            error,
+            ReconcileError::Manifest(_) | ReconcileError::Render(_)
+        )
+    {
+        return;
+    }
+    let commit = match super::fetch_reusing(engine, app, std::time::Duration::from_secs(600)).await
+    {
+        Ok((_, commit)) => commit.sha,
+        Err(e) => {
+            tracing::debug!(app = %app.name, error = %e, "no commit to set an error status on");
+            return;
+        }
+    };
+    engine.notifier.notify_once(
+        &app.notify,
+        &SyncEvent {
+            app: app.name.clone(),
+            commit,
+            seq: None,
+            trigger: trigger.unwrap_or(&SyncTrigger::Manual).to_string(),
+            kind: EventKind::Errored {
+                reason: error.to_string(),
+            },
+        },
+    );
+}
+
 /// `1 update, 3 unchanged` (nothing planned: `no changes`).
 fn plan_summary(plan: &Plan) -> String {
     let parts: Vec<String> = plan
