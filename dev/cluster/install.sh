@@ -6,7 +6,9 @@
 #   toxiproxy-server, toxiproxy-cli (fault injection in tests) (github.com/Shopify/toxiproxy/v2 @ TOXIPROXY_VERSION)
 #   kustomize, helm (the renderers ferry runs)                 (sigs.k8s.io/kustomize/kustomize/v5 @ KUSTOMIZE_VERSION,
 #                                                               helm.sh/helm/v4 @ HELM_VERSION)
-# into ${FERRY_K8S_CACHE:-~/.cache/ferry/k8s}/<KUBE_VERSION>/bin. A stamp file records the pins;
+#   gitea (the forge tests push to, dev/forge/gitea.sh)        (code.gitea.io/gitea @ GITEA_VERSION)
+# into ${FERRY_K8S_CACHE:-~/.cache/ferry/k8s}/<KUBE_VERSION>/bin (Gitea's runtime files in
+# bin/gitea-data, so running it needs no Go module cache). A stamp file records the pins;
 # when it matches and every binary is present, the script exits at once.
 set -euo pipefail
 
@@ -17,11 +19,14 @@ source "$here/versions.env"
 cache_root="${FERRY_K8S_CACHE:-$HOME/.cache/ferry/k8s}"
 bin_dir="$cache_root/$KUBE_VERSION/bin"
 stamp="$bin_dir/.stamp"
-want_stamp="kube=$KUBE_VERSION staging=$KUBE_STAGING_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION toxiproxy=$TOXIPROXY_VERSION kustomize=$KUSTOMIZE_VERSION helm=$HELM_VERSION"
-components=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok toxiproxy-server toxiproxy-cli kustomize helm)
+want_stamp="kube=$KUBE_VERSION staging=$KUBE_STAGING_VERSION etcd=$ETCD_VERSION kwok=$KWOK_VERSION toxiproxy=$TOXIPROXY_VERSION kustomize=$KUSTOMIZE_VERSION helm=$HELM_VERSION gitea=$GITEA_VERSION"
+# What a Gitea built without the bindata tag reads from disk at run time (its STATIC_ROOT_PATH).
+gitea_data=(options templates)
+components=(kube-apiserver kube-controller-manager kube-scheduler etcd kwok toxiproxy-server toxiproxy-cli kustomize helm gitea)
 
 all_present() {
   for c in "${components[@]}"; do [[ -x "$bin_dir/$c" ]] || return 1; done
+  for d in "${gitea_data[@]}"; do [[ -d "$bin_dir/gitea-data/$d" ]] || return 1; done
   [[ -f "$stamp" && "$(cat "$stamp")" == "$want_stamp" ]]
 }
 
@@ -183,13 +188,62 @@ build_helm() {
   step "built helm in $(( $(date +%s) - t0 ))s"
 }
 
+# ---- gitea ----------------------------------------------------------------------------
+# The forge the tests push to and take webhooks and commit statuses from (dev/forge/gitea.sh).
+# Gitea's module is published as code.gitea.io/gitea but its go.mod says `module gitea.dev`
+# and has replace lines, so `go install` cannot build it: a wrapper module requires gitea.dev,
+# points it at code.gitea.io/gitea and repeats gitea's own replace lines. CGO off: SQLite is
+# the pure-Go driver. No bindata tag: Gitea reads options/ and templates/ from disk, copied
+# here from the module so a run needs no Go module cache.
+build_gitea() {
+  local data_ok=1 d
+  for d in "${gitea_data[@]}"; do [[ -d "$bin_dir/gitea-data/$d" ]] || data_ok=0; done
+  if [[ -x "$bin_dir/gitea" && -f "$bin_dir/.gitea.version" && "$(cat "$bin_dir/.gitea.version")" == "$GITEA_VERSION" ]] \
+      && (( data_ok )); then
+    step "gitea $GITEA_VERSION already built"; return
+  fi
+  local mod="$work/gitea"
+  mkdir -p "$mod"
+  step "building gitea $GITEA_VERSION"
+  local t0=$(date +%s) info gitea_mod gitea_dir
+  info="$(go mod download -json "code.gitea.io/gitea@$GITEA_VERSION")" \
+    || { echo "install.sh: could not download code.gitea.io/gitea@$GITEA_VERSION" >&2; exit 1; }
+  gitea_mod="$(sed -n 's/.*"GoMod": "\(.*\)".*/\1/p' <<<"$info")"
+  gitea_dir="$(sed -n 's/.*"Dir": "\(.*\)".*/\1/p' <<<"$info")"
+  {
+    echo "module ferry.dev/local-gitea"
+    echo
+    grep -E '^(go|godebug) ' "$gitea_mod"
+    echo
+    echo "require gitea.dev $GITEA_VERSION"
+    echo
+    echo "replace gitea.dev => code.gitea.io/gitea $GITEA_VERSION"
+    # Gitea's own pins (single-line or in a block), comments stripped.
+    awk '/^replace[ \t]*\($/ {block = 1; next}
+         block && /^\)/      {block = 0; next}
+         block               {sub(/[ \t]*\/\/.*/, ""); if (NF) print "replace " $0; next}
+         /^replace /         {sub(/[ \t]*\/\/.*/, ""); print}' "$gitea_mod"
+  } >"$mod/go.mod"
+  (cd "$mod" && go build -trimpath -ldflags "-s -w -X main.Version=${GITEA_VERSION#v}" \
+      -o "$bin_dir/gitea.tmp" gitea.dev) \
+    >"$work/gitea.log" 2>&1 || fail gitea "$work/gitea.log"
+  rm -rf "$bin_dir/gitea-data"
+  mkdir -p "$bin_dir/gitea-data"
+  for d in "${gitea_data[@]}"; do cp -R "$gitea_dir/$d" "$bin_dir/gitea-data/$d"; done
+  chmod -R u+w "$bin_dir/gitea-data" # the module cache is read-only
+  mv "$bin_dir/gitea.tmp" "$bin_dir/gitea"
+  echo "$GITEA_VERSION" >"$bin_dir/.gitea.version"
+  step "built gitea in $(( $(date +%s) - t0 ))s"
+}
+
 build_etcd
 build_kwok
 build_toxiproxy
 build_kustomize
 build_helm
+build_gitea
 build_kube
 
 echo "$want_stamp" >"$stamp"
 step "control plane ready in $bin_dir after $(( $(date +%s) - start_all ))s:"
-ls -la "$bin_dir" | awk 'NR>1 && $9 !~ /^\./ {printf "  %-26s %6.1f MiB\n", $9, $5/1048576}'
+ls -la "$bin_dir" | awk 'NR>1 && $1 !~ /^d/ && $9 !~ /^\./ {printf "  %-26s %6.1f MiB\n", $9, $5/1048576}'
