@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs ferry's whole test suite against the local control plane:
 #   1. builds the control plane from Go modules once (cached in ~/.cache/ferry/k8s),
-#   2. starts it on 127.0.0.1 (or reuses the running one),
+#   2. starts it and the test forge (Gitea, dev/forge/gitea.sh) on 127.0.0.1 (or reuses them),
 #   3. runs `cargo test` with FERRY_TEST_KUBECONFIG pointing at it.
 # The Go build and the cargo build never run at the same time. Extra arguments go to cargo test.
 set -euo pipefail
@@ -10,6 +10,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash dev/cluster/install.sh
 kubeconfig="$(bash dev/cluster/cluster.sh up)"
 export FERRY_TEST_KUBECONFIG="$kubeconfig"
+# The real forge the forge tests push to (tests/forge_gitea*.rs): Gitea on 127.0.0.1.
+FERRY_TEST_GITEA_ENV="$(bash dev/forge/gitea.sh up)"
+export FERRY_TEST_GITEA_ENV
 # Most end-to-end tests wait on controllers, not CPU: run several at once.
 export RUST_TEST_THREADS="${RUST_TEST_THREADS:-6}"
 cargo test --locked --no-fail-fast "$@"
