@@ -13,6 +13,7 @@ use kube::api::{Api, DeleteParams, PostParams};
 
 pub mod faults;
 pub mod git_http;
+pub mod gitea;
 pub mod receivers;
 pub mod render;
 pub mod serve;
