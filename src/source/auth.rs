@@ -80,6 +80,15 @@ impl GitAuth {
             .unwrap_or_else(known_hosts::default_file)
     }
 
+    /// Where the HTTPS secret comes from, in words (`auth.tokenFile /path`).
+    fn token_source(&self) -> String {
+        match (&self.token_env, &self.token_file) {
+            (Some(var), _) => format!("auth.tokenEnv {var}"),
+            (None, Some(path)) => format!("auth.tokenFile {}", path.display()),
+            (None, None) => "nowhere".into(),
+        }
+    }
+
     /// Reads the HTTPS secret, if one is configured.
     fn token(&self) -> Result<Option<String>, SourceError> {
         if let Some(var) = &self.token_env {
@@ -110,6 +119,7 @@ impl GitAuth {
     ) -> Result<RemoteCallbacks<'static>, SourceError> {
         self.check_transport(url)?;
         take_hostkey_refusal();
+        OFFERED.with(|slot| slot.borrow_mut().take());
         let token = self.token()?;
         let auth = self.clone();
         let passphrase = match &self.ssh_passphrase_env {
@@ -125,10 +135,18 @@ impl GitAuth {
             if allowed.contains(CredentialType::SSH_KEY) && !tried_ssh {
                 tried_ssh = true;
                 let user = username_from_url.unwrap_or("git");
-                return match &auth.ssh_key_file {
-                    Some(key) => Cred::ssh_key(user, None, key, passphrase.as_deref()),
-                    None => Cred::ssh_key_from_agent(user),
-                };
+                if let Some(key) = &auth.ssh_key_file {
+                    offered(format!(
+                        "the SSH key {} (auth.sshKeyFile) for user {user}: is its public key \
+                         registered with the forge, for an account that may read the repository?",
+                        key.display()
+                    ));
+                    return Cred::ssh_key(user, None, key, passphrase.as_deref());
+                }
+                offered(format!(
+                    "the SSH agent's keys for user {user} (set auth.sshKeyFile to use a key file)"
+                ));
+                return Cred::ssh_key_from_agent(user);
             }
             if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) && !tried_plain {
                 tried_plain = true;
@@ -144,11 +162,22 @@ impl GitAuth {
                         .as_deref()
                         .or(username_from_url)
                         .unwrap_or("git");
+                    offered(format!(
+                        "the token from {} for user {user}: check that it is valid, not expired, \
+                         and allowed to read the repository",
+                        auth.token_source()
+                    ));
                     return Cred::userpass_plaintext(user, token);
                 }
             }
             if allowed.contains(CredentialType::USERNAME) {
                 return Cred::username(username_from_url.unwrap_or("git"));
+            }
+            // Asked again after the configured credential was offered: it was refused.
+            if let Some(refused) = OFFERED.with(|slot| slot.borrow().clone()) {
+                return Err(git2::Error::from_str(&format!(
+                    "the server refused {refused}"
+                )));
             }
             Err(git2::Error::from_str(
                 "authentication required but no usable credentials are configured \
@@ -195,6 +224,20 @@ thread_local! {
     /// Why the last host key on this thread was refused (libgit2 runs callbacks on the thread
     /// that called it, and drops the callback's message).
     static HOSTKEY_REFUSAL: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+thread_local! {
+    /// The credential the last fetch on this thread offered, in words (never the secret).
+    static OFFERED: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+fn offered(what: String) {
+    OFFERED.with(|slot| *slot.borrow_mut() = Some(what));
+}
+
+/// Takes what credential the last fetch on this thread offered, if it offered one.
+pub(crate) fn take_offered() -> Option<String> {
+    OFFERED.with(|slot| slot.borrow_mut().take())
 }
 
 /// Takes the reason the last SSH host key on this thread was refused, if one was.

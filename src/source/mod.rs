@@ -81,6 +81,17 @@ pub(crate) fn fetch_error(url: &str, deadline: Option<Instant>, e: git2::Error) 
             reason,
         };
     }
+    // A credential was offered and the server answered "authentication failed" (HTTP: libgit2
+    // says "…authentication that we do not support"; SSH: the callback is asked again).
+    let offered = auth::take_offered();
+    if let Some(what) = offered.filter(|_| {
+        e.code() == git2::ErrorCode::Auth || e.message().starts_with("the server refused ")
+    }) {
+        return SourceError::CredentialsRefused {
+            url: url.to_string(),
+            what,
+        };
+    }
     // libgit2's own socket timeout equals the deadline's length and starts a little later,
     // but the kernel may end a blocked read a few milliseconds early: an error that close to
     // the deadline is that timeout ("could not read refs…"), not a refusal.
@@ -180,6 +191,15 @@ pub enum SourceError {
         url: String,
         /// Why.
         reason: String,
+    },
+    /// The remote refused the configured credential (a wrong or expired token, an
+    /// unregistered key); `what` names it by where it comes from, never by value.
+    #[error("cannot fetch {url}: the server refused {what}")]
+    CredentialsRefused {
+        /// The remote's URL.
+        url: String,
+        /// The credential, in words.
+        what: String,
     },
     /// The repository URL carries a user name/token/password.
     #[error(
