@@ -5,11 +5,9 @@
 
 mod support;
 
-use std::process::Command;
-
 use support::gitea::{Gitea, GiteaRepo};
 use support::serve::config_value;
-use support::{client, ferry, FerryRun, TestNamespace};
+use support::{client, ferry, ssh_keygen as keygen, FerryRun, TestNamespace};
 
 fn commit_value(repo: &GiteaRepo, value: &str) -> String {
     repo.work.write(
@@ -43,15 +41,6 @@ fn run(verb: &str, ns: &str, url: &str, auth: &str, secrets: &[&str]) -> FerryRu
         );
     }
     out
-}
-
-fn keygen(path: &std::path::Path) {
-    let out = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "ssh-keygen: {out:?}");
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use support::serve::{commit_cm, free_port};
-use support::{client, ferry, Remote, TestNamespace};
+use support::{client, ferry, ssh_keygen as keygen, Remote, TestNamespace};
 
 const SSHD: &str = "/usr/sbin/sshd";
 
@@ -25,15 +25,6 @@ impl Drop for Sshd {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn keygen(path: &Path) {
-    let out = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-        .arg(path)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "ssh-keygen: {out:?}");
 }
 
 impl Sshd {

@@ -379,6 +379,16 @@ impl Remote {
     }
 }
 
+/// An ed25519 key pair without passphrase at `path` (and `path.pub`), made by `ssh-keygen`.
+pub fn ssh_keygen(path: &Path) {
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "ssh-keygen: {out:?}");
+}
+
 /// The plainest DaemonSet: `name` running one container `name` with `image`, selector and pod
 /// label `app: <name>` (no tolerations, so not on the tainted control-plane node).
 pub fn daemonset_yaml(name: &str, image: &str) -> String {
