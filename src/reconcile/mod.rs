@@ -7,17 +7,14 @@
 //! the sync in history; [`rollback`] writes and syncs reverts; [`worker`] is `ferry serve`'s
 //! loop per app.
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use serde::Serialize;
-
-use crate::apply::{self, ApplyError, ApplyOptions, ApplyReport};
+use crate::apply::{self, ApplyError, ApplyOptions};
 use crate::cancel::{Cancel, StopReason};
 use crate::cluster::{Cluster, ClusterError};
 use crate::config::AppSpec;
-use crate::history::{History, HistoryError, SyncOutcome, SyncRecord};
-use crate::manifest::{Gvk, Limits, ManifestError};
+use crate::history::{History, HistoryError, SyncOutcome};
+use crate::manifest::{Limits, ManifestError};
 use crate::plan::{self, Plan, PlanError};
 use crate::rollout::{GateConfig, GateEvent, GateOutcome, Supersede};
 use crate::source::SourceError;
@@ -31,6 +28,7 @@ mod inventory;
 mod janitor;
 mod notifying;
 mod planning;
+mod report;
 mod rollback;
 mod rollback_target;
 pub mod slots;
@@ -39,6 +37,7 @@ pub mod worker;
 pub use gate_hook::GateHook;
 pub use janitor::{close_interrupted_of, spawn_janitor, JanitorScope};
 pub use planning::{fetch, fetch_reusing, plan, prepare, PlanFrom, PreparedCommit};
+pub use report::SyncReport;
 pub use rollback::{
     rollback, sync_with_policy, PolicySync, Rollback, RollbackReport, RollbackRequest,
 };
@@ -119,64 +118,6 @@ pub enum ReconcileError {
     /// The sync was cancelled before it wrote anything.
     #[error("sync not started: {0}")]
     Interrupted(StopReason),
-}
-
-/// What a sync did.
-#[derive(Debug, Clone, Serialize)]
-pub struct SyncReport {
-    /// The plan that was executed.
-    pub plan: Plan,
-    /// The apply result (absent for `--dry-run`).
-    pub apply: Option<ApplyReport>,
-    /// True when nothing was written on purpose.
-    pub dry_run: bool,
-    /// Rollout gate results, in wave order (empty with `--no-wait`).
-    pub gates: Vec<GateOutcome>,
-    /// The history record of this sync (none for dry runs and syncs that changed nothing).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub record: Option<SyncRecord>,
-    /// Why the sync was stopped before it ended (lease lost, shutdown), when it was.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub interrupted: Option<StopReason>,
-    /// The kinds the app's inventory record holds after this sync (a dry run's: as read):
-    /// the live watch takes them instead of re-reading the record.
-    #[serde(skip)]
-    pub inventory_kinds: BTreeSet<Gvk>,
-}
-
-impl SyncReport {
-    /// True when everything applied and every gate passed.
-    pub fn succeeded(&self) -> bool {
-        self.apply
-            .as_ref()
-            .is_none_or(super::apply::ApplyReport::succeeded)
-            && !self
-                .gates
-                .iter()
-                .any(super::rollout::GateOutcome::is_failure)
-            && self.superseded_by().is_none()
-            && !self.halted()
-            && self.interrupted.is_none()
-    }
-
-    /// The newer commit that cancelled this sync's gate wait, if one did.
-    pub fn superseded_by(&self) -> Option<&str> {
-        self.gates.iter().find_map(GateOutcome::superseded_by)
-    }
-
-    /// True when a gate stopped later waves.
-    pub fn halted(&self) -> bool {
-        self.apply.as_ref().is_some_and(|a| {
-            a.results
-                .iter()
-                .any(|r| matches!(r.outcome, apply::Outcome::Skipped(_)))
-        })
-    }
-
-    /// The first failed gate, if any.
-    pub fn failed_gate(&self) -> Option<&GateOutcome> {
-        self.gates.iter().find(|g| g.is_failure())
-    }
 }
 
 /// Receives rollout progress while gates wait.
