@@ -202,11 +202,7 @@ async fn rollback_pushes_its_revert_to_gitea_and_a_protected_branch_gets_the_fal
         ];
         all.extend_from_slice(&args[1..]);
         let out = ferry(&all);
-        let token = std::fs::read_to_string(&gitea.user_token_file).unwrap();
-        assert!(
-            !out.stdout.contains(token.trim()) && !out.stderr.contains(token.trim()),
-            "the token leaked"
-        );
+        out.assert_hides(&[&gitea.user_token()]);
         out
     };
     repo.work

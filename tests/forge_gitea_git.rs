@@ -32,14 +32,7 @@ fn run(verb: &str, ns: &str, url: &str, auth: &str, secrets: &[&str]) -> FerryRu
     )
     .unwrap();
     let out = ferry(&[verb, "-f", config.to_str().unwrap()]);
-    for secret in secrets {
-        assert!(
-            !out.stdout.contains(secret) && !out.stderr.contains(secret),
-            "a secret leaked: {}{}",
-            out.stdout,
-            out.stderr
-        );
-    }
+    out.assert_hides(secrets);
     out
 }
 

@@ -44,12 +44,7 @@ impl Setup {
             "--timeout",
             "90s",
         ]);
-        assert!(
-            !out.stdout.contains(TOKEN) && !out.stderr.contains(TOKEN),
-            "the token leaked: {}{}",
-            out.stdout,
-            out.stderr
-        );
+        out.assert_hides(&[TOKEN, HOOK_SECRET]);
         out
     }
 }

@@ -4,14 +4,12 @@
 //! statuses (https://docs.gitea.com/api/1.27/). Tokens are read from the env file's token
 //! files and never printed.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use super::serve::http_version;
 use super::{random_suffix, GitRepo};
 
 /// The running forge, as the env file describes it.
@@ -98,26 +96,20 @@ impl Gitea {
     pub fn api(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let body = body.map(|b| b.to_string()).unwrap_or_default();
         // HTTP/1.0, so Gitea answers without chunked encoding and the body is plain JSON.
-        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        let request = format!(
-            "{method} /api/v1{path} HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: token {}\r\n\
-             Content-Type: application/json\r\nAccept: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            self.admin_token,
-            body.len()
-        );
-        stream.write_all(request.as_bytes()).unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let status = response
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let text = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-        (status, serde_json::from_str(text).unwrap_or(Value::Null))
+        let (status, text) = http_version(
+            self.port,
+            "HTTP/1.0",
+            method,
+            &format!("/api/v1{path}"),
+            &[
+                ("Authorization", format!("token {}", self.admin_token)),
+                ("Content-Type", "application/json".into()),
+                ("Accept", "application/json".into()),
+            ],
+            body.as_bytes(),
+        )
+        .unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
     fn api_ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {

@@ -206,6 +206,17 @@ pub struct FerryRun {
     pub stderr: String,
 }
 
+impl FerryRun {
+    /// Asserts no `secret` appears in stdout or stderr (naming the stream, not printing it,
+    /// so a real token does not end up in the test log).
+    pub fn assert_hides(&self, secrets: &[&str]) {
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            assert!(!self.stdout.contains(secret), "a secret leaked into stdout");
+            assert!(!self.stderr.contains(secret), "a secret leaked into stderr");
+        }
+    }
+}
+
 /// Runs `ferry <verb> --repo <repo> --namespace <ns> --app <ns> <extra…>`: the app named
 /// after the test's namespace and deploying into it.
 pub fn ferry_app(verb: &str, repo: &str, ns: &str, extra: &[&str]) -> FerryRun {

@@ -156,10 +156,23 @@ pub fn http(
     headers: &[(&str, String)],
     body: &[u8],
 ) -> std::io::Result<(u16, String)> {
+    http_version(port, "HTTP/1.1", method, path, headers, body)
+}
+
+/// [`http`] in the given protocol version: `HTTP/1.0` for a server that would otherwise
+/// answer in chunks (Gitea), since the body is read as it arrives.
+pub fn http_version(
+    port: u16,
+    version: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> std::io::Result<(u16, String)> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
+        "{method} {path} {version}\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
     for (k, v) in headers {
