@@ -1,5 +1,6 @@
 //! One app loop's handle (request syncs, read status) and the status it reports for
-//! `/api/apps`, `/readyz` and `/metrics`.
+//! `/api/apps`, `/readyz`, `/metrics` and the web UI. Every status change and gate event is
+//! also sent to the handle's [`StatusFeed`], which the UI streams live.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -7,6 +8,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use super::feed::{ChangeKind, StatusFeed};
 use super::SyncReport;
 use crate::config::AppSpec;
 use crate::trigger::{SyncRequests, TriggerKind};
@@ -36,6 +38,10 @@ pub struct AppStatus {
     pub synced_commit: Option<String>,
     /// Its subject.
     pub synced_subject: Option<String>,
+    /// Its author.
+    pub synced_author: Option<String>,
+    /// Its commit time (RFC 3339).
+    pub synced_commit_time: Option<String>,
     /// The newest commit seen on the tracked ref.
     pub head_commit: Option<String>,
     /// The branch followed (resolved from the remote's HEAD when not configured).
@@ -44,8 +50,14 @@ pub struct AppStatus {
     pub last_outcome: Option<String>,
     /// When the last attempt finished (RFC 3339).
     pub last_attempt_at: Option<String>,
+    /// Why the last sync that did something did not succeed (its record's outcome with the
+    /// reason, e.g. `gate-failed: DaemonSet ns/a: …`); `None` after a success.
+    pub last_reason: Option<String>,
     /// The last error, if the last attempt failed.
     pub last_error: Option<String>,
+    /// What the last requested action (a rollback from the UI or API) came to when it wrote
+    /// nothing, e.g. "nothing to roll back: …".
+    pub notice: Option<String>,
     /// Consecutive failed attempts (drives backoff).
     pub consecutive_failures: u32,
     /// Per object of the last sync: "Kind ns/name" → action/result.
@@ -84,6 +96,9 @@ pub struct AppStatus {
     pub fallback_commit: Option<String>,
     /// Staged rollouts of the running sync: "Kind ns/name" → the step in progress.
     pub rollout_steps: BTreeMap<String, RolloutStepStatus>,
+    /// The gates of the running (or, once it ended, the last) sync: "Kind ns/name" → the
+    /// latest gate event.
+    pub rollout: BTreeMap<String, GateProgress>,
     /// For an app rendered by kustomize or helm: the repository files its last successful
     /// render could read, so a push that changes none of them is not the app's (a commit
     /// that starts reading more files changes a file already read: its kustomization).
@@ -105,16 +120,34 @@ pub struct RolloutStepStatus {
     pub message: String,
 }
 
+/// The latest gate event of one workload, for the UI's rollout view.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GateProgress {
+    /// The gate's state (`progressing`, `healthy`, `failed`…).
+    pub state: crate::rollout::GateState,
+    /// The gate's message.
+    pub message: String,
+    /// Seconds since the gate started.
+    pub elapsed_seconds: f64,
+    /// A staged rollout's step in progress.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<crate::rollout::StepMark>,
+}
+
 /// A handle to a running app loop: request syncs, read status.
 #[derive(Clone)]
 pub struct AppHandle {
     pub(super) requests: SyncRequests,
     status: Arc<Mutex<AppStatus>>,
+    name: Arc<str>,
+    feed: StatusFeed,
 }
 
 impl AppHandle {
-    /// A handle for `app`'s loop, with a first sync (a poll) already requested.
-    pub(super) fn new(app: &AppSpec) -> AppHandle {
+    /// A handle for `app`'s loop, with a first sync (a poll) already requested, whose changes
+    /// go to `feed`.
+    pub(super) fn new(app: &AppSpec, feed: &StatusFeed) -> AppHandle {
         AppHandle {
             requests: SyncRequests::new(&app.name, Some(TriggerKind::Poll)),
             status: Arc::new(Mutex::new(AppStatus {
@@ -122,7 +155,14 @@ impl AppHandle {
                 repo: app.location.display(),
                 ..Default::default()
             })),
+            name: Arc::from(app.name.as_str()),
+            feed: feed.clone(),
         }
+    }
+
+    /// Where the app's changes are sent.
+    pub fn feed(&self) -> &StatusFeed {
+        &self.feed
     }
 
     /// The app's name.
@@ -153,13 +193,53 @@ impl AppHandle {
     }
 }
 
-/// Changes the app's status.
+/// Changes the app's status and tells the feed.
 pub(super) fn set(handle: &AppHandle, f: impl FnOnce(&mut AppStatus)) {
     // A poisoned lock (a panic while it was held) skips this status update, as everywhere in
     // this file: the status is a display, and the sync itself goes on.
     if let Ok(mut s) = handle.status.lock() {
         f(&mut s);
     }
+    handle.feed.send(&handle.name, ChangeKind::Status);
+}
+
+/// Shows one gate event: in the status (the rollout view, staged steps) and on the feed.
+pub(super) fn show_gate_event(handle: &AppHandle, event: &crate::rollout::GateEvent) {
+    let key = event.target.to_string();
+    handle
+        .feed
+        .send(&handle.name, ChangeKind::Gate(event.clone()));
+    set(handle, |s| {
+        s.rollout.insert(
+            key.clone(),
+            GateProgress {
+                state: event.state,
+                message: event.message.clone(),
+                elapsed_seconds: event.elapsed.as_secs_f64(),
+                step: event.step,
+            },
+        );
+        match event.step {
+            Some(mark) => {
+                let state = serde_json::to_value(event.state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default();
+                s.rollout_steps.insert(
+                    key,
+                    RolloutStepStatus {
+                        step: mark.step,
+                        of: mark.of,
+                        state,
+                        message: event.message.clone(),
+                    },
+                );
+            }
+            None => {
+                s.rollout_steps.remove(&key);
+            }
+        }
+    });
 }
 
 /// Folds one sync's report into the app's status.
@@ -179,9 +259,10 @@ pub(super) fn show_report(handle: &AppHandle, report: &SyncReport, started: Inst
                 .filter_map(super::super::rollout::GateOutcome::elapsed)
                 .map(|d| d.as_secs_f64()),
         );
-        if report.record.is_some() {
+        if let Some(record) = &report.record {
             s.sync_durations.push(started.elapsed().as_secs_f64());
             s.last_outcome = Some(outcome.clone());
+            s.last_reason = (!succeeded).then(|| record.outcome.describe());
         }
         // Every report read its commit: a plain read clears what an earlier render read.
         s.render_reads = report.plan.rendered.as_ref().map(|r| r.reads.clone());
@@ -200,6 +281,8 @@ pub(super) fn show_report(handle: &AppHandle, report: &SyncReport, started: Inst
         if succeeded {
             s.synced_commit = Some(commit.sha.clone());
             s.synced_subject = Some(commit.subject.clone());
+            s.synced_author = Some(commit.author.clone());
+            s.synced_commit_time = Some(commit.time.to_rfc3339());
             s.drift.clear();
             s.drift_note = None;
         }

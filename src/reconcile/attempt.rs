@@ -11,7 +11,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use super::app_handle::{set, show_report, RolloutStepStatus};
+use super::app_handle::{set, show_gate_event, show_report};
 use super::worker::{AppHandle, AttemptError, LoopSettings};
 use super::{fetch_reusing, plan, sync_with_policy, Engine, PlanFrom, SyncOptions};
 use crate::config::{AppSpec, FailurePolicy};
@@ -80,6 +80,19 @@ pub(super) async fn attempt(
         last_heal,
         clean,
     } = memory;
+    if let TriggerKind::Rollback(commit) = trigger {
+        *clean = None;
+        return run_rollback(
+            engine,
+            app,
+            settings,
+            cancel,
+            commit.clone(),
+            last_synced,
+            handle,
+        )
+        .await;
+    }
     // Cheap when nothing changed: fetch + one ref lookup, no parse of an unchanged commit.
     // A poll (or a drift check) reuses a fetch of the repository younger than its interval,
     // so the apps of one repository share one fetch per interval; a webhook, a manual sync
@@ -238,30 +251,8 @@ async fn run_sync(
         SyncTrigger::SelfHeal => FailurePolicy::Halt,
         _ => app.failure_policy,
     };
-    let steps_handle = handle.clone();
-    let on_gate_event: super::GateEvents = std::sync::Arc::new(move |e| {
-        let key = e.target.to_string();
-        set(&steps_handle, |s| match e.step {
-            Some(mark) => {
-                let state = serde_json::to_value(e.state)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default();
-                s.rollout_steps.insert(
-                    key,
-                    RolloutStepStatus {
-                        step: mark.step,
-                        of: mark.of,
-                        state,
-                        message: e.message.clone(),
-                    },
-                );
-            }
-            None => {
-                s.rollout_steps.remove(&key);
-            }
-        });
-    });
+    let on_gate_event = gate_events(handle);
+    set(handle, |s| s.rollout.clear());
     let result = sync_with_policy(engine, app, policy, || SyncOptions {
         gates: settings.gates.clone(),
         trigger: Some(trigger.clone()),
@@ -319,6 +310,79 @@ async fn run_sync(
     }
     *last_synced = Some(head);
     Ok(())
+}
+
+/// A rollback asked for through the API or the UI: the same revert, push and sync as
+/// `ferry rollback` ([`super::rollback`]), run in the app's loop so it never races a sync.
+async fn run_rollback(
+    engine: &Engine,
+    app: &AppSpec,
+    settings: &LoopSettings,
+    cancel: &crate::cancel::Cancel,
+    commit: Option<String>,
+    last_synced: &mut Option<String>,
+    handle: &AppHandle,
+) -> Result<(), AttemptError> {
+    let started = Instant::now();
+    set(handle, |s| {
+        s.rollout.clear();
+        s.notice = None;
+    });
+    let request = super::RollbackRequest {
+        commit,
+        to: None,
+        push: true,
+        message: None,
+    };
+    let options = SyncOptions {
+        gates: settings.gates.clone(),
+        cancel: cancel.clone(),
+        on_gate_event: Some(gate_events(handle)),
+        ..Default::default()
+    };
+    let result = super::rollback(engine, app, &request, options, &|_| {}).await;
+    set(handle, |s| s.rollout_steps.clear());
+    match result? {
+        super::Rollback::NothingToRollBack(nothing) => {
+            tracing::info!(app = %app.name, reason = %nothing.reason, "rollback requested: nothing to roll back");
+            set(handle, |s| {
+                s.notice = Some(format!("nothing to roll back: {}", nothing.reason));
+            });
+        }
+        super::Rollback::Reverted(report) => {
+            let revert = &report.revert;
+            tracing::warn!(app = %app.name, revert = %revert.sha, reverted = ?revert.reverted, "rolled back by request");
+            show_report(handle, &report.sync, started);
+            handle
+                .requests
+                .mark_synced(report.sync.inventory_kinds.clone());
+            let reverted: Vec<&str> = revert.reverted.iter().map(|s| short_sha(s)).collect();
+            set(handle, |s| {
+                s.notice = Some(format!(
+                    "rolled back {} with revert commit {}{}",
+                    reverted.join(", "),
+                    short_sha(&revert.sha),
+                    if revert.published {
+                        ""
+                    } else {
+                        " (not pushed)"
+                    }
+                ));
+            });
+            *last_synced = Some(if revert.published {
+                revert.sha.clone()
+            } else {
+                report.sync.plan.commit.sha.clone()
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Where a sync's gate events go: the app's status and live feed.
+fn gate_events(handle: &AppHandle) -> super::GateEvents {
+    let handle = handle.clone();
+    std::sync::Arc::new(move |e| show_gate_event(&handle, &e))
 }
 
 /// Why a sync that ran must be retried: some object failed to apply (not a failed gate, not

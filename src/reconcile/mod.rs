@@ -22,6 +22,7 @@ use crate::trigger::SyncTrigger;
 
 mod app_handle;
 mod attempt;
+pub mod feed;
 mod gate_hook;
 mod gate_verdict;
 mod inventory;

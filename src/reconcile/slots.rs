@@ -218,7 +218,8 @@ pub fn priority(trigger: &TriggerKind) -> SyncPriority {
         TriggerKind::Webhook(_)
         | TriggerKind::Manual
         | TriggerKind::ManualForce
-        | TriggerKind::Watch => SyncPriority::Triggered,
+        | TriggerKind::Watch
+        | TriggerKind::Rollback(_) => SyncPriority::Triggered,
         TriggerKind::Poll | TriggerKind::Drift => SyncPriority::Background,
     }
 }

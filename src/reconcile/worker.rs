@@ -77,15 +77,16 @@ pub fn spawn_app(
     settings: LoopSettings,
     shutdown: watch::Receiver<bool>,
 ) -> (AppHandle, tokio::task::JoinHandle<()>) {
-    let handle = new_handle(&app);
+    let handle = new_handle(&app, &super::feed::StatusFeed::default());
     let task = spawn_loop(engine, app, settings, handle.clone(), shutdown);
     (handle, task)
 }
 
 /// The handle of `app`'s loop before the loop runs (its first sync already requested), so
-/// the HTTP server can show and trigger the app while the loops are still being started.
-pub fn new_handle(app: &AppSpec) -> AppHandle {
-    AppHandle::new(app)
+/// the HTTP server can show and trigger the app while the loops are still being started. Its
+/// status changes and gate events go to `feed`.
+pub fn new_handle(app: &AppSpec, feed: &super::feed::StatusFeed) -> AppHandle {
+    AppHandle::new(app, feed)
 }
 
 /// Starts `app`'s loop behind a handle made by [`new_handle`]; see [`spawn_app`].

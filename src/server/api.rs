@@ -133,6 +133,50 @@ pub async fn sync_app(
     }
 }
 
+/// Query of the rollback endpoint.
+#[derive(serde::Deserialize)]
+pub struct RollbackQuery {
+    commit: Option<String>,
+}
+
+/// `POST /api/apps/<app>/rollback[?commit=<sha>]`: revert the commit (default: the newest
+/// change ferry synced) with a git revert, push it and sync it, in the app's loop, as `ferry
+/// rollback` does (202; the outcome shows in the app's status and history).
+pub async fn rollback_app(
+    State(state): State<Arc<ServerState>>,
+    Path(app): Path<String>,
+    Query(query): Query<RollbackQuery>,
+) -> Response {
+    let Some((_, handle)) = state.app(&app) else {
+        return not_found(&app);
+    };
+    let commit = query.commit.filter(|c| !c.is_empty());
+    if let Some(commit) = &commit {
+        if !super::ui::is_sha(commit) {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({ "error": format!("commit {commit:?} is not a hex sha") })),
+            )
+                .into_response();
+        }
+    }
+    match state
+        .request_sync(handle, TriggerKind::Rollback(commit.clone()))
+        .await
+    {
+        Ok(_) => (
+            StatusCode::ACCEPTED,
+            Json(json!({ "rollback": app, "commit": commit })),
+        )
+            .into_response(),
+        Err(e) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "error": format!("could not hand the request to app {app:?}'s replica: {e}") })),
+        )
+            .into_response(),
+    }
+}
+
 fn not_found(app: &str) -> Response {
     (
         StatusCode::NOT_FOUND,

@@ -28,7 +28,7 @@ pub fn handoff_name(app: &str) -> String {
 }
 
 /// A trigger as a hand-off stores it: `webhook:<forge>`, `manual`, `manual-force`, `poll`,
-/// `watch`, `drift`.
+/// `watch`, `drift`, `rollback[:<sha>]`.
 pub fn encode_trigger(trigger: &TriggerKind) -> String {
     match trigger {
         TriggerKind::Poll => "poll".into(),
@@ -37,6 +37,8 @@ pub fn encode_trigger(trigger: &TriggerKind) -> String {
         TriggerKind::ManualForce => "manual-force".into(),
         TriggerKind::Watch => "watch".into(),
         TriggerKind::Drift => "drift".into(),
+        TriggerKind::Rollback(None) => "rollback".into(),
+        TriggerKind::Rollback(Some(sha)) => format!("rollback:{sha}"),
     }
 }
 
@@ -48,6 +50,10 @@ pub fn decode_trigger(text: &str) -> Option<TriggerKind> {
         "manual-force" => TriggerKind::ManualForce,
         "watch" => TriggerKind::Watch,
         "drift" => TriggerKind::Drift,
+        "rollback" => TriggerKind::Rollback(None),
+        other if other.starts_with("rollback:") => {
+            TriggerKind::Rollback(Some(other.strip_prefix("rollback:")?.to_string()))
+        }
         other => TriggerKind::Webhook(other.strip_prefix("webhook:")?.to_string()),
     })
 }

@@ -22,6 +22,9 @@ pub enum TriggerKind {
     /// A managed object was changed or deleted outside ferry (live-object watch): check
     /// drift now rather than at the next poll.
     Drift,
+    /// `POST /api/apps/<app>/rollback` or the UI's "Roll back": revert this commit (sha; `None`:
+    /// the newest change ferry synced) with a git revert and sync it, as `ferry rollback` does.
+    Rollback(Option<String>),
 }
 
 impl TriggerKind {
@@ -34,6 +37,7 @@ impl TriggerKind {
             TriggerKind::Manual | TriggerKind::ManualForce => SyncTrigger::Manual,
             TriggerKind::Watch => SyncTrigger::Watch,
             TriggerKind::Drift => SyncTrigger::Drift,
+            TriggerKind::Rollback(_) => SyncTrigger::Rollback,
         }
     }
 }

@@ -13,7 +13,8 @@ use crate::manifest::Gvk;
 
 /// A cloneable sender and mailbox of one app's sync requests. Requests made while one is
 /// pending coalesce into one; a routine request (poll, drift check) never replaces a more
-/// specific pending one (a webhook, a manual sync).
+/// specific pending one (a webhook, a manual sync), and a pending rollback is only replaced by
+/// another rollback.
 #[derive(Clone)]
 pub struct SyncRequests {
     app: Arc<str>,
@@ -49,7 +50,12 @@ impl SyncRequests {
         }
         if let Ok(mut pending) = self.pending.lock() {
             let routine = |k: &TriggerKind| matches!(k, TriggerKind::Poll | TriggerKind::Drift);
-            if pending.as_ref().is_none_or(routine) || !routine(&kind) {
+            // A requested rollback is an action, not a look: only another rollback replaces it.
+            let rollback = |k: &TriggerKind| matches!(k, TriggerKind::Rollback(_));
+            let keep = pending
+                .as_ref()
+                .is_some_and(|p| rollback(p) && !rollback(&kind));
+            if !keep && (pending.as_ref().is_none_or(routine) || !routine(&kind)) {
                 *pending = Some(kind);
             }
         }
