@@ -24,6 +24,7 @@ pub mod daemonset;
 mod inspect;
 pub mod job;
 mod job_watch;
+pub mod overview;
 pub mod pods;
 mod restart;
 mod runner;
