@@ -155,7 +155,7 @@ async fn a_push_to_gitea_is_applied_through_its_webhook_and_the_commit_shows_the
     assert_eq!(status["status"], "failure", "{status}");
     assert_eq!(
         status["target_url"],
-        format!("https://ferry.example.com/api/apps/{a}/history")
+        format!("https://ferry.example.com/apps/{a}/history")
     );
     let description = status["description"].as_str().unwrap();
     assert!(

@@ -99,7 +99,7 @@ async fn github_gets_pending_then_success_and_the_webhook_gets_signed_events() {
     assert_eq!(body["context"], format!("ferry/{}", ns.name));
     assert_eq!(
         body["target_url"],
-        format!("https://ferry.example.com/api/apps/{}/history", ns.name)
+        format!("https://ferry.example.com/apps/{}/history", ns.name)
     );
     assert_eq!(body["description"], "synced and healthy: 1 create");
     assert_eq!(requests[0].body["description"], "syncing: 1 create");
@@ -221,7 +221,7 @@ async fn a_rollback_sets_the_revert_commits_status_at_bitbucket_and_says_rolled_
     assert_eq!(last.body["key"], format!("ferry/{}", ns.name));
     assert_eq!(
         last.body["url"],
-        format!("https://ferry.example.com/api/apps/{}/history", ns.name)
+        format!("https://ferry.example.com/apps/{}/history", ns.name)
     );
 }
 

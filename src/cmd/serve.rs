@@ -110,9 +110,11 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
     // The handles first, so the listener (health, webhooks, API) is up before any app loop,
     // watch or janitor starts: all of that start-up work happens behind it. Each app's first
     // sync is already requested, so /readyz stays 503 until every app attempted it.
+    // Every app's status changes and gate events, for the web UI's live updates.
+    let feed = ferry::reconcile::feed::StatusFeed::default();
     let apps: Vec<_> = specs
         .iter()
-        .map(|spec| (spec.clone(), new_handle(spec)))
+        .map(|spec| (spec.clone(), new_handle(spec, &feed)))
         .collect();
     let mut state = ServerState::new(
         apps.clone(),
@@ -122,7 +124,8 @@ pub async fn run(args: ferry::cli::ServeArgs) -> anyhow::Result<u8> {
         args.http_limits(),
     )
     .with_sync_slots(slots.clone())
-    .with_notifier(engine.notifier.clone());
+    .with_notifier(engine.notifier.clone())
+    .with_ui(engine.clone(), feed);
     if let Some(manager) = &shards {
         state = state.with_router(RequestRouter::new(
             manager.table(),

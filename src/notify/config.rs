@@ -244,7 +244,8 @@ pub struct NotifySpec {
     /// The targets, in config order.
     pub targets: Vec<Target>,
     /// Where a person reads more about a sync (a status's target URL, a webhook's `url`):
-    /// `<externalUrl>/api/apps/<app>/history` when `ferry.yaml` sets `externalUrl`.
+    /// the web UI's history page `<externalUrl>/apps/<app>/history` when `ferry.yaml` sets
+    /// `externalUrl`.
     pub details_url: Option<String>,
 }
 
@@ -274,10 +275,7 @@ impl NotifyConfig {
         let details_url = match external_url {
             Some(base) => {
                 check_http_url(base, "externalUrl")?;
-                Some(format!(
-                    "{}/api/apps/{app}/history",
-                    base.trim_end_matches('/')
-                ))
+                Some(format!("{}/apps/{app}/history", base.trim_end_matches('/')))
             }
             None => None,
         };

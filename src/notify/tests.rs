@@ -121,7 +121,7 @@ async fn statuses_are_sent_in_order_and_counted() {
     let body: serde_json::Value = serde_json::from_slice(&seen[0].2).unwrap();
     assert_eq!(
         body["target_url"],
-        "https://ferry.example.com/api/apps/fluentd/history"
+        "https://ferry.example.com/apps/fluentd/history"
     );
     assert_eq!(count(&notifier, "sent"), 2);
     assert_eq!(notifier.counts()[0].target, "gitea");

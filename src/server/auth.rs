@@ -11,6 +11,7 @@ use axum::http::{header, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use base64::Engine as _;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -55,14 +56,42 @@ impl ApiAuth {
 
     /// Checks an `Authorization` header value, in constant time.
     fn accepts(&self, authorization: Option<&[u8]>) -> bool {
-        let (Some(expected), Some(value)) = (&self.token_digest, authorization) else {
+        let Some(value) = authorization else {
             return false;
         };
         let Some(given) = value.strip_prefix(b"Bearer ") else {
             return false;
         };
-        let given: [u8; 32] = Sha256::digest(given.trim_ascii()).into();
+        self.accepts_token(given.trim_ascii())
+    }
+
+    /// Checks a token given as such (the UI's action forms), in constant time.
+    pub fn accepts_token(&self, given: &[u8]) -> bool {
+        let Some(expected) = &self.token_digest else {
+            return false;
+        };
+        let given: [u8; 32] = Sha256::digest(given).into();
         given.ct_eq(expected).into()
+    }
+
+    /// Checks a page request's `Authorization`: `Bearer <token>`, or HTTP Basic with any user
+    /// name and the token as the password (what a browser can send).
+    pub fn accepts_page_credentials(&self, authorization: Option<&[u8]>) -> bool {
+        if self.accepts(authorization) {
+            return true;
+        }
+        let Some(encoded) = authorization.and_then(|v| v.strip_prefix(b"Basic ")) else {
+            return false;
+        };
+
+        let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim_ascii())
+        else {
+            return false;
+        };
+        match decoded.iter().position(|b| *b == b':') {
+            Some(colon) => self.accepts_token(&decoded[colon + 1..]),
+            None => false,
+        }
     }
 
     /// The decision for one request: `None` lets it through.

@@ -1,5 +1,6 @@
 //! The HTTP side of `ferry serve` (axum): webhooks (`/hooks/<forge>`), `/healthz`, `/readyz`,
-//! `/metrics` (Prometheus text), and the status API (`/api/apps…`). Handlers only read status
+//! `/metrics` (Prometheus text), the status API (`/api/apps…`) and the web UI ([`ui`]: `/`,
+//! `/apps/…`, `/badge/…`, `/ui/…`). Handlers only read status
 //! and request syncs; syncs run in the apps' own loops after the response is sent.
 
 mod api;
@@ -8,6 +9,7 @@ mod hooks;
 mod limits;
 mod listen;
 mod metrics;
+pub mod ui;
 
 pub use auth::{api_token, ApiAuth, API_TOKEN_ENV};
 pub use limits::HttpLimits;
@@ -54,6 +56,8 @@ pub struct ServerState {
     pub router: Option<RequestRouter>,
     /// The engine's notifier, for `ferry_notifications_total` (none: not shown).
     pub notifier: Option<crate::notify::Notifier>,
+    /// The web UI's live feed, engine and open streams.
+    pub ui: ui::UiState,
 }
 
 impl ServerState {
@@ -77,6 +81,7 @@ impl ServerState {
             sync_slots: None,
             router: None,
             notifier: None,
+            ui: ui::UiState::default(),
         }
     }
 
@@ -172,6 +177,7 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .route("/api/apps/{app}", get(api::get_app))
         .route("/api/apps/{app}/history", get(api::app_history))
         .route("/api/apps/{app}/sync", post(api::sync_app))
+        .route("/api/apps/{app}/rollback", post(api::rollback_app))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_token,
@@ -182,6 +188,7 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .route("/metrics", get(metrics::metrics))
         .route("/hooks/{forge}", post(hooks::webhook))
         .merge(api)
+        .merge(ui::routes(state.clone()))
         .with_state(state)
 }
 
@@ -225,6 +232,13 @@ pub async fn serve(
         tracing::info!(%addr, "listening");
     }
     let limits = state.limits;
+    // Open live pages (event streams) end when the server stops, so the graceful stop does
+    // not wait for them.
+    let closing = state.ui.closing.clone();
+    let shutdown = async move {
+        shutdown.await;
+        closing.send_replace(true);
+    };
     listen::run(listener, router(state), limits, shutdown)
         .await
         .map_err(ServerError::Serve)
