@@ -22,6 +22,7 @@ mod fixture;
 mod http_client;
 mod probe;
 mod report;
+mod ui;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -246,6 +247,7 @@ fn main() {
             eprintln!("scale: ferry serve exited while idle");
         }
         fig.idle_rewrites = Some(changed(&rvs0, &rvs1, None));
+        fig.ui = Some(ui::probe(port, pid, &fx.app(0)));
 
         webhook_one(&fx, &rt, &client, port, &mut fig);
         commit_all(&fx, &rt, &client, port, &mut fig);

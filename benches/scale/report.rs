@@ -67,6 +67,8 @@ pub struct Figures {
     pub all_done: usize,
     /// ferry's log: (warning lines, error lines, first error line).
     pub log: (usize, usize, Option<String>),
+    /// The web UI's page time, size and RSS cost (issue 12).
+    pub ui: Option<super::ui::UiFigures>,
 }
 
 impl Figures {
@@ -196,6 +198,32 @@ impl Figures {
             ),
             "< 60 s",
         );
+        if let Some(ui) = &self.ui {
+            row(
+                &format!("UI: apps page ({n} rows) over HTTP, median / p95"),
+                format!(
+                    "{:.1} / {:.1} ms",
+                    ui.page.0.as_secs_f64() * 1e3,
+                    ui.page.1.as_secs_f64() * 1e3
+                ),
+                "< 50 ms (issue 12)",
+            );
+            row(
+                "UI: apps page size",
+                format!("{:.0} KB", ui.page_bytes as f64 / 1000.0),
+                "< 300 KB (issue 12)",
+            );
+            row(
+                "UI: RSS added by 60 pages and 10 open live streams",
+                format!(
+                    "+{:.1} MiB ({:.0} → {:.0} MiB)",
+                    ui.rss.1.saturating_sub(ui.rss.0) as f64 / 1024.0,
+                    ui.rss.0 as f64 / 1024.0,
+                    ui.rss.1 as f64 / 1024.0
+                ),
+                "< 5 MiB (issue 12)",
+            );
+        }
         row(
             "ferry log warnings / errors",
             format!("{} / {}", self.log.0, self.log.1),

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
 use kube::api::{Api, DeleteParams, PostParams};
 
+pub mod browser;
 pub mod faults;
 pub mod git_http;
 pub mod gitea;

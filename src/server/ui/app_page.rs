@@ -57,17 +57,11 @@ pub fn render(data: &AppPage<'_>) -> Markup {
     let s = &data.view.status;
     let name = s.name.as_str();
     let content = html! {
-        h1 { (name) " " (pill(data.view.sync.as_str(), data.view.sync.tone())) " " (pill(data.view.health.as_str(), data.view.health.tone())) }
+        h1 { (name) }
         dl.facts {
             dt { "Repository" } dd { (s.repo) }
             dt { "Branch" } dd { (data.view.reference) }
             dt { "Path" } dd { (data.view.path) }
-            dt { "Head" } dd {
-                @match &s.head_commit {
-                    Some(sha) => (sha_link(crate::source::short_sha(sha), super::links::commit_url(data.spec, sha).as_deref())),
-                    None => span.muted { "not fetched yet" },
-                }
-            }
         }
         @if data.writable {
             div.actions {
@@ -80,7 +74,7 @@ pub fn render(data: &AppPage<'_>) -> Markup {
         } @else {
             p.muted { a href={ "/apps/" (name) "/history" } { "History" } }
         }
-        (live_part(data.view, data.pods, data.now))
+        (live_part(data.spec, data.view, data.pods, data.now))
         h2 { "Progress" }
         p.muted { "Gate progress of a running sync appears here as it happens." }
         ol #progress aria-live="polite" {}
@@ -102,15 +96,26 @@ pub fn render(data: &AppPage<'_>) -> Markup {
 }
 
 /// The part of the app page the script re-reads on every change.
-pub fn live_part(view: &AppView, pods: &PodsByWorkload, now: DateTime<Utc>) -> Markup {
+pub fn live_part(
+    spec: &AppSpec,
+    view: &AppView,
+    pods: &PodsByWorkload,
+    now: DateTime<Utc>,
+) -> Markup {
     let s = &view.status;
     html! {
         section #live-part aria-live="polite" {
             dl.facts {
-                dt { "Sync" } dd #sync-state class=(view.sync.tone().class()) { (view.sync.as_str()) }
+                dt { "Sync" } dd #sync-state { (pill(view.sync.as_str(), view.sync.tone())) }
                 dt { "Health" } dd #health class=(view.health.tone().class()) {
-                    (view.health.as_str())
-                    @if let Some(reason) = &view.reason { ": " (reason) }
+                    (pill(view.health.as_str(), view.health.tone()))
+                    @if let Some(reason) = &view.reason { " " (reason) }
+                }
+                dt { "Head" } dd #head {
+                    @match &s.head_commit {
+                        Some(sha) => (sha_link(crate::source::short_sha(sha), super::links::commit_url(spec, sha).as_deref())),
+                        None => span.muted { "not fetched yet" },
+                    }
                 }
                 dt { "Synced" } dd #synced {
                     @match &s.synced_commit {

@@ -19,11 +19,44 @@ pub struct AppsFilter {
     pub state: String,
 }
 
-/// The whole apps page.
+/// Longest subject a row shows (the app page shows it whole): bounds a row's size.
+const SUBJECT_CHARS: usize = 50;
+
+/// `subject`, cut to [`SUBJECT_CHARS`] with an ellipsis.
+fn clipped(subject: &str) -> std::borrow::Cow<'_, str> {
+    match subject.char_indices().nth(SUBJECT_CHARS) {
+        Some((end, _)) => format!("{}…", &subject[..end]).into(),
+        None => subject.into(),
+    }
+}
+
+/// The repository as the apps page groups it: `owner/name` of a forge URL, else as shown.
+fn repo_label(repo: &str) -> &str {
+    let trimmed = repo.trim_end_matches('/').trim_end_matches(".git");
+    let Some((_, rest)) = trimmed
+        .split_once("://")
+        .or_else(|| trimmed.split_once(':'))
+    else {
+        return trimmed;
+    };
+    // Past the host: `owner/name` (or the group path).
+    rest.split_once('/').map_or(rest, |(_, path)| path)
+}
+
+/// The whole apps page: apps grouped by repository and branch (one heading row each), in
+/// config order within a group.
 pub fn render(apps: &[AppView], filter: &AppsFilter, writable: bool, now: DateTime<Utc>) -> Markup {
     let query = filter.q.trim().to_lowercase();
     let state = Some(filter.state.as_str()).filter(|s| !s.is_empty());
     let shown = apps.iter().filter(|a| a.matches(&query, state)).count();
+    let mut groups: Vec<((&str, &str), Vec<&AppView>)> = Vec::new();
+    for app in apps {
+        let key = (app.status.repo.as_str(), app.reference.as_str());
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(app),
+            None => groups.push((key, vec![app])),
+        }
+    }
     let content = html! {
         h1 { "Apps " span.muted { (shown) " of " (apps.len()) } }
         form.filter method="get" action="/" role="search" {
@@ -46,17 +79,20 @@ pub fn render(apps: &[AppView], filter: &AppsFilter, writable: bool, now: DateTi
             thead {
                 tr {
                     th scope="col" { "App" }
-                    th.wide scope="col" { "Source" }
+                    th scope="col" { "Path" }
                     th scope="col" { "Synced commit" }
                     th scope="col" { "Sync" }
                     th scope="col" { "Health" }
                     th scope="col" title="objects drifted from git" { "Drift" }
-                    th.wide scope="col" { "Next poll" }
+                    th scope="col" { "Next poll" }
                 }
             }
-            tbody {
-                @for app in apps {
-                    (row(app, !app.matches(&query, state), now))
+            @for ((repo, reference), members) in &groups {
+                tbody data-repo={ (repo) " " (reference) } {
+                    tr.group { th colspan="7" scope="rowgroup" title=(repo) { (repo_label(repo)) " · " (reference) } }
+                    @for app in members {
+                        (row(app, !app.matches(&query, state), now))
+                    }
                 }
             }
         }
@@ -72,39 +108,45 @@ pub fn render(apps: &[AppView], filter: &AppsFilter, writable: bool, now: DateTi
     )
 }
 
-/// One app's row (also sent alone, rendered, by the live updates).
+/// One app's row (also sent alone, rendered, by the live updates). Kept terse: a thousand
+/// of them make the page. Its classes are its sync state and health (for the filter and the
+/// colours); its app link finds it (no id of its own).
 pub fn row(app: &AppView, hidden: bool, now: DateTime<Utc>) -> Markup {
     let s = &app.status;
     let states = format!("{} {}", app.sync.as_str(), app.health.as_str());
+    let degraded = app.health == HealthState::Degraded;
     html! {
-        tr.app-row id={ "app-" (s.name) } data-states=(states) hidden[hidden] {
+        tr class=(states) hidden[hidden] {
             td { a href={ "/apps/" (s.name) } { (s.name) } }
-            td.wide { (s.repo) " " span.muted { (app.reference) " " (app.path) } }
+            td { (app.path) }
             td {
                 @if let Some(sha) = &s.synced_commit {
-                    code.sha { (crate::source::short_sha(sha)) } " " (s.synced_subject.as_deref().unwrap_or_default())
-                    span.reason {
+                    code { (crate::source::short_sha(sha)) } " " (clipped(s.synced_subject.as_deref().unwrap_or_default()))
+                    @if let Some(head) = s.head_commit.as_deref().filter(|h| *h != sha) {
+                        " " span.head title="the branch head, not synced yet" { "→ " code { (crate::source::short_sha(head)) } }
+                    }
+                    small {
                         (s.synced_author.as_deref().unwrap_or_default())
                         @if let Some(when) = s.synced_commit_time.as_deref().and_then(|t| age(t, now)) { " · " (when) }
                     }
                 } @else {
-                    span.muted { "none yet" }
+                    "none yet"
+                    @if let Some(head) = &s.head_commit {
+                        " " span.head title="the branch head, not synced yet" { "→ " code { (crate::source::short_sha(head)) } }
+                    }
                 }
             }
-            td class=(app.sync.tone().class()) {
+            // Coloured by the row's classes (the stylesheet), not a class per cell.
+            td {
                 (app.sync.as_str())
-                @if let (Some(reason), false) = (&app.reason, app.health == HealthState::Degraded) {
-                    span.reason { (reason) }
-                }
+                @if let (Some(reason), false) = (&app.reason, degraded) { small { (reason) } }
             }
-            td class=(app.health.tone().class()) {
+            td {
                 (app.health.as_str())
-                @if let (Some(reason), true) = (&app.reason, app.health == HealthState::Degraded) {
-                    span.reason { (reason) }
-                }
+                @if let (Some(reason), true) = (&app.reason, degraded) { small { (reason) } }
             }
             td { (s.drift.len()) }
-            td.wide {
+            td {
                 @match app.next_poll_in {
                     Some(0) => "due",
                     Some(n) => { "in " (duration_words(n)) },

@@ -72,13 +72,13 @@ pub(super) async fn app_live(
     State(state): State<Arc<ServerState>>,
     Path(app): Path<String>,
 ) -> Response {
-    let Some((_, view)) = state.view_of(&app) else {
+    let Some((spec, view)) = state.view_of(&app) else {
         return (StatusCode::NOT_FOUND, "no such app\n").into_response();
     };
     let pods = state.pods_of(&view).await;
     html(
         StatusCode::OK,
-        &app_page::live_part(&view, &pods, chrono::Utc::now()),
+        &app_page::live_part(spec, &view, &pods, chrono::Utc::now()),
     )
 }
 

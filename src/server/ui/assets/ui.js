@@ -13,13 +13,14 @@
   // Apps page: the server sends each changed row, already rendered.
   source.addEventListener("row", function (e) {
     var data = JSON.parse(e.data);
-    var old = document.getElementById("app-" + data.name);
+    var link = document.querySelector('#apps a[href="/apps/' + CSS.escape(data.name) + '"]');
+    var old = link && link.closest("tr");
     if (!old) { return; }
     var tpl = document.createElement("template");
     tpl.innerHTML = data.html.trim();
     var row = tpl.content.firstChild;
-    row.hidden = !matches(row);
     old.replaceWith(row);
+    row.hidden = !matches(row);
   });
 
   // App page: re-read the live part (status, rollout, pods) at most every 250 ms.
@@ -60,11 +61,12 @@
   function matches(row) {
     var text = (q && q.value || "").toLowerCase();
     var state = st && st.value || "";
-    var ok = !text || row.textContent.toLowerCase().indexOf(text) >= 0;
-    return ok && (!state || (" " + row.getAttribute("data-states") + " ").indexOf(" " + state + " ") >= 0);
+    var where = row.parentNode ? row.parentNode.getAttribute("data-repo") || "" : "";
+    var ok = !text || (row.textContent + " " + where).toLowerCase().indexOf(text) >= 0;
+    return ok && (!state || row.classList.contains(state));
   }
   function filter() {
-    var rows = document.querySelectorAll("tr.app-row");
+    var rows = document.querySelectorAll("#apps tbody tr:not(.group)");
     var shown = 0;
     for (var i = 0; i < rows.length; i++) { rows[i].hidden = !matches(rows[i]); if (!rows[i].hidden) { shown++; } }
     var count = document.getElementById("shown");
