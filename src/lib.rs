@@ -7,7 +7,9 @@
 //! in the background; a sync never waits for them), with [`cluster`] as the only module that talks to
 //! the API server and [`reconcile`] as the only place that strings the stages together.
 //! [`shard`] spreads `ferry serve`'s apps over replicas with Leases and gives each app loop
-//! the tenure it syncs under. [`duration`], [`window`] (sync windows) and [`cancel`] are leaf
+//! the tenure it syncs under. [`server`] is `ferry serve`'s HTTP side, its web UI included:
+//! a view of the pipeline's state that reads the stages and requests syncs, never a stage of
+//! its own. [`duration`], [`window`] (sync windows) and [`cancel`] are leaf
 //! helpers; imports point down the pipeline and the module graph has no cycle
 //! (`CONTRIBUTING.md` has the map).
 

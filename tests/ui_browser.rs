@@ -435,3 +435,65 @@ async fn the_plan_shows_exactly_the_changed_field_and_masks_secrets() {
     browser.screenshot("app-diff").await;
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn badges_and_pages_behind_api_read_auth() {
+    use base64::Engine as _;
+    let client = client().await;
+    let ns = TestNamespace::new(&client, "ui-auth").await;
+    let remote = Remote::new();
+    let sha = commit_cm(&remote, "one");
+    let server = start_server(&remote, &ns.name, "1s", &["--api-read-auth"]);
+    let basic = |password: &str| {
+        (
+            "Authorization",
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("me:{password}"))
+            ),
+        )
+    };
+    let bearer = bearer();
+    wait_until(Duration::from_secs(30), "the commit synced", || async {
+        let (_, body) = http(
+            server.port,
+            "GET",
+            &format!("/api/apps/{}", ns.name),
+            &[bearer.clone()],
+            b"",
+        )
+        .ok()?;
+        body.contains(&sha).then_some(())
+    })
+    .await;
+    for path in [
+        "/",
+        &format!("/apps/{}", ns.name),
+        &format!("/badge/{}.svg", ns.name),
+        "/ui/events",
+    ] {
+        let (status, _) = http(server.port, "GET", path, &[], b"").unwrap();
+        assert_eq!(status, 401, "{path} without the token");
+        let (status, _) = http(server.port, "GET", path, &[basic("wrong")], b"").unwrap();
+        assert_eq!(status, 401, "{path} with a wrong token");
+    }
+    let (status, page) = http(server.port, "GET", "/", &[basic(API_TOKEN)], b"").unwrap();
+    assert_eq!(status, 200);
+    assert!(page.contains(short(&sha)), "{page}");
+    assert!(!page.contains(API_TOKEN), "the token is not on the page");
+    let (status, svg) = http(
+        server.port,
+        "GET",
+        &format!("/badge/{}.svg", ns.name),
+        &[basic(API_TOKEN)],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+    assert!(svg.contains("synced · healthy"), "{svg}");
+    // The stylesheet and script are no secret: a browser fetches them before it has asked
+    // for credentials.
+    let (status, css) = http(server.port, "GET", "/ui/assets/ui.css", &[], b"").unwrap();
+    assert_eq!(status, 200);
+    assert!(css.contains("prefers-color-scheme: dark"));
+}

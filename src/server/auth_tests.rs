@@ -40,3 +40,26 @@ fn without_a_token_the_api_is_read_only() {
     );
     assert!(!format!("{:?}", ApiAuth::new(Some(b"t0ken"), false)).contains("t0ken"));
 }
+
+#[test]
+fn pages_take_the_token_as_bearer_or_as_a_basic_password() {
+    use base64::Engine as _;
+    let basic = |userpass: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(userpass)
+        )
+    };
+    let auth = ApiAuth::new(Some(b"t0ken"), true);
+    let ok = |h: &str| auth.accepts_page_credentials(Some(h.as_bytes()));
+    assert!(ok("Bearer t0ken"));
+    assert!(ok(&basic("anyone:t0ken")));
+    assert!(ok(&basic(":t0ken")));
+    assert!(!ok(&basic("t0ken:wrong")));
+    assert!(!ok(&basic("t0ken")), "no colon: no password");
+    assert!(!ok("Basic not-base64!"));
+    assert!(!auth.accepts_page_credentials(None));
+    assert!(auth.accepts_token(b"t0ken"));
+    assert!(!auth.accepts_token(b"t0ken "));
+    assert!(!ApiAuth::new(None, false).accepts_token(b""));
+}

@@ -195,3 +195,7 @@ impl ServerState {
         futures::future::join_all(reads).await.into_iter().collect()
     }
 }
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod tests;
