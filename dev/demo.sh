@@ -43,3 +43,4 @@ kubectl rollout history daemonset/fluentd -n logging
 echo
 echo "The local control plane keeps running (KUBECONFIG=$KUBECONFIG)."
 echo "Stop it with: bash dev/cluster/cluster.sh down"
+echo "See it in the web UI: $ferry serve -f $config, then open http://127.0.0.1:8080/"
