@@ -459,7 +459,7 @@ async fn badges_and_pages_behind_api_read_auth() {
             server.port,
             "GET",
             &format!("/api/apps/{}", ns.name),
-            &[bearer.clone()],
+            std::slice::from_ref(&bearer),
             b"",
         )
         .ok()?;

@@ -52,7 +52,8 @@ pub fn decode_trigger(text: &str) -> Option<TriggerKind> {
         "drift" => TriggerKind::Drift,
         "rollback" => TriggerKind::Rollback(None),
         other if other.starts_with("rollback:") => {
-            TriggerKind::Rollback(Some(other.strip_prefix("rollback:")?.to_string()))
+            let sha = other.strip_prefix("rollback:")?;
+            TriggerKind::Rollback(Some(sha.to_string()).filter(|s| !s.is_empty())?.into())
         }
         other => TriggerKind::Webhook(other.strip_prefix("webhook:")?.to_string()),
     })

@@ -9,6 +9,8 @@ fn every_trigger_survives_a_hand_off() {
         TriggerKind::ManualForce,
         TriggerKind::Watch,
         TriggerKind::Drift,
+        TriggerKind::Rollback(None),
+        TriggerKind::Rollback(Some("abc1234".into())),
     ] {
         let cm = handoff_config_map("ferry-system", "logs", &trigger, "ferry-1");
         assert_eq!(read_handoff(&cm), Some(("logs".to_string(), trigger)));
@@ -18,7 +20,12 @@ fn every_trigger_survives_a_hand_off() {
 
 #[test]
 fn unknown_triggers_are_not_guessed() {
-    assert_eq!(decode_trigger("rollback"), None);
+    assert_eq!(decode_trigger("revert"), None);
+    assert_eq!(
+        decode_trigger("rollback:"),
+        None,
+        "an empty sha is no rollback"
+    );
     assert_eq!(
         decode_trigger("webhook:github"),
         Some(TriggerKind::Webhook("github".into()))
