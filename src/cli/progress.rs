@@ -71,15 +71,7 @@ impl ProgressSink {
                     bar.enable_steady_tick(Duration::from_millis(120));
                     bar
                 });
-                let done = matches!(
-                    event.state,
-                    GateState::Healthy
-                        | GateState::Failed
-                        | GateState::Skipped
-                        | GateState::TimedOut
-                        | GateState::Superseded
-                        | GateState::Interrupted
-                );
+                let done = event.state.is_final();
                 if done {
                     let mark = match event.state {
                         GateState::Healthy => "✓",

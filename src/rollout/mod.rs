@@ -214,6 +214,22 @@ pub enum GateState {
     Interrupted,
 }
 
+impl GateState {
+    /// True for a state that ends the gate (healthy, failed, skipped, timed out, superseded,
+    /// interrupted); the others are still waiting.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            GateState::Healthy
+                | GateState::Failed
+                | GateState::Skipped
+                | GateState::TimedOut
+                | GateState::Superseded
+                | GateState::Interrupted
+        )
+    }
+}
+
 /// A progress report from a gate; emitted only when its state or message changes.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GateEvent {

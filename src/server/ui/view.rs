@@ -6,7 +6,6 @@ use chrono::{DateTime, Utc};
 
 use crate::config::AppSpec;
 use crate::reconcile::worker::AppStatus;
-use crate::rollout::GateState;
 use crate::source::{short_sha, GitRef};
 
 /// Where an app's sync stands.
@@ -157,7 +156,7 @@ pub struct AppView {
 impl AppView {
     /// The view of `status` for `spec`'s app at `now`.
     pub fn new(spec: &AppSpec, status: AppStatus, now: DateTime<Utc>) -> AppView {
-        let gates_running = status.rollout.values().any(|g| !is_done(g.state));
+        let gates_running = status.rollout.values().any(|g| !g.state.is_final());
         let sync = if status.syncing || status.waiting_for_slot {
             SyncState::Syncing
         } else if status.window_blocked.is_some() {
@@ -258,19 +257,6 @@ impl AppView {
         });
         text && state_ok
     }
-}
-
-/// True when a gate state ends the gate.
-pub fn is_done(state: GateState) -> bool {
-    matches!(
-        state,
-        GateState::Healthy
-            | GateState::Failed
-            | GateState::Skipped
-            | GateState::TimedOut
-            | GateState::Superseded
-            | GateState::Interrupted
-    )
 }
 
 /// `42s`, `5m`, `3h`, `2d`: how long ago `time` (RFC 3339) was, or `None` if it doesn't parse.
