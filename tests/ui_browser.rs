@@ -164,14 +164,7 @@ async fn a_push_shows_live_and_a_failing_image_shows_its_pod_node_and_reason() {
     let newest = browser.text("#history tbody tr").await.unwrap();
     assert!(newest.contains(short(&broken)), "{newest}");
     assert!(newest.contains("gate-failed"), "{newest}");
-    browser
-        .client
-        .find(fantoccini::Locator::Css("#history tbody tr a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#history tbody tr a").await;
     let outcome = browser
         .wait_for(Duration::from_secs(5), "the sync's page", || async {
             browser.text("#outcome").await
@@ -211,14 +204,7 @@ async fn roll_back_needs_the_token_writes_the_revert_and_shows_the_sync() {
     browser
         .open(server.port, &format!("/apps/{}/history", ns.name))
         .await;
-    browser
-        .client
-        .find(fantoccini::Locator::Css("#history tbody tr a"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#history tbody tr a").await;
     let button = browser
         .client
         .wait()
@@ -240,14 +226,7 @@ async fn roll_back_needs_the_token_writes_the_revert_and_shows_the_sync() {
         .await
         .unwrap();
     token.send_keys("not-the-token").await.unwrap();
-    browser
-        .client
-        .find(fantoccini::Locator::Css("#confirm-button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#confirm-button").await;
     let refusal = browser
         .wait_for(Duration::from_secs(5), "the refusal", || async {
             browser.text(".note.bad").await
@@ -263,14 +242,7 @@ async fn roll_back_needs_the_token_writes_the_revert_and_shows_the_sync() {
         .await
         .unwrap();
     token.send_keys(API_TOKEN).await.unwrap();
-    browser
-        .client
-        .find(fantoccini::Locator::Css("#confirm-button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#confirm-button").await;
     // The action answers with a redirect to the app's history.
     browser
         .wait_for(Duration::from_secs(10), "the history page", || async {

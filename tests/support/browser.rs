@@ -127,6 +127,17 @@ impl Browser {
         element.text().await.ok()
     }
 
+    /// Clicks the first element matching `css` (it must exist).
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css} to click: {e}"))
+            .click()
+            .await
+            .unwrap();
+    }
+
     /// True when an element matches `css`.
     pub async fn has(&self, css: &str) -> bool {
         self.client.find(Locator::Css(css)).await.is_ok()
